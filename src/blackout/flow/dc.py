@@ -1,0 +1,105 @@
+"""DC power flow per island: B matrix from pandapower's ``makeBdc``, sparse LU (scipy ``splu``).
+
+Linearised: flat voltage magnitudes, no losses, small angle differences. The
+slack of each island takes the island's imbalance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pandapower.pypower.makeBdc import makeBdc
+from scipy.sparse import csc_matrix
+from scipy.sparse.linalg import splu
+
+from blackout.errors import CaseFormatError, ConvergenceError
+from blackout.flow.network import Network, build_network, island_slack, submatrix
+from blackout.flow.result import IslandResult, PowerFlowResult
+from blackout.flow.state import FlowState
+from blackout.flow.summary import assemble
+from blackout.grid.model import Grid
+
+__all__ = ["run_dc", "dc_angle_solver", "dc_matrices"]
+
+
+def dc_matrices(grid: Grid, net: Network) -> tuple[csc_matrix, csc_matrix, np.ndarray, np.ndarray]:
+    """Bbus, Bf (per live branch), Pbusinj, Pfinj (phase-shifter injections, pu)."""
+    x = net.branch[:, 3]
+    if np.any(x == 0):
+        row = int(net.live[np.flatnonzero(x == 0)[0]])
+        raise CaseFormatError("zero reactance: no DC power flow possible", table="branch",
+                              row=row, field="x_pu")
+    bbus, bf, pbusinj, pfinj = makeBdc(net.bus, net.branch, return_csr=False)[:4]
+    return bbus, bf, np.asarray(pbusinj).ravel(), np.asarray(pfinj).ravel()
+
+
+def _p_bus_pu(grid: Grid, net: Network, pbusinj: np.ndarray) -> np.ndarray:
+    return (net.p_inj_mw - net.bus[:, 4]) / grid.base_mva - pbusinj
+
+
+def dc_angle_solver(grid: Grid, net: Network):  # type: ignore[no-untyped-def]
+    """A function ``(buses, ref_local) -> DC angles (radians)`` for islands of ``net``."""
+    bbus, _, pbusinj, _ = dc_matrices(grid, net)
+    bcsr = bbus.tocsr()
+    p = _p_bus_pu(grid, net, pbusinj)
+
+    def angles(buses: np.ndarray, ref_local: int) -> np.ndarray:
+        return _solve_angles(csc_matrix(submatrix(bcsr, buses)), p[buses], ref_local)
+
+    return angles
+
+
+def _solve_angles(b: csc_matrix, p: np.ndarray, ref: int) -> np.ndarray:
+    n = p.size
+    va = np.zeros(n)
+    if n == 1:
+        return va
+    keep = np.r_[0:ref, ref + 1:n]
+    bred = csc_matrix(b[keep][:, keep])
+    va[keep] = splu(bred).solve(p[keep])
+    return va
+
+
+def run_dc(grid: Grid, state: FlowState | None = None, *, strict: bool = False) -> PowerFlowResult:
+    """DC power flow of ``grid`` in ``state`` (default: the base case).
+
+    Each island with generation is solved with its own slack (the case's reference
+    bus, else its largest generator); islands without generation are de-energised.
+    Angles are relative to each island's slack (0 degrees there).
+    """
+    state = state or FlowState.of(grid)
+    net = build_network(grid, state)
+    bbus, bf, pbusinj, pfinj = dc_matrices(grid, net)
+    bcsr = bbus.tocsr()
+    p = _p_bus_pu(grid, net, pbusinj)
+    va = np.zeros(grid.bus.n)
+    islands: list[IslandResult] = []
+    slacks: dict[int, int] = {}
+    n_islands = int(net.labels.max()) + 1 if net.labels.size else 0
+    order = np.argsort(net.labels, kind="stable")
+    bounds = np.searchsorted(net.labels[order], np.arange(n_islands + 1))
+    for k in range(n_islands):
+        buses = np.sort(order[bounds[k]:bounds[k + 1]])
+        load_mw = float(net.load_p_bus_mw[buses].sum())
+        gen_mw = float(net.p_inj_mw[buses].sum()) + load_mw
+        slack = island_slack(grid, net, buses)
+        if slack is None:
+            islands.append(IslandResult(k, buses.size, 0.0, load_mw, None, False, False, 0,
+                                        "no generation: de-energised"))
+            continue
+        ref = int(np.searchsorted(buses, slack))
+        try:
+            va[buses] = _solve_angles(csc_matrix(submatrix(bcsr, buses)), p[buses], ref)
+        except RuntimeError as exc:  # singular matrix
+            islands.append(IslandResult(k, buses.size, gen_mw, load_mw,
+                                        str(grid.bus["name"][slack]), True, False, 1,
+                                        f"singular B matrix ({exc})"))
+            if strict:
+                raise ConvergenceError(f"case {grid.name}: island {k}: singular B matrix") from None
+            continue
+        slacks[k] = slack
+        islands.append(IslandResult(k, buses.size, gen_mw, load_mw,
+                                    str(grid.bus["name"][slack]), True, True, 1))
+    energized = np.isin(net.labels, list(slacks)) & (net.labels >= 0)
+    v = np.where(energized, np.exp(1j * va), 0.0)
+    pf_live = (bf @ va + pfinj) * grid.base_mva
+    return assemble(grid, net, v, islands, slacks, mode="dc", p_from_live_mw=pf_live)

@@ -1,0 +1,33 @@
+"""PSS/E RAW files through pypowsybl (optional extra ``psse``) and pandapower's converter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from blackout.errors import BlackoutError, CaseFormatError
+from blackout.grid.model import Grid
+
+__all__ = ["read_psse"]
+
+
+def read_psse(path: str | Path) -> Grid:
+    """Read a PSS/E ``.raw`` case (needs ``pip install blackout-sim[psse]``)."""
+    path = Path(path)
+    if not path.exists():
+        raise CaseFormatError("file not found", path=str(path))
+    try:
+        import pypowsybl.network as pn
+    except ImportError:
+        raise BlackoutError(
+            f"{path}: reading PSS/E RAW needs the 'psse' extra: pip install 'blackout-sim[psse]'"
+        ) from None
+    try:
+        network = pn.load(str(path))
+        from pandapower.converter.powsybl import from_powsybl  # type: ignore[import-not-found]
+
+        net = from_powsybl(network)
+    except Exception as exc:
+        raise CaseFormatError(f"cannot read PSS/E RAW ({exc})", path=str(path)) from None
+    from blackout.grid.io.pandapower import grid_from_pandapower
+
+    return grid_from_pandapower(net, name=path.stem, path=str(path))
