@@ -8,7 +8,7 @@ from scipy.sparse.csgraph import connected_components
 
 from blackout.grid.model import Grid
 
-__all__ = ["island_labels"]
+__all__ = ["island_labels", "extract_buses"]
 
 
 def island_labels(
@@ -38,3 +38,34 @@ def island_labels(
             order[lab] = len(order)
         out[i] = order[lab]
     return out
+
+
+def extract_buses(grid: Grid, buses: np.ndarray, *, name: str | None = None) -> Grid:
+    """A new grid with only ``buses`` (positions) and the elements wholly inside them.
+
+    Branches, generators and loads are kept in their original order and
+    re-indexed; regions are kept whole.
+    """
+    buses = np.sort(np.asarray(buses, dtype=np.int64))
+    new = np.full(grid.bus.n, -1, dtype=np.int64)
+    new[buses] = np.arange(buses.size)
+    inside = np.zeros(grid.bus.n, dtype=bool)
+    inside[buses] = True
+    br = grid.branch
+    keep_br = inside[br["from_bus"]] & inside[br["to_bus"]]
+    keep_gen = inside[grid.gen["bus"]]
+    keep_load = inside[grid.load["bus"]]
+
+    def take(table: object, keep: np.ndarray, remap: tuple[str, ...]) -> dict[str, np.ndarray]:
+        cols = {k: np.asarray(v)[keep] for k, v in table.items()}  # type: ignore[attr-defined]
+        for col in remap:
+            cols[col] = new[cols[col]]
+        return cols
+
+    return grid.replace(
+        name=name or f"{grid.name}[{buses.size} buses]",
+        bus={k: np.asarray(v)[buses] for k, v in grid.bus.items()},
+        branch=take(br, keep_br, ("from_bus", "to_bus")),
+        gen=take(grid.gen, keep_gen, ("bus",)),
+        load=take(grid.load, keep_load, ("bus",)),
+    )

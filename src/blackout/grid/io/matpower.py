@@ -6,6 +6,7 @@ The writer emits every number with Python's shortest round-tripping repr, so
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from blackout.errors import CaseFormatError
-from blackout.grid.io.ppc import grid_from_ppc, grid_to_ppc
+from blackout.grid.io.ppc import BRANCH_COLS, BUS_COLS, GEN_COLS, grid_from_ppc, grid_to_ppc
 from blackout.grid.model import Grid
 
 __all__ = ["read_matpower", "write_matpower"]
@@ -43,6 +44,7 @@ def _read_m(path: Path) -> dict[str, Any]:
     for key in ("bus", "branch", "gen", "baseMVA"):
         if f"mpc.{key}" not in text:
             raise CaseFormatError(f"missing matrix 'mpc.{key}'", path=str(path), table=key)
+    _check_row_lengths(text, path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -61,6 +63,24 @@ def _read_m(path: Path) -> dict[str, Any]:
             value = value.values
         ppc[key] = value
     return ppc
+
+
+def _check_row_lengths(text: str, path: Path) -> None:
+    """Name the first row of bus/gen/branch with fewer columns than MATPOWER requires."""
+    need = {"bus": (13, BUS_COLS), "gen": (10, GEN_COLS), "branch": (11, BRANCH_COLS)}
+    for key, (n, names) in need.items():
+        m = re.search(rf"mpc\.{key}\s*=\s*\[(.*?)\]", text, flags=re.S)
+        if not m:
+            continue
+        body = re.sub(r"%[^\n]*", "", m.group(1))
+        rows = [r for r in re.split(r"[;\n]", body) if r.strip()]
+        for i, row in enumerate(rows):
+            count = len(row.split())
+            if count < n:
+                raise CaseFormatError(
+                    f"row has {count} columns, MATPOWER needs at least {n} "
+                    f"(missing {', '.join(names[count:n])})",
+                    path=str(path), table=key, row=i, field=names[count])
 
 
 def _read_mat(path: Path) -> dict[str, Any]:

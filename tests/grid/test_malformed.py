@@ -1,0 +1,53 @@
+"""Malformed case files raise CaseFormatError naming file, table, row and field; the CLI exits 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from blackout.cli import app
+from blackout.cli import commands  # noqa: F401
+from blackout.errors import CaseFormatError
+from blackout.grid.io import read_case
+
+DATA = Path(__file__).parents[1] / "data"
+
+FOLDER = DATA / "grid" / "malformed"
+EXPECTED = {k: v for k, v in json.loads((FOLDER / "expected.json").read_text()).items()
+            if not k.startswith("_")}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_malformed_file_message(name: str) -> None:
+    with pytest.raises(CaseFormatError) as info:
+        read_case(FOLDER / name)
+    for part in EXPECTED[name]:
+        assert part in str(info.value)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_cli_prints_one_line_and_exits_2(name: str) -> None:
+    result = CliRunner().invoke(app, ["pf", str(FOLDER / name), "--format", "json"])
+    assert result.exit_code == 2
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert "Traceback" not in result.output
+
+
+def test_valid_base_file_reads() -> None:
+    grid = read_case(FOLDER / "base.m")
+    assert (grid.bus.n, grid.branch.n, grid.gen.n, grid.load.n) == (3, 3, 2, 1)
+
+
+def test_unknown_suffix_and_missing_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CaseFormatError, match="unknown case format"):
+        read_case(tmp_path / "grid.xyz")
+    with pytest.raises(CaseFormatError, match="file not found"):
+        read_case(tmp_path / "absent.m")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(CaseFormatError, match="invalid JSON at line 1"):
+        read_case(bad)
