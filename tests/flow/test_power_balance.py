@@ -65,7 +65,8 @@ def _balance(grid: Grid, res, mode: str) -> None:  # type: ignore[no-untyped-def
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_grids())
 def test_ac_power_balance_per_island(grid: Grid) -> None:
-    res = run_ac(grid)
+    # mismatch tolerance 1e-10 pu = 1e-8 MW on a 100 MVA base, well inside the 1e-6 MW check
+    res = run_ac(grid, tolerance_mva=1e-10)
     assume(res.converged)
     _balance(grid, res, "ac")
 

@@ -11,12 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from pandapower.pypower.makeYbus import makeYbus
 from scipy.sparse import csc_matrix, csr_matrix
 
 from blackout.errors import ConvergenceError
 from blackout.flow.dc import dc_angle_solver
-from blackout.flow.network import Network, build_network, island_slack, submatrix
+from blackout.flow.network import (
+    Network,
+    admittance,
+    build_network,
+    cached,
+    island_slack,
+    submatrix,
+)
 from blackout.flow.result import IslandResult, PowerFlowResult
 from blackout.flow.state import FlowState
 from blackout.flow.summary import assemble
@@ -53,7 +59,8 @@ def run_ac(
     tolerance_mva : Newton-Raphson mismatch tolerance (per unit of the system base, as in
         pandapower's ``tolerance_mva``).
     max_iteration : iteration limit per island.
-    init : "dc" (angles from a DC power flow, as pandapower's "auto") or "flat".
+    init : "dc" (flat start, then a retry from DC-power-flow angles if Newton-Raphson fails;
+        the converged solution does not depend on it) or "flat" (no retry).
 
     Returns
     -------
@@ -62,15 +69,14 @@ def run_ac(
     """
     state = state or FlowState.of(grid)
     net = build_network(grid, state)
-    ybus, yf, yt = makeYbus(grid.base_mva, net.bus, net.branch)
-    ybus = csc_matrix(ybus)
+    ybus, yf, yt = admittance(grid, net)
     v = np.zeros(grid.bus.n, dtype=complex)
     islands: list[IslandResult] = []
     slacks: dict[int, int] = {}
     n_islands = int(net.labels.max()) + 1 if net.labels.size else 0
     order = np.argsort(net.labels, kind="stable")
     bounds = np.searchsorted(net.labels[order], np.arange(n_islands + 1))
-    ycsr = ybus.tocsr()
+    ycsr = ybus
     angles = dc_angle_solver(grid, net) if init == "dc" else None
     for k in range(n_islands):
         buses = np.sort(order[bounds[k]:bounds[k + 1]])
@@ -109,27 +115,31 @@ def _solve_island(
     is_pq[ref] = False
     pq = np.flatnonzero(is_pq).astype(np.int32)
     vm0 = np.ones(buses.size)
-    gens = np.flatnonzero(net.gen_on)
     # voltage setpoint: the first live generator at each PV/ref bus (as in PYPOWER)
+    gens = np.flatnonzero(net.gen_on)
     gl = local[grid.gen["bus"][gens]]
     keep = gl >= 0
-    first = {}
-    for g, b in zip(gens[keep][::-1], gl[keep][::-1], strict=True):
-        first[int(b)] = int(g)
-    for b, g in first.items():
-        if b in set(pv.tolist()) or b == int(ref[0]):
-            vm0[b] = grid.gen["vm_pu"][g]
-    y = csc_matrix(submatrix(ybus, buses))
+    gl, gens = gl[keep], gens[keep]
+    first_bus, first_idx = np.unique(gl, return_index=True)
+    regulated = np.zeros(buses.size, dtype=bool)
+    regulated[pv] = True
+    regulated[ref] = True
+    sel = regulated[first_bus]
+    vm0[first_bus[sel]] = grid.gen["vm_pu"][gens[first_idx[sel]]]
+    y = csc_matrix(ybus) if buses.size == grid.bus.n else csc_matrix(submatrix(ybus, buses))
     sbus = (net.p_inj_mw[buses] + 1j * net.q_inj_mvar[buses]) / grid.base_mva
-    va0 = np.zeros(buses.size)
-    if angles is not None and buses.size > 1:
-        va0 = angles(buses, int(ref[0]))
-    v0 = vm0 * np.exp(1j * va0)
-    solver = _solver()
     weights = np.zeros(buses.size)
     weights[ref] = 1.0
-    ok = solver.solve(y, v0, sbus, ref, weights, pv, pq, max_it, tol)
+    # one solver object per island topology: KLU's symbolic analysis is reused between calls
+    solver = cached(grid, net, f"nr:{buses[0]}:{buses.size}:{ref[0]}:{hash(pv.tobytes())}", _solver)
+    ok = solver.solve(y, vm0.astype(complex), sbus, ref, weights, pv, pq, max_it, tol)
     iters = int(solver.get_nb_iter())
+    if not ok and angles is not None and buses.size > 1:
+        # flat start failed: retry from DC angles (pandapower's "dc" initialisation)
+        v0 = vm0 * np.exp(1j * angles(buses, int(ref[0])))
+        solver = _solver()
+        ok = solver.solve(y, v0, sbus, ref, weights, pv, pq, max_it, tol)
+        iters += int(solver.get_nb_iter())
     name = str(grid.bus["name"][slack])
     if not ok:
         reason = f"Newton-Raphson did not converge in {iters} iterations ({solver.get_error()})"

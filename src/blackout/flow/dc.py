@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 from pandapower.pypower.makeBdc import makeBdc
-from scipy.sparse import csc_matrix
+from scipy.sparse import csc_matrix, csr_matrix
 from scipy.sparse.linalg import splu
 
 from blackout.errors import CaseFormatError, ConvergenceError
-from blackout.flow.network import Network, build_network, island_slack, submatrix
+from blackout.flow.network import Network, build_network, cached, island_slack, submatrix
 from blackout.flow.result import IslandResult, PowerFlowResult
 from blackout.flow.state import FlowState
 from blackout.flow.summary import assemble
@@ -28,8 +28,11 @@ def dc_matrices(grid: Grid, net: Network) -> tuple[csc_matrix, csc_matrix, np.nd
         row = int(net.live[np.flatnonzero(x == 0)[0]])
         raise CaseFormatError("zero reactance: no DC power flow possible", table="branch",
                               row=row, field="x_pu")
-    bbus, bf, pbusinj, pfinj = makeBdc(net.bus, net.branch, return_csr=False)[:4]
-    return bbus, bf, np.asarray(pbusinj).ravel(), np.asarray(pfinj).ravel()
+    def build() -> tuple[csc_matrix, csc_matrix, np.ndarray, np.ndarray]:
+        bbus, bf, pbusinj, pfinj = makeBdc(net.bus, net.branch, return_csr=False)[:4]
+        return bbus, bf, np.asarray(pbusinj).ravel(), np.asarray(pfinj).ravel()
+
+    return cached(grid, net, "bdc", build)
 
 
 def _p_bus_pu(grid: Grid, net: Network, pbusinj: np.ndarray) -> np.ndarray:
@@ -43,19 +46,26 @@ def dc_angle_solver(grid: Grid, net: Network):  # type: ignore[no-untyped-def]
     p = _p_bus_pu(grid, net, pbusinj)
 
     def angles(buses: np.ndarray, ref_local: int) -> np.ndarray:
-        return _solve_angles(csc_matrix(submatrix(bcsr, buses)), p[buses], ref_local)
+        return _solve_angles(grid, net, bcsr, buses, p[buses], ref_local)
 
     return angles
 
 
-def _solve_angles(b: csc_matrix, p: np.ndarray, ref: int) -> np.ndarray:
+def _solve_angles(grid: Grid, net: Network, bcsr: csr_matrix, buses: np.ndarray,
+                  p: np.ndarray, ref: int) -> np.ndarray:
+    """Angles (rad) of one island from its reduced B matrix, LU-factorised once per topology."""
     n = p.size
     va = np.zeros(n)
     if n == 1:
         return va
     keep = np.r_[0:ref, ref + 1:n]
-    bred = csc_matrix(b[keep][:, keep])
-    va[keep] = splu(bred).solve(p[keep])
+
+    def factorise():  # type: ignore[no-untyped-def]
+        idx = buses[keep]
+        return splu(csc_matrix(submatrix(bcsr, idx)))
+
+    lu = cached(grid, net, f"lu:{buses[0]}:{buses.size}:{ref}", factorise)
+    va[keep] = lu.solve(p[keep])
     return va
 
 
@@ -88,7 +98,7 @@ def run_dc(grid: Grid, state: FlowState | None = None, *, strict: bool = False) 
             continue
         ref = int(np.searchsorted(buses, slack))
         try:
-            va[buses] = _solve_angles(csc_matrix(submatrix(bcsr, buses)), p[buses], ref)
+            va[buses] = _solve_angles(grid, net, bcsr, buses, p[buses], ref)
         except RuntimeError as exc:  # singular matrix
             islands.append(IslandResult(k, buses.size, gen_mw, load_mw,
                                         str(grid.bus["name"][slack]), True, False, 1,

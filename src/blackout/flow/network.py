@@ -6,11 +6,15 @@ crosses between islands, each island's system is a principal submatrix of it.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from pandapower.pypower import idx_brch as B
 from pandapower.pypower import idx_bus as U
+from pandapower.pypower.makeYbus import makeYbus
 from scipy.sparse import csr_matrix
 
 from blackout.flow.state import FlowState
@@ -91,6 +95,33 @@ def island_slack(grid: Grid, net: Network, buses: np.ndarray) -> int | None:
         return int(refs.min())
     pmax = grid.gen["pmax_mw"][gens]
     return int(gbus[np.argmax(pmax)])
+
+
+_CACHE: OrderedDict[tuple[int, bytes, bytes, str], tuple[Grid, Any]] = OrderedDict()
+_CACHE_SIZE = 64
+
+
+def cached(grid: Grid, net: Network, what: str, build: Callable[[], Any]) -> Any:
+    """Matrices depend only on the topology: cache them per (grid, live branches, live buses).
+
+    A cascade re-solves one topology many times with new injections; a study solves
+    one grid over and over. The grid is immutable, so the cache cannot go stale.
+    """
+    key = (id(grid), net.live.tobytes(), net.state.bus_in.tobytes(), what)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is grid:
+        _CACHE.move_to_end(key)
+        return hit[1]
+    value = build()
+    _CACHE[key] = (grid, value)
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return value
+
+
+def admittance(grid: Grid, net: Network) -> tuple[csr_matrix, csr_matrix, csr_matrix]:
+    """Ybus, Yf, Yt (pandapower's makeYbus) for the live branches, cached per topology."""
+    return cached(grid, net, "ybus", lambda: makeYbus(grid.base_mva, net.bus, net.branch))
 
 
 def submatrix(m: csr_matrix, idx: np.ndarray) -> csr_matrix:

@@ -27,16 +27,16 @@ def island_labels(
     adj = coo_matrix((np.ones(int(live.sum())), (f[live], t[live])), shape=(nb, nb))
     _, labels = connected_components(adj, directed=False)
     labels = labels.astype(np.int64)
-    labels[~bus_in] = -1
     # renumber in order of first appearance so numbering is stable and dense
-    order: dict[int, int] = {}
     out = np.full(nb, -1, dtype=np.int64)
-    for i, lab in enumerate(labels.tolist()):
-        if lab < 0:
-            continue
-        if lab not in order:
-            order[lab] = len(order)
-        out[i] = order[lab]
+    live_buses = np.flatnonzero(bus_in)
+    if live_buses.size:
+        uniq, first = np.unique(labels[live_buses], return_index=True)
+        rank = np.empty(uniq.size, dtype=np.int64)
+        rank[np.argsort(first)] = np.arange(uniq.size)
+        lookup = np.full(int(labels.max()) + 1, -1, dtype=np.int64)
+        lookup[uniq] = rank
+        out[live_buses] = lookup[labels[live_buses]]
     return out
 
 
