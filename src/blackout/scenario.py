@@ -408,6 +408,8 @@ def _settings(sc: Scenario, effects: list[ThreatEffects]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {"mode": sc.mode, "horizon_s": sc.horizon_s, "seed": sc.seed,
                            "operator_enabled": sc.operator.enabled, "ufls": sc.protection.ufls}
+    if sc.start_time:
+        out["start_clock"] = _clock(sc)
     if sc.operator.delay_s is not None:
         out["operator_delay_s"] = sc.operator.delay_s
     if sc.protection.hidden_failure_p is not None:
@@ -425,6 +427,19 @@ def _settings(sc: Scenario, effects: list[ThreatEffects]) -> dict[str, Any]:
     return out
 
 
+def _clock(sc: Scenario) -> str:
+    """``HH:MM:SS`` of the scenario's ISO 8601 start time."""
+    from datetime import datetime
+
+    assert sc.start_time is not None
+    try:
+        return datetime.fromisoformat(sc.start_time).strftime("%H:%M:%S")
+    except ValueError:
+        raise scenario_error(sc.source, ("start_time",), f"not an ISO 8601 time: "
+                             f"{sc.start_time!r} (e.g. 2019-03-07T16:50:00-04:00)",
+                             sc._line_of) from None
+
+
 def run_scenario(scenario: Scenario | str | Path, **overrides: Any) -> Any:
     """Run a scenario through the cascade engine and return its Timeline.
 
@@ -435,15 +450,38 @@ def run_scenario(scenario: Scenario | str | Path, **overrides: Any) -> Any:
 
 
 def simulate_compiled(compiled: CompiledScenario, **overrides: Any) -> Any:
-    """Hand a compiled scenario to :func:`blackout.cascade.simulate`."""
-    from blackout.cascade import simulate
+    """Hand a compiled scenario to the cascade engine; returns its Timeline."""
+    from blackout.cascade.engine import simulate
 
     settings = engine_settings(compiled.settings, **overrides)
     return simulate(compiled.grid, compiled.events, settings=settings)
 
 
 def engine_settings(settings: dict[str, Any], **overrides: Any) -> Any:
-    """CascadeSettings from the scenario's combined settings."""
-    from blackout.cascade import CascadeSettings
+    """The engine's CascadeSettings from a compiled scenario's settings.
 
-    return CascadeSettings(**{**settings, **overrides})
+    Operator blinding maps onto the engine's operator model (act only after an
+    overload has lasted ``delay_s``): an operator blind from t0 to t1 cannot act
+    on what it cannot see, so its delay becomes at least t1 - t0. With a frozen
+    view it sees the pre-attack state; with stealthy false data it sees normal
+    flows: either way it takes no corrective action in the window.
+    """
+    from blackout.cascade.settings import CascadeSettings, OperatorSettings
+
+    merged = {**settings, **overrides}
+    base = OperatorSettings()
+    delay = float(merged.get("operator_delay_s", base.delay_s))
+    for window in merged.get("operator_blind", []):
+        delay = max(delay, float(window["until_s"]) - float(window["from_s"]))
+    operator = OperatorSettings(enabled=bool(merged.get("operator_enabled", True)),
+                                delay_s=delay)
+    kwargs: dict[str, Any] = {"mode": merged.get("mode", "ac"),
+                              "horizon_s": float(merged.get("horizon_s", 3600.0)),
+                              "seed": int(merged.get("seed", 0)),
+                              "ufls": bool(merged.get("ufls", True)),
+                              "operator": operator}
+    if merged.get("hidden_failure_p") is not None:
+        kwargs["hidden_failure_p"] = float(merged["hidden_failure_p"])
+    if merged.get("start_clock"):
+        kwargs["start_clock"] = merged["start_clock"]
+    return CascadeSettings(**kwargs)

@@ -61,16 +61,17 @@ def test_oscillating_setpoint_is_a_sine_around_the_dispatch(grid: Grid) -> None:
 def test_block_protection_then_reduced_rating_and_block_ufls(grid: Grid) -> None:
     rows, _ = run(grid,
                   {"do": "block_protection", "at_s": 0, "until_s": 300,
-                   "elements": ["north", "G1"], "derate_after": 0.9},
+                   "branches": ["north", "west"], "derate_after": 0.9},
                   {"do": "block_ufls", "at_s": 0, "regions": ["North"]},
                   {"do": "block_ufls", "at_s": 50})
     assert rows == [(0.0, "branch", "north", "block_relay", None),
-                    (0.0, "gen", "G1", "block_relay", None),
+                    (0.0, "branch", "west", "block_relay", None),
                     (0.0, "region", "North", "block_ufls", None),
                     (50.0, "ufls", "*", "block_ufls", None),
                     (300.0, "branch", "north", "unblock_relay", None),
                     (300.0, "branch", "north", "derate", 0.9),
-                    (300.0, "gen", "G1", "unblock_relay", None)]
+                    (300.0, "branch", "west", "unblock_relay", None),
+                    (300.0, "branch", "west", "derate", 0.9)]
 
 
 def test_blinding_and_restoration_interference_are_data_not_events(grid: Grid) -> None:
@@ -91,8 +92,9 @@ def test_unknown_names_list_the_closest_and_name_the_field(grid: Grid) -> None:
                                             r"closest: G2, G1"):
         run(grid, {"do": "set_droop", "units": ["G1"], "droop_pu": 0.1},
             {"do": "trip_units", "units": ["G3"]})
-    with pytest.raises(ScenarioError, match=r"actions\[0\]\.elements\[0\].*no branch or gen"):
-        run(grid, {"do": "block_protection", "elements": ["nort"]})
+    with pytest.raises(ScenarioError, match=r"actions\[0\]\.branches\[0\].*no branch named "
+                                            r"'nort'.*closest: north"):
+        run(grid, {"do": "block_protection", "branches": ["nort"]})
 
 
 def test_primitive_after_the_horizon_is_an_error(grid: Grid) -> None:
@@ -102,7 +104,7 @@ def test_primitive_after_the_horizon_is_an_error(grid: Grid) -> None:
 
 @pytest.mark.parametrize(("action", "message"), [
     ({"do": "explode", "units": ["G1"]}, "does not match any of the expected tags"),
-    ({"do": "block_protection", "elements": ["north"], "at_s": 50, "until_s": 20},
+    ({"do": "block_protection", "branches": ["north"], "at_s": 50, "until_s": 20},
      "must be after at_s"),
     ({"do": "set_output", "units": ["G1"]}, "exactly one of 'p_mw' or 'fraction'"),
     ({"do": "set_droop", "units": ["G1"], "droop_pu": -0.1}, "greater than or equal to 0"),

@@ -1,3 +1,4 @@
 """Imports every command module so that each registers its commands on the app."""
 
 from blackout.cli import grid_cmds  # noqa: F401
+from blackout.cli import scenario_cmds  # noqa: F401

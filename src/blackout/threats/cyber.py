@@ -12,14 +12,12 @@ grid's response is the engine's business.
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
-from blackout.errors import UnknownElementError
 from blackout.events import Event
 from blackout.grid.model import Grid
 from blackout.threats.base import Resolver, Seconds, Spec, ThreatEffects
@@ -106,10 +104,15 @@ class OscillateSetpoint(_Primitive):
 
 
 class BlockProtection(_Timed):
-    """Disable protection relays of branches or units; after, the overheated line is derated."""
+    """Disable the protection relays of branches; after, an overheated line is derated.
+
+    While blocked, an overloaded branch is not tripped by its own relay (the
+    attempted SIPROTEC denial of service of 2016); the annealed conductor keeps a
+    reduced rating (``derate_after``, a fraction of the original) once protection returns.
+    """
 
     do: Literal["block_protection"]
-    elements: list[str] = Field(min_length=1, description="branch or generator names")
+    branches: list[str] = Field(min_length=1, description="branch names")
     derate_after: float = Field(default=1.0, gt=0, le=1, description=(
         "rating multiplier once protection returns (conductor annealed while unprotected)"))
 
@@ -267,8 +270,9 @@ def _oscillate(grid: Grid, act: OscillateSetpoint, r: Resolver, why: str, tag: d
 
 def _block_protection(grid: Grid, act: BlockProtection, r: Resolver, why: str,
                       tag: dict[str, str], out: ThreatEffects, horizon_s: float) -> None:
-    for j, name in enumerate(act.elements):
-        kind, i = _branch_or_gen(grid, name, r, ("elements", j))
+    kind = "branch"
+    for j, name in enumerate(act.branches):
+        i = r.find("branch", name, ("branches", j))
         out.events.append(Event(act.at_s, kind, i, "block_relay", cause=f"{why}: protection "
                                 "relay disabled", detail=dict(tag)))
         if act.until_s is not None and act.until_s <= horizon_s:
@@ -279,16 +283,3 @@ def _block_protection(grid: Grid, act: BlockProtection, r: Resolver, why: str,
                                         "conductor annealed while unprotected",
                                         value=act.derate_after, detail=dict(tag)))
 
-
-def _branch_or_gen(grid: Grid, name: str, r: Resolver, loc: tuple[str | int, ...]
-                   ) -> tuple[str, int]:
-    """(kind, position) of a branch or else a generator called ``name``."""
-    for kind in ("branch", "gen"):
-        try:
-            return kind, grid.find(kind, name)
-        except UnknownElementError:
-            continue
-    names = [str(n) for e in ("branch", "gen") for n in getattr(grid, e)["name"]]
-    close = difflib.get_close_matches(name, names, n=5, cutoff=0.4)
-    hint = f"; closest: {', '.join(close)}" if close else ""
-    raise r.error(loc, f"no branch or gen named {name!r} in case {grid.name}{hint}")

@@ -217,7 +217,7 @@ def wildfire_effects(grid: Grid, spec: WildfireSpec, *, rng: np.random.Generator
     if end_s < horizon_s:
         for i in sorted(derated - tripped):
             events.append(Event(end_s, "branch", i, "derate", cause=f"{label} "
-                                "out: rating restored", value=1.0 / spec.derate, detail=dict(tag)))
+                                "out: rating restored", value=1.0, detail=dict(tag)))
     locked = {str(names[i]): end_s for i in sorted(tripped)}
     return ThreatEffects(events=sorted(events, key=lambda e: e.time_s),
                          restoration={"reclose_locked_until_s": locked} if locked else {})
