@@ -7,8 +7,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from blackout.cli import app
-from blackout.cli import commands  # noqa: F401  (registers the commands)
+from blackout.cli import (
+    app,
+    commands,  # noqa: F401  (registers the commands)
+)
 
 runner = CliRunner()
 

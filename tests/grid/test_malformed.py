@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from blackout.cli import app
-from blackout.cli import commands  # noqa: F401
+from blackout.cli import (
+    app,
+    commands,  # noqa: F401
+)
 from blackout.errors import CaseFormatError
 from blackout.grid.io import read_case
 

@@ -90,7 +90,7 @@ def _branch_names(net: Any, lookup: dict[str, Any], n: int) -> list[str] | None:
             continue
         start, stop = lookup["branch"][table]
         df = getattr(net, table)
-        for k, (idx, nm) in enumerate(zip(df.index, df["name"], strict=True)):
+        for k, nm in enumerate(df["name"]):
             if start + k < stop:
                 names[start + k] = str(nm) if isinstance(nm, str) and nm else ""
     if any(n == "" for n in names):
