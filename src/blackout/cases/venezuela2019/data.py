@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ DATA_DIR = Path(__file__).parent / "data"
 REGIONS_GEOJSON = Path(__file__).parent / "regions.geojson"
 
 
-@lru_cache(maxsize=None)
+@cache
 def records(kind: str) -> tuple[dict[str, Any], ...]:
     """The records of one data file: substations, lines, transformers, generators or states."""
     with open(DATA_DIR / f"{kind}.json", encoding="utf-8") as f:
