@@ -178,3 +178,30 @@ def test_describe_table(grid: Grid) -> None:
     for row in rows:
         assert set(row) >= {"quantity", "value", "unit", "source"}
         assert row["source"].strip(), row["quantity"]
+
+
+def test_cli_pf_json_names_everything(grid: Grid) -> None:
+    from typer.testing import CliRunner
+
+    from blackout.cli import (
+        app,
+        commands,  # noqa: F401  (registers the commands)
+    )
+
+    result = CliRunner().invoke(app, ["pf", "venezuela2019", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["converged"] is True
+    assert data["bus"]["name"] == list(grid.bus["name"])
+    assert set(GURI_MALENA) <= set(data["branch"]["name"])
+    assert "Guri CM2 unit group" in data["gen"]["name"] and "hydro" in data["gen"]["kind"]
+    assert {"name", "load_mw", "served_mw"} <= set(data["region"])
+    assert len(data["region"]["name"]) == 24
+
+
+def test_package_does_not_read_shared_data() -> None:
+    from pathlib import Path
+
+    package = Path(build_venezuela2019.__code__.co_filename).parent
+    for path in package.glob("*.py"):
+        assert "../shared" not in path.read_text(encoding="utf-8"), path.name

@@ -1,4 +1,4 @@
-"""Reading the venezuela2019 data files (package data; never ../shared)."""
+"""Reading the venezuela2019 data files: package data only, copied in with their sources."""
 
 from __future__ import annotations
 
