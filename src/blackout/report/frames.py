@@ -1,0 +1,254 @@
+"""A run's result as plain, JSON-safe "view data": events with their cause chains and frames.
+
+Both the HTML report and the web API draw from :func:`view_data`. It accepts a
+:class:`blackout.cascade.Timeline` or the dict of a run (``Timeline.to_dict()``, possibly
+with the ``restoration``, ``critical``, ``scenario``, ``settings`` or ``assumptions``
+sections other parts of blackout add) and returns:
+
+- ``events``: one row per event with its id, clock label, reason and cause chain;
+- ``frames``: the state at each sample time: served fraction per region (and per bus
+  when known), branches and generators out, dark regions, served MW;
+- ``branch_trip``: for each tripped branch, when and why (and its loading at the trip);
+- the ``summary`` and ``traces`` of the run, and optional sections passed through.
+
+Nothing here runs physics: the branch loading shown is the pre-event DC loading the
+caller supplies (see :func:`pre_event_loading_percent`) plus each trip's own loading.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from blackout.grid.model import Grid
+
+__all__ = ["view_data", "json_safe", "pre_event_loading_percent", "OPTIONAL_SECTIONS", "MAX_FRAMES"]
+
+#: sections of a run's dict passed through to the views when present
+OPTIONAL_SECTIONS = ("restoration", "critical", "scenario", "settings", "assumptions", "case")
+#: frames kept at most (evenly spaced over the samples, first and last always kept)
+MAX_FRAMES = 240
+#: a region is drawn dark below this served fraction (matches the cascade's definition)
+DARK_FRACTION = 0.10
+
+
+def pre_event_loading_percent(grid: Grid) -> list[float | None]:
+    """Branch loading before any event, % of rate_a (DC power flow of the base case).
+
+    This is the one flow the views use to colour branches; ``None`` where unrated.
+    """
+    from blackout.flow import run_dc
+
+    res = run_dc(grid)
+    return [_f(v) for v in np.asarray(res.branch["loading_percent"], dtype=float).tolist()]
+
+
+def _f(v: Any) -> float | None:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def json_safe(obj: Any) -> Any:
+    """Recursively make ``obj`` JSON-safe (numpy scalars/arrays, NaN -> None)."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    if isinstance(obj, np.generic):
+        return json_safe(obj.item())
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if obj is None or isinstance(obj, (str, int, bool)):
+        return obj
+    return str(obj)
+
+
+def _is_timeline(result: Any) -> bool:
+    return hasattr(result, "events") and hasattr(result, "to_dict") and hasattr(result, "grid")
+
+
+def view_data(result: Any, grid: Grid | None = None, *,
+              branch_loading_percent: list[float | None] | None = None,
+              max_frames: int = MAX_FRAMES) -> dict[str, Any]:
+    """Normalise a run (Timeline or its dict) into the data the report and web page draw.
+
+    Parameters
+    ----------
+    result : a Timeline, or a dict with at least ``summary``, ``events`` and ``traces``.
+    grid : the simulated grid; needed to place events on the map (a Timeline carries it).
+    branch_loading_percent : pre-event loading per branch (see
+        :func:`pre_event_loading_percent`); omitted from the frames when None.
+    max_frames : the most frames kept.
+
+    Returns
+    -------
+    dict : JSON-safe; keys summary, events, traces, frames, branch_trip, regions, and any
+        of :data:`OPTIONAL_SECTIONS` present in ``result``.
+    """
+    if _is_timeline(result):
+        grid = grid or result.grid
+        d = result.to_dict()
+        events = _timeline_events(result)
+        bus_served = [np.asarray(s, dtype=float) for s in result.served_bus_mw]
+    elif isinstance(result, dict):
+        d = result
+        events = _dict_events(d.get("events") or [], grid)
+        bus_served = []
+    else:
+        raise TypeError(f"expected a Timeline or a run dict, got {type(result).__name__}")
+    traces = d.get("traces") or {}
+    out: dict[str, Any] = {"summary": json_safe(d.get("summary") or {}), "events": events,
+                           "traces": json_safe(traces)}
+    for key in OPTIONAL_SECTIONS:
+        if d.get(key) not in (None, {}, []):
+            out[key] = json_safe(d[key])
+    if grid is not None:
+        out["case"] = out.get("case") or grid.name
+    out["regions"] = _regions(grid, traces)
+    out["branch_trip"] = _branch_trips(events)
+    out["frames"] = _frames(traces, events, out["regions"], grid, bus_served, max_frames)
+    if branch_loading_percent is not None:
+        out["branch_loading_percent"] = [_f(v) for v in branch_loading_percent]
+    return out
+
+
+def _timeline_events(tl: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for i, e in enumerate(tl.events):
+        rows.append({
+            "index": i, "time_s": float(e.time_s), "clock": tl.clock(e.time_s),
+            "kind": e.kind, "element": tl.element_name(e), "element_id": int(e.element),
+            "action": e.action, "cause": e.cause, "why": str(e.detail.get("why") or e.cause),
+            "caused_by": e.caused_by, "value": _f(e.value) if e.value is not None else None,
+            "loading_percent": _f(e.detail.get("loading_percent")),
+            "mw": _f(e.detail.get("mw")),
+        })
+    _add_chains(rows)
+    return rows
+
+
+def _dict_events(raw: list[dict[str, Any]], grid: Grid | None) -> list[dict[str, Any]]:
+    from blackout.errors import BlackoutError
+
+    rows: list[dict[str, Any]] = []
+    for i, e in enumerate(raw):
+        kind, name = str(e.get("kind", "")), str(e.get("element", ""))
+        el = e.get("element_id")
+        if el is None and grid is not None and kind in ("branch", "gen", "bus", "load",
+                                                         "region"):
+            try:
+                el = grid.find(kind, name)
+            except (BlackoutError, KeyError, ValueError):
+                el = None
+        detail = e.get("detail") or {}
+        t = float(e.get("time_s", 0.0))
+        rows.append({
+            "index": i, "time_s": t, "clock": str(e.get("clock") or f"t+{t:.1f}s"),
+            "kind": kind, "element": name, "element_id": None if el is None else int(el),
+            "action": str(e.get("action", "")), "cause": str(e.get("cause", "")),
+            "why": str(e.get("why") or detail.get("why") or e.get("cause", "")),
+            "caused_by": e.get("caused_by"), "value": _f(e.get("value")),
+            "loading_percent": _f(e.get("loading_percent", detail.get("loading_percent"))),
+            "mw": _f(detail.get("mw")),
+        })
+    _add_chains(rows)
+    return rows
+
+
+def _add_chains(rows: list[dict[str, Any]]) -> None:
+    """Give each row ``chain``: "parent action <- ... <- root (cause)"; "" when initiating."""
+    for row in rows:
+        parts: list[str] = []
+        seen = {row["index"]}
+        k = row["caused_by"]
+        while isinstance(k, int) and 0 <= k < len(rows) and k not in seen:
+            seen.add(k)
+            p = rows[k]
+            parts.append(f"{p['element']} {p['action']}")
+            k = p["caused_by"]
+            if not isinstance(k, int):
+                parts[-1] += f" ({p['cause']})"
+        row["chain"] = " \u2190 ".join(parts)
+
+
+def _regions(grid: Grid | None, traces: dict[str, Any]) -> list[dict[str, Any]]:
+    """Region name and demand (MW): from the grid, else the trace's largest value."""
+    by_region = traces.get("served_mw_by_region") or {}
+    if grid is not None and grid.region.n:
+        demand = grid.bus_load_mw()
+        reg = np.asarray(grid.bus["region"])
+        return [{"id": i, "name": str(n), "demand_mw": float(demand[reg == i].sum())}
+                for i, n in enumerate(grid.region["name"].tolist())]
+    return [{"id": i, "name": str(n),
+             "demand_mw": float(max((v for v in vals if v is not None), default=0.0))}
+            for i, (n, vals) in enumerate(by_region.items())]
+
+
+def _branch_trips(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for e in events:
+        if e["kind"] == "branch" and e["action"] == "trip" and e["element_id"] is not None:
+            out.setdefault(str(e["element_id"]), {
+                "time_s": e["time_s"], "clock": e["clock"], "cause": e["cause"],
+                "why": e["why"], "chain": e["chain"], "loading_percent": e["loading_percent"]})
+    return out
+
+
+def _out_at(events: list[dict[str, Any]], kind: str, t: float) -> list[int]:
+    out: set[int] = set()
+    for e in events:
+        if e["time_s"] > t + 1e-9:
+            break
+        if e["kind"] != kind or e["element_id"] is None or e["element_id"] < 0:
+            continue
+        if e["action"] == "trip":
+            out.add(e["element_id"])
+        elif e["action"] == "close":
+            out.discard(e["element_id"])
+    return sorted(out)
+
+
+def _frames(traces: dict[str, Any], events: list[dict[str, Any]],
+            regions: list[dict[str, Any]], grid: Grid | None, bus_served: list[np.ndarray],
+            max_frames: int) -> list[dict[str, Any]]:
+    times = [float(t) for t in traces.get("time_s") or []]
+    if not times:
+        times = sorted({0.0, *(e["time_s"] for e in events)})
+    keep = list(range(len(times)))
+    if len(keep) > max_frames:
+        keep = sorted(set(np.linspace(0, len(times) - 1, max_frames).round().astype(int)))
+    served = traces.get("served_mw") or []
+    by_region = traces.get("served_mw_by_region") or {}
+    demand_bus = grid.bus_load_mw() if grid is not None else None
+    events = sorted(events, key=lambda e: e["time_s"])
+    frames = []
+    for k in keep:
+        t = times[k]
+        fr: list[float | None] = []
+        for r in regions:
+            vals = by_region.get(r["name"]) or []
+            v = vals[k] if k < len(vals) else None
+            fr.append(None if v is None or r["demand_mw"] <= 0
+                      else round(min(max(v / r["demand_mw"], 0.0), 1.0), 4))
+        frame: dict[str, Any] = {
+            "time_s": t, "region_served_fraction": fr,
+            "dark_regions": sum(1 for v in fr if v is not None and v < DARK_FRACTION),
+            "served_mw": _f(served[k]) if k < len(served) else None,
+            "branches_out": _out_at(events, "branch", t),
+            "gens_out": _out_at(events, "gen", t),
+            "events_so_far": sum(1 for e in events if e["time_s"] <= t + 1e-9),
+        }
+        if bus_served and demand_bus is not None and k < len(bus_served):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                frac = np.where(demand_bus > 0, bus_served[k] / demand_bus, np.nan)
+            frame["bus_served_fraction"] = [None if not math.isfinite(v) else round(v, 4)
+                                            for v in np.clip(frac, 0, 1).tolist()]
+        frames.append(frame)
+    return frames
