@@ -198,4 +198,5 @@ def case_geojson(grid: Grid) -> dict[str, Any]:
             "layer": "gen", "id": g, "name": str(grid.gen["name"][g]), "bus": bus,
             "kind": str(grid.gen["kind"][g]), "p_mw": _num(float(grid.gen["p_mw"][g]))}})
     return {"type": "FeatureCollection", "properties": {
-        "case": grid.name, "geographic": geographic, "regions": len(matched)}, "features": feats}
+        "case": grid.name, "geographic": geographic, "regions": len(matched),
+        "f_hz": float(grid.f_hz)}, "features": feats}
