@@ -2,3 +2,4 @@
 
 from blackout.cli import grid_cmds  # noqa: F401
 from blackout.cli import scenario_cmds  # noqa: F401
+from blackout.cli import view_cmds  # noqa: F401
