@@ -1,1 +1,1 @@
-"""physics."""
+"""Physics of a cascade: system frequency response, protection relays, UFLS."""

@@ -1,0 +1,249 @@
+"""The detailed cascade engine: a discrete-event, quasi-steady-state loop.
+
+Read :meth:`Cascade.run` first; it is the whole algorithm::
+
+    apply the events due now; re-find islands
+    solve each energised island's power flow (AC or DC)
+    act on what protection sees now (instantaneous relays, timers that expired)
+    integrate each island's frequency to the next discrete event, stopping where it
+        crosses a protection threshold; overload relays integrate meanwhile
+    repeat until nothing moves, nothing is pending, or the horizon is reached
+
+Protection and control models live in :mod:`blackout.physics` and
+:mod:`blackout.cascade.protect`; every action becomes an :class:`Event` with a cause
+and the index of the event that caused it.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from blackout.cascade.islands import IslandTracker
+from blackout.cascade.protect import Protection, disturbs
+from blackout.cascade.settings import CascadeSettings
+from blackout.cascade.simple_dc import simulate_simple_dc
+from blackout.cascade.state import CascadeState
+from blackout.cascade.timeline import Timeline
+from blackout.events import Event
+from blackout.flow import FlowState, PowerFlowResult, run_ac, run_dc
+from blackout.grid.model import Grid
+
+__all__ = ["simulate", "Cascade"]
+
+_EPS_S = 1e-9
+
+
+def simulate(grid: Grid, events: list[Event], *,
+             settings: CascadeSettings | None = None) -> Timeline:
+    """Simulate the cascade that ``events`` start on ``grid``.
+
+    Parameters
+    ----------
+    grid : the network (never modified).
+    events : initiating events (trips, setpoint changes, relay blocks) at their times.
+    settings : every model setting; default :class:`CascadeSettings` (AC, 1 h horizon).
+
+    Returns
+    -------
+    Timeline : ordered events with causes, frequency and served-load traces, summary.
+
+    Examples
+    --------
+    >>> from blackout import load_case, Event
+    >>> from blackout.cascade import simulate, CascadeSettings
+    >>> grid = load_case("case39")
+    >>> line = grid.find("branch", "4-14")
+    >>> tl = simulate(grid, [Event(0.0, "branch", line, "trip", cause="fault")],
+    ...               settings=CascadeSettings(mode="dc"))
+    >>> tl.events[0].cause
+    'fault'
+    """
+    settings = settings or CascadeSettings()
+    if settings.simple:
+        return simulate_simple_dc(grid, list(events), settings)
+    return Cascade(grid, list(events), settings).run()
+
+
+class Cascade:
+    """One cascade simulation: state, islands, protection and the timeline being written."""
+
+    def __init__(self, grid: Grid, events: list[Event], settings: CascadeSettings) -> None:
+        self.grid, self.settings = grid, settings
+        self.state = CascadeState.of(grid)
+        self.timeline = Timeline(grid=grid, mode=settings.mode, start_clock=settings.start_clock)
+        self.tracker = IslandTracker(grid, settings)
+        self.protection = Protection(grid, settings, self.state, self.timeline, self.tracker)
+        self.pending: list[tuple[float, int, Event, int]] = []
+        self._seq = 0
+        self.last_event: int | None = None
+        for ev in sorted(events):
+            self.schedule(ev)
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> Timeline:
+        """Run to quiet or to the horizon and return the timeline."""
+        t, horizon = 0.0, self.settings.horizon_s
+        self.start()
+        rounds_at_t = 0
+        while True:
+            changed = self.apply_due_events(t)                 # 1. events due now
+            if changed:
+                self.refind_islands()
+            flow = self.solve(t)                               # 2. power flow per island
+            self.protection.observe(t, flow)                   #    what the relays see now
+            for ev, island in self.protection.actions_due(t):  #    instantaneous / expired
+                self.schedule(ev, island)
+            if self.due_now(t) and rounds_at_t < 10_000:
+                rounds_at_t += 1
+                continue
+            if t >= horizon - _EPS_S:
+                break
+            t_next = self.next_stop(t)
+            if t_next is None:                                 # 5. quiet: nothing moves
+                break
+            t = self.advance(t, min(t_next, horizon))          # 3-4. frequency, relay timers
+            rounds_at_t = 0
+        self.timeline.end_time_s = t
+        self.timeline.load_lost_by_mechanism_mw = self.protection.lost_by_mechanism()
+        return self.timeline
+
+    # ------------------------------------------------------------------ steps
+    def start(self) -> None:
+        """Solve the pre-event state; its dispatch is every unit's mechanical setpoint."""
+        self.refind_islands()
+        base = self._run_flow(self.state.flow)
+        self.tracker.pm0_mw[:] = np.where(base.gen["in_service"], base.gen["p_mw"],
+                                          self.tracker.pm0_mw)
+        self.refind_islands()
+        for isl in self.tracker.islands:
+            res = base.islands[isl.label]
+            isl.freq.losses_mw = res.generation_mw - res.load_mw if res.converged else 0.0
+
+    def schedule(self, event: Event, island: int = -1) -> None:
+        """Queue an event; it is applied (and recorded) when its time comes."""
+        heapq.heappush(self.pending, (event.time_s, self._seq, event, island))
+        self._seq += 1
+
+    def due_now(self, t: float) -> bool:
+        """Whether queued events are due at ``t``."""
+        return bool(self.pending) and self.pending[0][0] <= t + _EPS_S
+
+    def apply_due_events(self, t: float) -> bool:
+        """Apply and record every event due at ``t``; True if the network or balance changed."""
+        changed = False
+        while self.due_now(t):
+            _, _, ev, island = heapq.heappop(self.pending)
+            if not self.protection.still_valid(ev):
+                continue
+            if island < 0 and ev.kind in ("branch", "gen", "bus", "load"):
+                island = self._island_of(ev)
+            index = self.timeline.record(ev, island)
+            did = self.state.apply(ev) if not ev.detail.get("record_only") else False
+            if ev.action == "set_droop":
+                self.tracker.droop[ev.element] = float(ev.value or 0.0)
+                did = True
+            if ev.action == "set_p":
+                self.tracker.pm0_mw[ev.element] = float(ev.value or 0.0)
+            self.protection.applied(ev, index)
+            if did:
+                changed = True
+                self.last_event = index if disturbs(ev) else self.last_event
+                for follow in self.protection.hidden_failures(ev, index):
+                    self.schedule(follow)
+        return changed
+
+    def refind_islands(self) -> None:
+        """Re-find islands; new or split islands inherit frequency states."""
+        before = {isl.id for isl in self.tracker.islands}
+        self.tracker.rebuild(self.state, self.protection.thresholds_hz, self.last_event)
+        self.protection.islands_changed(before, self.last_event)
+
+    def solve(self, t: float) -> PowerFlowResult:
+        """Power flow with every unit at its electrical output and loads at frequency.
+
+        An AC island that does not converge sheds load in steps (voltage-collapse proxy)
+        until it converges, each step recorded.
+        """
+        while True:
+            solve_state = self._flow_state()
+            result = self._run_flow(solve_state)
+            bad = [i for i in result.islands if i.energized and not i.converged]
+            if not bad:
+                break
+            for res in bad:
+                isl = next((x for x in self.tracker.islands if x.label == res.island), None)
+                ev = self.protection.voltage_collapse_step(t, isl, res.reason)
+                if ev is not None:
+                    self.schedule(ev, isl.id if isl else -1)
+            if not self.apply_due_events(t):
+                break
+            self.refind_islands()
+        for isl in self.tracker.islands:
+            res = result.islands[isl.label]
+            if res.converged:
+                isl.freq.losses_mw = res.generation_mw - res.load_mw
+        self.timeline.sample(t, self._served_bus_mw(result), len(self.tracker.islands))
+        return result
+
+    def next_stop(self, t: float) -> float | None:
+        """Earliest time something can happen; None when the system is quiet."""
+        times = [self.pending[0][0]] if self.pending else []
+        times += self.protection.deadlines(t)
+        moving = [abs(isl.freq.rocof_hz_s()) for isl in self.tracker.islands
+                  if not isl.freq.is_steady()]
+        if moving:  # re-solve often while frequency moves fast, less often as it settles
+            fast = max(moving) > 0.01
+            times.append(t + self.settings.max_flow_interval_s * (1.0 if fast else 10.0))
+        later = [x for x in times if x > t + _EPS_S]
+        return min(later) if later else None
+
+    def advance(self, t0: float, t1: float) -> float:
+        """Integrate every island's frequency from t0 towards t1, stopping at the first
+        threshold crossing; overload relays integrate over the same interval."""
+        results = []
+        for isl in self.tracker.islands:
+            crossing, at, trace = isl.freq.advance(t0, t1, isl.below)
+            results.append((isl, crossing, at, trace))
+        stops = [c.time_s for _, c, _, _ in results if c is not None]
+        t_stop = max(min(stops + [t1]), t0)
+        for isl, crossing, at, trace in results:
+            dw, x = at(t_stop)
+            isl.freq.set_state(dw, x)
+            self.timeline.add_frequency(isl.id, trace[trace[:, 0] <= t_stop + _EPS_S])
+            if crossing is not None and crossing.time_s <= t_stop + _EPS_S:
+                self.protection.crossed(isl, crossing)
+        self.protection.integrate(t0, t_stop)
+        return t_stop
+
+    # ------------------------------------------------------------------ helpers
+    def _flow_state(self) -> FlowState:
+        fs = self.state.flow.copy()
+        for isl in self.tracker.islands:
+            fs.gen_p_mw[isl.gens] = isl.freq.electrical_mw()
+            factor = 1.0 + isl.freq.damping * isl.freq.dw_pu
+            fs.load_p_mw[isl.loads] *= factor
+        return fs
+
+    def _run_flow(self, fs: FlowState) -> PowerFlowResult:
+        if self.settings.mode == "dc":
+            return run_dc(self.grid, fs)
+        return run_ac(self.grid, fs)
+
+    def _served_bus_mw(self, result: PowerFlowResult) -> np.ndarray:
+        """Connected demand (at nominal frequency) on energised buses, MW per bus."""
+        lbus = self.grid.load["bus"]
+        served = np.where(result.bus["energized"][lbus], self.state.flow.load_p_mw, 0.0)
+        return np.bincount(lbus, weights=served, minlength=self.grid.bus.n)
+
+    def _island_of(self, ev: Event) -> int:
+        if ev.element < 0:
+            return -1
+        if ev.kind == "branch":
+            return self.tracker.island_of_bus(int(self.grid.branch["from_bus"][ev.element]))
+        if ev.kind in ("gen", "load"):
+            return self.tracker.island_of_bus(int(getattr(self.grid, ev.kind)["bus"][ev.element]))
+        if ev.kind == "bus":
+            return self.tracker.island_of_bus(ev.element)
+        return -1

@@ -1,0 +1,146 @@
+"""Every setting of the cascade engine, with its default and where the default comes from.
+
+One :class:`CascadeSettings` holds the solver mode, the horizon, the protection
+settings (line relays, generator envelopes, UFLS, UVLS, out-of-step, hidden
+failures), the frequency model and a simple operator. Defaults are published
+settings (sources in ``docs/cascade.md`` and in each dataclass below); every one
+can be overridden, relays per element or per voltage class, UFLS per region.
+
+``CascadeSettings.simple_dc()`` is the reduced rule shared with the fast batch
+engine (no dynamics, no timers): see :mod:`blackout.cascade.simple_dc`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from blackout.physics.frequency import GovernorModel, default_governors
+from blackout.physics.protection import (
+    ERCOT_OVER_FREQUENCY,
+    ERCOT_UNDER_FREQUENCY,
+    HiddenFailureSettings,
+    OutOfStepSettings,
+    RelaySettings,
+    UvlsSettings,
+)
+from blackout.physics.ufls import ERCOT_2026_ANTI_STALL, ERCOT_2026_STAGES, UflsStage
+
+__all__ = ["CascadeSettings", "OperatorSettings"]
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    """A control-room operator relieving overloads that protection leaves standing.
+
+    enabled : whether the operator acts at all.
+    delay_s : seconds a branch must stay above its normal rating (``rate_a``) before the
+        operator acts; default 600 s, the order of the 10-15 min short-term emergency
+        rating (COSMIC allows 10 min at rateC; PRC-023 reference's "15-minute rating").
+    redispatch : first move generation from the units that aggravate the overload to those
+        that relieve it (within [0, pmax_mw]); then, if still overloaded,
+    manual_shed : shed load at the buses whose reduction relieves the overload most.
+    min_sensitivity : ignore buses whose flow sensitivity is below this (MW per MW).
+    """
+
+    enabled: bool = True
+    delay_s: float = 600.0
+    redispatch: bool = True
+    manual_shed: bool = True
+    min_sensitivity: float = 0.05
+
+
+@dataclass(frozen=True)
+class CascadeSettings:
+    """Settings of one cascade simulation (all keyword, all with published defaults).
+
+    Parameters
+    ----------
+    mode : "ac" (Newton-Raphson per island, default) or "dc".
+    horizon_s : simulated time limit, s (issue 4: one hour).
+    simple : the reduced "simple DC" rule (see :meth:`simple_dc`); ignores dynamics.
+    trip_multiple : simple rule only: a branch trips when |P| > trip_multiple * rate_a_mva.
+    relay : default line/transformer overload relay (DCSIMSEP/COSMIC inverse time).
+    relay_by_kv : relay settings per voltage class, keyed by nominal kV (matched within 5 %).
+    relay_by_element : relay settings per branch name (wins over the voltage class).
+    under_frequency_envelope, over_frequency_envelope : generator no-trip envelopes as
+        ``((threshold_hz_at_60hz, seconds), ...)``; default ERCOT PRC-024-2 Attachment 1,
+        scaled by ``grid.f_hz / 60`` so that a 50 Hz grid gets the same per-unit envelope.
+    overspeed_pu : instantaneous overspeed trip, per unit of nominal speed (1.10: NEMA
+        SM-23 classes B-D steam turbines; issue 4).
+    ufls : enable under-frequency load shedding.
+    ufls_stages : default staged UFLS table (ERCOT 2026, NOGRR247).
+    ufls_anti_stall : supplemental time-delayed stages (ERCOT 2026 at 59.5 Hz).
+    ufls_by_region : UFLS table per region name (replaces the default there).
+    uvls : under-voltage load shedding (off by default; COSMIC settings).
+    out_of_step : stability trip for named corridors (see ``OutOfStepSettings``).
+    hidden_failures : relays next to a trip misoperate with probability p.
+    hidden_failure_p : shortcut for ``hidden_failures.p`` (kept for the API in issue 4).
+    seed : seed of every random draw (hidden failures); same seed, same timeline.
+    governors : governor-turbine model per generator kind (see ``physics.frequency``).
+    load_damping : load-frequency sensitivity D, % load per % frequency (1.0: Anderson &
+        Mirheydar 1990; Kundur 11.1 gives 1-2).
+    agc_s : secondary control (AGC) time constant per island, s: an integral of the speed
+        error restores nominal frequency within minutes (ENTSO-E SOGL aFRR full activation
+        within 5 min); None: governors only, frequency stays offset after a disturbance.
+    operator : the control-room operator.
+    voltage_collapse_step : AC islands that do not converge shed this fraction of their
+        load per step until they do (issue 4: 5 %).
+    start_clock : wall-clock label of t = 0 as "HH:MM:SS" for the text rendering (None:
+        "t+seconds"); venezuela2019 runs default to 16:50:00.
+    max_flow_interval_s : longest simulated time between power flows while any island's
+        frequency is moving, s.
+    """
+
+    mode: Literal["ac", "dc"] = "ac"
+    horizon_s: float = 3600.0
+    simple: bool = False
+    trip_multiple: float = 1.0
+    relay: RelaySettings = field(default_factory=RelaySettings)
+    relay_by_kv: dict[float, RelaySettings] = field(default_factory=dict)
+    relay_by_element: dict[str, RelaySettings] = field(default_factory=dict)
+    under_frequency_envelope: tuple[tuple[float, float], ...] = ERCOT_UNDER_FREQUENCY
+    over_frequency_envelope: tuple[tuple[float, float], ...] = ERCOT_OVER_FREQUENCY
+    overspeed_pu: float = 1.10
+    ufls: bool = True
+    ufls_stages: tuple[UflsStage, ...] = ERCOT_2026_STAGES
+    ufls_anti_stall: tuple[UflsStage, ...] = ERCOT_2026_ANTI_STALL
+    ufls_by_region: dict[str, tuple[UflsStage, ...]] = field(default_factory=dict)
+    uvls: UvlsSettings = field(default_factory=UvlsSettings)
+    out_of_step: OutOfStepSettings = field(default_factory=OutOfStepSettings)
+    hidden_failures: HiddenFailureSettings = field(default_factory=HiddenFailureSettings)
+    hidden_failure_p: float | None = None
+    seed: int = 0
+    governors: dict[str, GovernorModel] = field(default_factory=default_governors)
+    load_damping: float = 1.0
+    agc_s: float | None = 120.0
+    operator: OperatorSettings = field(default_factory=OperatorSettings)
+    voltage_collapse_step: float = 0.05
+    start_clock: str | None = None
+    max_flow_interval_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("ac", "dc"):
+            raise ValueError(f"mode must be 'ac' or 'dc', got {self.mode!r}")
+        if not self.horizon_s > 0:
+            raise ValueError(f"horizon_s must be > 0, got {self.horizon_s}")
+        if self.hidden_failure_p is not None:
+            object.__setattr__(self, "hidden_failures",
+                               replace(self.hidden_failures, p=float(self.hidden_failure_p)))
+
+    @classmethod
+    def simple_dc(cls, trip_multiple: float = 1.0) -> CascadeSettings:
+        """The reduced DC rule shared with the batch engine (``study/batch.py``).
+
+        No frequency dynamics and no relay timers. Loop: find islands; in each island, no
+        in-service generator means its load is lost, else the in-service generators are
+        re-dispatched in proportion to ``pmax_mw`` within [0, pmax_mw] to meet the load and
+        any shortfall is shed as a uniform fraction of the island's load; DC power flow;
+        every branch with ``rate_a_mva > 0`` and ``|P| > trip_multiple * rate_a_mva`` trips in
+        the same round (cause "overload"); until a round trips nothing.
+        """
+        return cls(mode="dc", simple=True, trip_multiple=float(trip_multiple))
+
+    def with_(self, **changes: object) -> CascadeSettings:
+        """A copy with some settings changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
