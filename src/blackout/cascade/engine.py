@@ -163,14 +163,22 @@ class Cascade:
     def solve(self, t: float) -> PowerFlowResult:
         """Power flow with every unit at its electrical output and loads at frequency.
 
-        An AC island that does not converge sheds load in steps (voltage-collapse proxy)
-        until it converges, each step recorded.
+        An AC island that does not converge is first checked for loss of synchronism: if
+        its DC solution puts a corridor beyond the out-of-step angle, the DC solution
+        stands in for this step and the out-of-step relays separate the island. Otherwise
+        it sheds load in steps (voltage-collapse proxy) until it converges, each step
+        recorded.
         """
         while True:
             solve_state = self._flow_state()
             result = self._run_flow(solve_state)
             bad = [i for i in result.islands if i.energized and not i.converged]
             if not bad:
+                break
+            dc = run_dc(self.grid, solve_state)
+            if self.protection.loses_synchronism(dc, [i.island for i in bad]):
+                result = dc
+                result.extra["fallback"] = "dc: AC did not converge, angle beyond out-of-step"
                 break
             for res in bad:
                 isl = next((x for x in self.tracker.islands if x.label == res.island), None)
@@ -182,7 +190,7 @@ class Cascade:
             self.refind_islands()
         for isl in self.tracker.islands:
             res = result.islands[isl.label]
-            if res.converged:
+            if res.converged and result.mode == self.settings.mode:
                 isl.freq.losses_mw = res.generation_mw - res.load_mw
         self.timeline.sample(t, self._served_bus_mw(result), len(self.tracker.islands))
         return result

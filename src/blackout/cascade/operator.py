@@ -65,13 +65,13 @@ class Operator:
 
     def actions_due(self, t: float) -> list[Event]:
         """Redispatch and shedding events for branches overloaded for ``delay_s``."""
-        out: list[Event] = []
-        for b in sorted(self.since):
-            if self.since[b] + self.settings.delay_s > t + 1e-9:
-                continue
-            out += self._relieve(t, b)
-            self.since[b] = t  # look again after another delay
-        return out
+        due = [b for b in self.since if self.since[b] + self.settings.delay_s <= t + 1e-9]
+        if not due:
+            return []
+        # one branch at a time (the worst): the next power flow shows what is left
+        worst = max(due, key=lambda b: (self.ratio_a[b], -b))
+        self.since[worst] = t  # look again after another delay
+        return self._relieve(t, worst)
 
     def _relieve(self, t: float, b: int) -> list[Event]:
         ptdf, buses = self._ptdf_row(b)

@@ -139,6 +139,16 @@ class Protection:
             if name not in angles:
                 self.oos_since.pop(name)
 
+    def loses_synchronism(self, flow: PowerFlowResult, labels: list[int]) -> bool:
+        """Whether a corridor within islands ``labels`` is beyond the out-of-step angle."""
+        oos = self.settings.out_of_step
+        if not oos.enabled:
+            return False
+        inside = np.isin(flow.bus["island"][self.f_bus], labels)
+        angles = corridor_angles(self.corridor, self.f_bus, self.t_bus,
+                                 flow.branch["in_service"] & inside, flow.bus["va_degree"])
+        return any(a > oos.angle_deg for a in angles.values())
+
     def _observe_voltages(self, t: float, flow: PowerFlowResult) -> None:
         uv = self.settings.uvls
         if not uv.enabled or flow.mode != "ac":
