@@ -72,7 +72,8 @@ class Cascade:
     def __init__(self, grid: Grid, events: list[Event], settings: CascadeSettings) -> None:
         self.grid, self.settings = grid, settings
         self.state = CascadeState.of(grid)
-        self.timeline = Timeline(grid=grid, mode=settings.mode, start_clock=settings.start_clock)
+        clock = settings.start_clock or _snapshot_clock(grid)
+        self.timeline = Timeline(grid=grid, mode=settings.mode, start_clock=clock)
         self.tracker = IslandTracker(grid, settings)
         self.protection = Protection(grid, settings, self.state, self.timeline, self.tracker)
         self.pending: list[tuple[float, int, Event, int]] = []
@@ -255,3 +256,13 @@ class Cascade:
         if ev.kind == "bus":
             return self.tracker.island_of_bus(ev.element)
         return -1
+
+
+def _snapshot_clock(grid: Grid) -> str | None:
+    """"HH:MM:SS" of the case's snapshot time (``grid.notes["snapshot"]``, ISO 8601)."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(grid.notes["snapshot"])).strftime("%H:%M:%S")
+    except (KeyError, ValueError):
+        return None
