@@ -34,7 +34,7 @@ def test_open_breakers_at_a_substation_opens_its_branches_and_feeders(grid: Grid
 def test_open_breakers_can_include_units(grid: Grid) -> None:
     rows, fx = run(grid, {"do": "open_breakers", "substations": ["D"], "what": ["gens"]})
     assert rows == [(0.0, "gen", "G2", "trip", None)]
-    assert "VPN" in fx.events[0].cause and "at D" in fx.events[0].cause
+    assert fx.events[0].detail["entry_vector"] == "VPN" and "at D" in fx.events[0].cause
 
 
 def test_unit_primitives(grid: Grid) -> None:

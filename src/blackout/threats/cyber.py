@@ -165,12 +165,13 @@ def cyber_effects(grid: Grid, spec: CyberSpec, *, rng: np.random.Generator,
                   resolver: Resolver, horizon_s: float) -> ThreatEffects:
     """Events and data of a cyber-attack on ``grid`` (``rng`` unused: the attack is scripted)."""
     out = ThreatEffects()
-    why = f"cyber {spec.name} ({spec.entry_vector})"
+    why = f"cyber {spec.name}"
     for k, act in enumerate(spec.actions):
         r = resolver.at("actions", k)
         if act.at_s > horizon_s:
             raise r.error(("at_s",), f"{act.at_s} s is after the horizon ({horizon_s} s)")
-        tag = {"threat": "cyber", "attack": spec.name, "primitive": act.do}
+        tag = {"threat": "cyber", "attack": spec.name, "primitive": act.do,
+               "entry_vector": spec.entry_vector}
         if isinstance(act, OpenBreakers):
             _open_breakers(grid, act, r, why, tag, out)
         elif isinstance(act, TripUnits):
