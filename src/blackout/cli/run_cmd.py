@@ -3,9 +3,9 @@
 With a SCENARIO (a built-in name or a file) the scenario's threats give the
 initiating events. With ``--trip NAME[,NAME]`` only the named elements trip, at
 ``--at`` seconds, on ``--case`` (default venezuela2019). With neither, the built-in
-default of 7 March 2019 runs: a vegetation fire trips Guri-Malena 765 kV circuits 1
-and 2 at t = 0; what follows (the third circuit's overload trip, the collapse) is
-left to the physics.
+scenario ``venezuela-2019-03-07-fire`` runs: a vegetation fire under the Guri-Malena
+765 kV circuits; what follows (the third circuit's overload trip, the collapse) is
+left to the physics. ``default_7_march`` keeps the plain two-circuit trip.
 """
 
 from __future__ import annotations
@@ -62,27 +62,26 @@ def run_cmd(
         "--trip", help="elements to trip, comma-separated names")] = None,
     at: Annotated[float, typer.Option("--at", help="time of the trips, s")] = 0.0,
     dc: Annotated[bool, typer.Option("--dc", help="DC power flow instead of AC")] = False,
-    horizon: Annotated[float, typer.Option("--horizon", help="simulated time, s")] = 3600.0,
+    horizon: Annotated[float | None, typer.Option(
+        "--horizon", help="simulated time, s (default: the scenario's, else 3600)")] = None,
     fmt: Annotated[Format | None, typer.Option("--format", "-f", help="table or json")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write to FILE")] = None,
 ) -> None:
     """Simulate a cascade: trip elements by name, run a scenario, or the 7 March default."""
-    if horizon <= 0:
+    if horizon is not None and horizon <= 0:
         raise BlackoutError(f"--horizon must be > 0 s, got {horizon}")
     if at < 0:
         raise BlackoutError(f"--at must be >= 0 s, got {at}")
     if trip:
         names = [n for n in trip.split(",") if n.strip()]
-        timeline = run_trips(case, names, at_s=at, dc=dc, horizon_s=horizon)
-    elif scenario:
-        from blackout.scenario import run_scenario
-
-        overrides: dict[str, object] = {"horizon_s": horizon}
-        if dc:
-            overrides["mode"] = "dc"
-        timeline = run_scenario(scenario, **overrides)
-    elif case != "venezuela2019":
+        timeline = run_trips(case, names, at_s=at, dc=dc, horizon_s=horizon or 3600.0)
+    elif case != "venezuela2019" and not scenario:
         raise BlackoutError(f"no initiating event for case {case}: give --trip NAME[,NAME]")
     else:
-        timeline = default_7_march(dc=dc, horizon_s=horizon)
+        from blackout.scenario import DEFAULT_SCENARIO, run_scenario
+
+        overrides: dict[str, object] = {} if horizon is None else {"horizon_s": horizon}
+        if dc:
+            overrides["mode"] = "dc"
+        timeline = run_scenario(scenario or DEFAULT_SCENARIO, **overrides)
     emit(timeline.to_dict(), timeline.render_text(), fmt, out)
