@@ -104,7 +104,7 @@ class IslandTracker:
             candidates.append((k, gens, parent, float(h[gens].sum())))
         # the heaviest child of each parent keeps the parent's id
         keeper: dict[int, int] = {}
-        for k, _, parent, energy in sorted(candidates, key=lambda c: -c[3]):
+        for k, _, parent, _energy in sorted(candidates, key=lambda c: -c[3]):
             if parent >= 0 and parent not in keeper:
                 keeper[parent] = k
         new: list[Island] = []

@@ -15,8 +15,8 @@ from typing import Annotated
 
 import typer
 
-from blackout.cases import load_case
 from blackout.cascade import CascadeSettings, Timeline, simulate
+from blackout.cases import load_case
 from blackout.cli.app import Format, app, emit, guarded
 from blackout.errors import BlackoutError
 from blackout.events import Event

@@ -1,0 +1,44 @@
+"""`blackout run` end to end."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+import blackout.cli.commands  # noqa: F401  (registers the commands)
+from blackout.cli.app import app
+
+
+def test_run_trips_by_name_as_json() -> None:
+    result = CliRunner().invoke(app, ["run", "--case", "case39", "--trip", "4-14", "--dc",
+                                      "--horizon", "300", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert list(data) == ["summary", "events", "traces"]
+    assert data["events"][0]["element"] == "4-14"
+    assert data["events"][0]["cause"] == "scheduled trip"
+
+
+def test_run_two_guri_malena_circuits_as_text() -> None:
+    result = CliRunner().invoke(app, ["run", "--trip", "Guri-Malena 765 kV 1,Guri-Malena 765 kV 2",
+                                      "--dc", "--horizon", "60", "--format", "table"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "16:50:00  Guri-Malena 765 kV 1 tripped: scheduled trip"
+    assert any(ln.startswith("16:50:1") and "Guri-Malena 765 kV 3 tripped: overload" in ln
+               and "after Guri-Malena 765 kV 2 trip" in ln for ln in lines)
+
+
+def test_default_7_march_function() -> None:
+    from blackout.cli.run_cmd import default_7_march
+
+    tl = default_7_march(dc=True, horizon_s=60.0)
+    assert [e.cause for e in tl.events[:2]] == ["vegetation fire", "vegetation fire"]
+    assert tl.summary()["load_lost_percent"] > 90.0
+
+
+def test_run_unknown_element_exits_2() -> None:
+    result = CliRunner().invoke(app, ["run", "--case", "case39", "--trip", "nope"])
+    assert result.exit_code == 2
+    assert "no element named 'nope'" in result.output
