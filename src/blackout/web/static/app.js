@@ -54,6 +54,8 @@ async function loadCase(name) {
   map.on("mousemove", (e) => { map.getCanvas().style.cursor = pick(map, e.point) ? "pointer" : ""; });
   await new Promise((resolve) => map.once("idle", resolve));
   document.body.dataset.regions = String(regionCount(fc));
+  const own = [...$("scenario-select").options].find((o) => o.dataset.case === name);
+  if (own) { $("scenario-select").value = own.value; }
   setState("idle", `${name}: ${regionCount(fc)} regions; select a branch or generator`);
   refreshButtons();
 }
