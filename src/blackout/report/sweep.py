@@ -32,12 +32,16 @@ def read_sweep(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     ``blackout`` as JSON, or a ``meta.json`` beside the files)."""
     import json
 
-    import pyarrow.parquet as pq
+    import pyarrow as pa
+    import pyarrow.dataset as ds
 
     path = Path(path)
+    files = sorted(str(p) for p in path.rglob("*.parquet")) if path.is_dir() else [str(path)]
+    if not files:
+        raise BlackoutError(f"{path}: no .parquet files in the sweep result")
     try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as exc:
+        table = ds.dataset(files, format="parquet").to_table()
+    except (OSError, ValueError, pa.ArrowException) as exc:
         raise BlackoutError(f"{path}: not a readable Parquet sweep result ({exc})") from None
     meta: dict[str, Any] = {}
     raw = (table.schema.metadata or {}).get(b"blackout")
