@@ -25,7 +25,8 @@ def guri_trip(venezuela: blackout.Grid) -> Any:
     return simulate(venezuela, [Event(0.0, "branch", line, "trip", cause="user")])
 
 
-@pytest.fixture(scope="session")
+# module scope: Playwright's sync API cannot run two instances at once
+@pytest.fixture(scope="module")
 def offline_browser() -> Iterator[Any]:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None:

@@ -28,7 +28,8 @@ def system_chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# module scope: Playwright's sync API cannot run two instances at once
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     path = system_chromium()
     if path is None:

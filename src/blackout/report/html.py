@@ -148,17 +148,17 @@ def render_report(view: dict[str, Any], grid: Grid | None = None, *,
     body = [_summary_section(view)]
     blocks = [_json_block("view-data", view)]
     if grid is not None and grid.bus.n:
-        fig, index = map_figure(view, grid)
+        map_fig, index = map_figure(view, grid)
         loading = view.get("branch_loading_percent") or [None] * grid.branch.n
         index["base_bucket"] = [loading_bucket(v) for v in loading]
-        blocks.append(_json_block("map-data", {"figure": fig, "index": index}))
+        blocks.append(_json_block("map-data", {"figure": map_fig, "index": index}))
         n = max(len(view.get("frames") or []) - 1, 0)
         body.append(
             '<section id="map-section"><h2>Map: served load by region, branches by loading</h2>'
             '<div class="controls"><button id="play" type="button">Play</button>'
             f'<input id="frame-slider" type="range" min="0" max="{n}" value="0" step="1">'
             '<span id="clock"></span></div><div id="map"></div></section>')
-    specs = [("plot-frequency", "Frequency per island", frequency_figure(view)),
+    specs: list[tuple[str, str, dict[str, Any] | None]] = [("plot-frequency", "Frequency per island", frequency_figure(view)),
              ("plot-served", "Served load, national and per region", served_figure(view)),
              ("plot-waterfall", "Load lost by mechanism", waterfall_figure(view)),
              ("plot-restoration", "Restoration",

@@ -108,12 +108,12 @@ def _critical_lines(df: pd.DataFrame, loss: np.ndarray, grid: Grid | None,
         for b in np.atleast_1d(np.asarray(ids if ids is not None else [], dtype=np.int64)):
             total[int(b)] = total.get(int(b), 0.0) + s
             count[int(b)] = count.get(int(b), 0) + 1
-    rows = []
+    rows: list[dict[str, Any]] = []
     for b, s in total.items():
         name = str(grid.branch["name"][b]) if grid is not None and 0 <= b < grid.branch.n \
             else f"branch {b}"
         rows.append({"id": b, "name": name, "trials": count[b], "mean_loss_mw": s / count[b]})
-    rows.sort(key=lambda r: -r["mean_loss_mw"])
+    rows.sort(key=lambda r: -float(r["mean_loss_mw"]))
     return rows[:top]
 
 
