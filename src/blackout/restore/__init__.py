@@ -1,1 +1,23 @@
-"""restore."""
+"""Restoration: black start, cranking paths, load pickup, crews, fuel and interference.
+
+``restore(grid, timeline, *, params=None, interference=None, scenario=None)`` runs
+the restoration from a cascade's end state and returns a :class:`RestorationResult`
+(served-load curve, ENS, customer-hours, hours until each region is 90 % served,
+critical services). See docs/restoration.md.
+"""
+
+from blackout.restore.api import restore
+from blackout.restore.interference import Interference
+from blackout.restore.params import RestoreParams, load_params
+from blackout.restore.pickup import PickupLimit, max_pickup
+from blackout.restore.result import RestorationResult
+
+__all__ = [
+    "Interference",
+    "PickupLimit",
+    "RestorationResult",
+    "RestoreParams",
+    "load_params",
+    "max_pickup",
+    "restore",
+]
