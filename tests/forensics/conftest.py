@@ -1,0 +1,128 @@
+"""Synthetic ground truth on the IEEE 39-bus system: a fire or a cyber-attack on two lines.
+
+Both hypotheses take out lines 26-28 and 26-29 (their loss sheds some load but
+starts no overload cascade, so the trip times are the threats' own):
+
+- fire: a grass fire under both routes from ``start_s``; each exposed line faults
+  with probability ``p`` per minute (the wildfire model steps in minutes), so the
+  two trips fall on minute boundaries, often together;
+- cyber: an attacker opens 26-28 at ``t1`` and 26-29 ``gap_s`` later, through the HMI.
+
+Evidence is measured on one run of the true scenario with fixed parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from blackout.forensics.evidence import Evidence, Observable, Observation, Selection
+from blackout.forensics.hypotheses import HypothesisSet
+from blackout.forensics.inference import TrialSet, simulate_trials
+
+LINE_A, LINE_B = "26-28", "26-29"
+HORIZON_S = 600.0
+
+_FIRE_AREA = [[-60.05, 9.99], [-59.85, 9.99], [-59.85, 10.03], [-60.05, 10.03]]
+
+
+def fire_scenario(*, start_s: float = 0.0, p: float = 0.5) -> dict[str, Any]:
+    """A case39 fire under lines A and B (routes given: case39 has no coordinates)."""
+    return {
+        "name": "case39 fire", "case": "case39", "mode": "dc", "horizon_s": HORIZON_S,
+        "threats": [{
+            "kind": "wildfire", "name": "test fire", "start_s": start_s,
+            "polygons": [{"time_s": 0, "coords": _FIRE_AREA}],
+            "routes": {LINE_A: [[-60.0, 10.0], [-59.9, 10.0]],
+                       LINE_B: [[-60.0, 10.02], [-59.9, 10.02]]},
+            "fault_probability_per_min": p, "common_mode_probability": 0.0, "derate": 0.9,
+        }],
+    }
+
+
+def cyber_scenario(*, t1: float = 0.0, t2: float = 60.0) -> dict[str, Any]:
+    """A case39 attack opening line A at t1 and line B at t2."""
+    return {
+        "name": "case39 cyber", "case": "case39", "mode": "dc", "horizon_s": HORIZON_S,
+        "threats": [{"kind": "cyber", "name": "test attack", "actions": [
+            {"do": "open_breakers", "at_s": t1, "branches": [LINE_A]},
+            {"do": "open_breakers", "at_s": t2, "branches": [LINE_B]},
+        ]}],
+    }
+
+
+HYPOTHESES = HypothesisSet.model_validate({
+    "name": "case39 fire vs cyber",
+    "engine": {"mode": "dc"},
+    "hypotheses": [
+        {"name": "fire", "scenario": fire_scenario(), "parameters": [
+            {"name": "start_s", "paths": ["threats.0.start_s"],
+             "prior": {"dist": "uniform", "low": 0, "high": 240}},
+            {"name": "p_fault_per_min", "paths": ["threats.0.fault_probability_per_min"],
+             "prior": {"dist": "uniform", "low": 0.3, "high": 0.9}}]},
+        {"name": "cyber", "scenario": cyber_scenario(), "parameters": [
+            {"name": "t1_s", "paths": ["threats.0.actions.0.at_s"],
+             "prior": {"dist": "uniform", "low": 0, "high": 300}},
+            {"name": "gap_s", "add_to": "t1_s", "paths": ["threats.0.actions.1.at_s"],
+             "prior": {"dist": "uniform", "low": 30, "high": 240}}]},
+    ],
+})
+
+A, B = Selection(names=[LINE_A]), Selection(names=[LINE_B])
+OBSERVABLES = {
+    "first trip": Observable(kind="trip_time", select=Selection(names=[LINE_A, LINE_B])),
+    "interval": Observable(kind="interval", select=A, other=B),
+    "frequency within 0-100 Hz": Observable(kind="frequency_nadir"),
+}
+
+
+def evidence_from(truth: dict[str, Any]) -> Evidence:
+    """Evidence measured on one run of ``truth``: first trip +-15 s, interval +-5 s."""
+    from blackout.forensics.observables import measure
+    from blackout.scenario import load_scenario, run_scenario
+
+    tl = run_scenario(load_scenario(truth))
+    first = measure(tl, OBSERVABLES["first trip"])
+    gap = measure(tl, OBSERVABLES["interval"])
+    assert first < HORIZON_S and abs(gap) < HORIZON_S, "the truth must trip both lines"
+    return Evidence.model_validate({
+        "name": f"synthetic: {truth['name']}",
+        "observations": [
+            Observation(name="first trip", observable=OBSERVABLES["first trip"],
+                        range=(first - 15, first + 15), tolerance=15, source="truth run"),
+            Observation(name="interval", observable=OBSERVABLES["interval"],
+                        range=(gap - 5, gap + 5), tolerance=10, source="truth run"),
+            Observation(name="frequency within 0-100 Hz",
+                        observable=OBSERVABLES["frequency within 0-100 Hz"],
+                        range=(0.0, 100.0), source="trivially true"),
+        ],
+        "candidates": [
+            {"name": "line B trip time", "observable": {
+                "kind": "trip_time", "select": {"names": [LINE_B]}}},
+            {"name": "load lost", "observable": {"kind": "load_lost_percent"}},
+        ],
+    })
+
+
+@pytest.fixture(scope="session")
+def hypotheses() -> HypothesisSet:
+    return HYPOTHESES
+
+
+@pytest.fixture(scope="session")
+def fire_evidence() -> Evidence:
+    return evidence_from(fire_scenario(start_s=100.0, p=0.6) | {"seed": 5})
+
+
+@pytest.fixture(scope="session")
+def cyber_evidence() -> Evidence:
+    return evidence_from(cyber_scenario(t1=130.0, t2=280.0))
+
+
+@pytest.fixture(scope="session")
+def trial_sets(fire_evidence: Evidence) -> dict[int, TrialSet]:
+    """Trials of both hypotheses for three seeds (shared by the tests: the engine is the
+    slow part, and judging other evidence of the same observables needs no new runs)."""
+    return {seed: simulate_trials(fire_evidence, HYPOTHESES, trials=30, seed=seed)
+            for seed in (1, 2, 3)}
