@@ -93,7 +93,6 @@ def run_cascades(model: DCModel, initiating: Sequence[Sequence[int]], *,
     rating never trip).
     """
     n = len(initiating)
-    nl = model.n_branch
     limit_pu = np.where(model.rate_mva > 0, trip_multiple * model.rate_mva / model.base_mva,
                         np.inf)
     outs = [np.unique(np.asarray(o, dtype=np.int64)) for o in initiating]
@@ -118,7 +117,6 @@ def run_cascades(model: DCModel, initiating: Sequence[Sequence[int]], *,
     lost = np.array([base_load - (isl[s].load.sum() if s in isl else model.load0_bus_mw.sum())
                      for s in range(n)])
     islands = np.array([isl[s].n_islands if s in isl else model.base_islands for s in range(n)])
-    del nl
     return BatchResult(init, [np.array(t, dtype=np.int64) for t in trips], rounds, lost, islands)
 
 
@@ -126,7 +124,6 @@ def _update_islands(model: DCModel, active: np.ndarray, outs: list[np.ndarray],
                     isl: dict[int, _Islanded]) -> None:
     """Re-balance the scenarios whose islands changed, recomputing their base-topology
     injections together."""
-    changed: list[int] = []
     for s in active.tolist():
         prev = isl[s].n_islands if s in isl else model.base_islands
         if model.base_islands + model.new_islands(outs[s]) == prev:
@@ -134,14 +131,7 @@ def _update_islands(model: DCModel, active: np.ndarray, outs: list[np.ndarray],
         mask = np.zeros(model.n_branch, dtype=bool)
         mask[outs[s]] = True
         labels = model.island_labels(mask)
-        if s in isl:
-            gen_p, load = isl[s].gen_p, isl[s].load
-        else:  # first split: balance from the case dispatch, as the detailed engine does
-            gen_p, load = model.gen_p_case_mw, model.load_bus_mw
-        g, ld, p = model.balance(labels, gen_p, load)
-        isl[s] = _Islanded(g, ld, p, labels)
-        changed.append(s)
-    del changed
+        isl[s] = _Islanded(*model.balance(labels), labels)
 
 
 def _overloads(model: DCModel, active: np.ndarray, outs: list[np.ndarray],
@@ -200,11 +190,9 @@ def _compensate(model: DCModel, base_pu: np.ndarray, out: np.ndarray, st: _Islan
         c = vt[:rank].T @ ((u[:, :rank].T @ base_pu[out]) / sv[:rank])
         f += ht.T @ c
     f[out] = 0.0
-    dead = st.p_pu == 0  # buses of dead islands carry no flow
     energised = np.zeros(st.n_islands, dtype=bool)
-    live_gen = model.gen_on
-    energised[st.labels[model.gen_bus[live_gen]]] = True
-    dead = ~energised[st.labels]
+    energised[st.labels[model.gen_bus[model.gen_on]]] = True
+    dead = ~energised[st.labels]  # buses of islands without generation carry no flow
     f[dead[model.f_bus] | dead[model.t_bus]] = 0.0
     return f
 

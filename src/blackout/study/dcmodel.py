@@ -13,13 +13,14 @@ Built once per base topology and shared read-only by every scenario and worker:
   number of new islands is ``|M| - rank_GF2(labels[M])``. Bridges have label 0.
 
 Island balancing (the rule shared with the detailed engine's simple DC settings):
-every island without an in-service generator loses its load; every other island is
-re-dispatched by participation factors proportional to ``pmax_mw``,
-``p_i <- clip(p_i + lambda * pmax_i, 0, pmax_i)`` with ``lambda`` such that generation
-equals the island's load; a shortfall (load above the island's total ``pmax_mw``) is
-shed as a uniform fraction of every load of the island. What remains unbalanced
-(bus shunt conductance ``gs_mw``) is taken by the island's slack bus, as in
-:func:`blackout.flow.run_dc`.
+every island without an in-service generator loses its load; in every other island the
+in-service generators run at the same fraction of their ``pmax_mw`` (participation
+factors proportional to ``pmax_mw``, within [0, pmax_mw]) to meet the island's demand
+(the demand before the cascade: the rule has no memory, so the state is a function of
+the islands alone); a shortfall (demand above the island's total ``pmax_mw``) is shed
+as a uniform fraction of every load of the island. What remains unbalanced (bus shunt
+conductance ``gs_mw``) is taken by the island's slack bus, as in
+:func:`blackout.flow.run_dc`. This is ``blackout.cascade``'s ``balance_islands``.
 """
 
 from __future__ import annotations
@@ -36,35 +37,10 @@ from blackout.flow.network import build_network
 from blackout.flow.state import FlowState
 from blackout.grid.model import Grid
 
-__all__ = ["DCModel", "balanced_grid", "waterfill", "gf2_rank"]
+__all__ = ["DCModel", "balanced_grid", "gf2_rank"]
 
 #: keep the full H matrix in memory up to this many bytes, else cache columns
 FULL_H_BYTES = 400e6
-
-
-def waterfill(p_mw: np.ndarray, pmax_mw: np.ndarray, target_mw: float) -> np.ndarray:
-    """Re-dispatch by participation factors: ``clip(p + lambda * pmax, 0, pmax)`` summing to
-    ``target_mw`` (MW). Returns ``pmax`` when the target exceeds the total capacity and
-    zeros when it is <= 0. Exact (piecewise-linear in lambda, solved at the breakpoints)."""
-    cap = float(pmax_mw.sum())
-    if target_mw >= cap:
-        return pmax_mw.astype(float)
-    if target_mw <= 0.0:
-        return np.zeros_like(pmax_mw, dtype=float)
-    live = pmax_mw > 0
-    pm = pmax_mw[live]
-    lo = -p_mw[live] / pm  # lambda where the unit reaches 0; it reaches pmax at lo + 1
-    x = np.concatenate([lo, lo + 1.0])
-    d = np.concatenate([pm, -pm])  # slope changes
-    order = np.argsort(x, kind="stable")
-    x, d = x[order], d[order]
-    slope = np.cumsum(d)
-    g = np.concatenate([[0.0], np.cumsum(slope[:-1] * np.diff(x))])  # sum at each breakpoint
-    k = int(np.searchsorted(g, target_mw, side="right")) - 1
-    lam = x[k] + (target_mw - g[k]) / slope[k] if slope[k] > 0 else x[k]
-    out = np.zeros_like(pmax_mw, dtype=float)
-    out[live] = np.clip(p_mw[live] + lam * pm, 0.0, pm)
-    return out
 
 
 def gf2_rank(labels: np.ndarray) -> int:
@@ -171,7 +147,7 @@ class DCModel:
             base_islands=n_comp, ref_gen_bus=ref_gen_bus, gen_by_pmax=gen_by_pmax,
         )
         del labels
-        gen_p0, load0, p0 = model.balance(comp, model.gen_p_case_mw, model.load_bus_mw)
+        gen_p0, load0, p0 = model.balance(comp)
         model.gen_p0_mw, model.load0_bus_mw, model.p0_pu = gen_p0, load0, p0
         model.f0_pu = model.base_flows(p0[:, None])[:, 0]
         if full_h is None:
@@ -239,29 +215,25 @@ class DCModel:
         on = self.live & ~out_mask
         return _components(self.bus_in.size, self.f_bus[on], self.t_bus[on])
 
-    def balance(self, labels: np.ndarray, gen_p_mw: np.ndarray, load_bus_mw: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Apply the island balancing rule; returns (gen_p_mw, load_bus_mw, injections pu).
+    def balance(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Apply the island balancing rule to the islands ``labels`` (per bus); returns
+        (gen_p_mw per generator, served load per bus MW, bus injections pu).
 
         Injections are zero on islands without generation; on the others the slack takes
         what the rule leaves unbalanced (shunt conductance)."""
-        gen_p = np.array(gen_p_mw, dtype=float)
-        load = np.array(load_bus_mw, dtype=float)
         n_isl = int(labels.max()) + 1
         on = self.gen_on
         gisl = labels[self.gen_bus]
-        has_gen = np.bincount(gisl[on], minlength=n_isl) > 0
-        dead_bus = ~has_gen[labels] | ~self.bus_in
-        load[dead_bus] = 0.0
-        if self.participation:
-            load_isl = np.bincount(labels, weights=load, minlength=n_isl)
-            for k in np.flatnonzero(has_gen):
-                g = np.flatnonzero(on & (gisl == k))
-                pmax = self.pmax_mw[g]
-                cap = float(pmax.sum())
-                if load_isl[k] > cap:
-                    load[labels == k] *= cap / load_isl[k] if load_isl[k] > 0 else 0.0
-                gen_p[g] = waterfill(gen_p[g], pmax, float(load_isl[k]))
+        count = np.bincount(gisl[on], minlength=n_isl)
+        pmax = np.where(on, np.maximum(self.pmax_mw, 0.0), 0.0)
+        cap = np.bincount(gisl[on], weights=pmax[on], minlength=n_isl)
+        need = np.bincount(labels, weights=self.load_bus_mw, minlength=n_isl)
+        served = np.where(count > 0, np.minimum(1.0, np.divide(
+            cap, need, out=np.ones(n_isl), where=need > 0)), 0.0)
+        dispatch = np.divide(need * served, cap, out=np.zeros(n_isl), where=cap > 0)
+        gen_p = np.where(on, pmax * dispatch[gisl], 0.0)
+        load = self.load_bus_mw * served[labels]
+        dead_bus = (count[labels] == 0) | ~self.bus_in
         p_mw = np.bincount(self.gen_bus[on], weights=gen_p[on], minlength=labels.size)
         p_mw = p_mw - load - self.gs_mw
         p_mw[dead_bus] = 0.0
@@ -344,8 +316,8 @@ def _xor_labels(nb: int, f: np.ndarray, t: np.ndarray, live: np.ndarray, seed: i
 
 
 def balanced_grid(grid: Grid) -> Grid:
-    """``grid`` with its generators re-dispatched by the island balancing rule (MW), so that
-    the intact case is already balanced and round 0 of a cascade changes nothing.
+    """``grid`` with its generators re-dispatched by the island balancing rule (MW): the
+    dispatch every cascade of the simple DC rule starts from, whatever the case's own.
 
     Derive synthetic ratings from this grid (``derive_ratings(balanced_grid(g))``):
     ratings derived from the raw case dispatch, whose slack absorbs the whole DC

@@ -1,0 +1,93 @@
+"""Study commands: ``n1`` (N-1 screening), ``nk`` (N-k and malignant sets), ``sweep``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.table import Table as RichTable
+
+from blackout.cases import load_case
+from blackout.cli.app import Format, app, console, emit, guarded
+from blackout.errors import BlackoutError
+from blackout.grid.model import Grid
+
+FormatOpt = Annotated[Format | None, typer.Option("--format", "-f", help="table or json")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="write the output to FILE")]
+RatingsOpt = Annotated[str, typer.Option(
+    "--derive-ratings", help="rate unrated branches as K*max(|balanced base DC flow|, FLOOR): "
+    "K[,FLOOR_MVA]")]
+TripOpt = Annotated[float, typer.Option(
+    "--trip-multiple", help="a branch trips when |P| > this x rate_a_mva")]
+
+
+def study_grid(case: str, ratings: str) -> Grid:
+    """The case re-dispatched by the balancing rule, unrated branches rated by the rule."""
+    from blackout.grid.ratings import derive_ratings
+    from blackout.study.dcmodel import balanced_grid
+
+    parts = ratings.split(",")
+    try:
+        k = float(parts[0])
+        floor = float(parts[1]) if len(parts) > 1 else 50.0
+    except ValueError:
+        raise BlackoutError(f"--derive-ratings expects K[,FLOOR_MVA], got {ratings!r}") from None
+    if k <= 0 or floor < 0 or len(parts) > 2:
+        raise BlackoutError("--derive-ratings: K must be > 0 and FLOOR_MVA >= 0")
+    return derive_ratings(balanced_grid(load_case(case)), k=k, floor_mva=floor)
+
+
+def _table(title: str, frame: pd.DataFrame, meta: dict[str, Any]) -> None:
+    t = RichTable(title=title)
+    for col in frame.columns:
+        t.add_column(str(col), overflow="fold")
+    for row in frame.itertuples(index=False):
+        t.add_row(*(f"{v:.1f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(t)
+    for k, v in meta.items():
+        console.print(f"[dim]{k}: {v}[/dim]")
+
+
+@app.command("n1")
+@guarded
+def n1_cmd(
+    case: Annotated[str, typer.Argument(help="built-in case name or case file")],
+    ac: Annotated[bool, typer.Option("--ac/--dc", help="verify the riskiest in AC")] = False,
+    top: Annotated[int, typer.Option("--top", help="rows to show (and AC-verify at least)")] = 20,
+    by: Annotated[str, typer.Option("--by", help="rank by max_loading_pct or "
+                                     "cascade_load_lost_mw")] = "max_loading_pct",
+    screen_pct: Annotated[float, typer.Option(
+        "--screen-pct", help="AC-verify every outage whose estimated MVA loading reaches this")
+    ] = 90.0,
+    ratings: RatingsOpt = "1.5,50",
+    trip_multiple: TripOpt = 1.0,
+    fmt: FormatOpt = None,
+    out: OutOpt = None,
+) -> None:
+    """Full N-1 screening: every branch outage, ranked by worst loading and cascade size."""
+    from blackout.study.contingency import base_q_mvar, screen_n1, verify_ac
+    from blackout.study.dcmodel import DCModel
+
+    if by not in ("max_loading_pct", "cascade_load_lost_mw", "cascade_lines_out"):
+        raise BlackoutError(f"--by: expected max_loading_pct, cascade_load_lost_mw or "
+                            f"cascade_lines_out, got {by!r}")
+    if top < 0:
+        raise BlackoutError("--top must be >= 0")
+    grid = study_grid(case, ratings)
+    model = DCModel.build(grid)
+    q0 = base_q_mvar(model) if ac else None
+    res = screen_n1(model, trip_multiple=trip_multiple, q0_mvar=q0)
+    if ac:
+        res = verify_ac(res, model, screen_pct=screen_pct, top=top)
+    rows = res.ranked(by=by, top=top)
+    data = {**res.meta, "ranked_by": by,
+            "contingencies": rows.replace({np.nan: None}).to_dict(orient="records")}
+    cols = ["name", "max_loading_pct", "worst_branch", "overloads", "islands_added",
+            "cascade_lines_out", "cascade_load_lost_mw"]
+    if ac:
+        cols += ["ac_verified", "ac_max_loading_pct", "ac_overloads"]
+    emit(data, lambda: _table(f"N-1 of {grid.name} (top {top} by {by})", rows[cols],
+                              res.meta), fmt, out)

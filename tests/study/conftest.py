@@ -1,0 +1,37 @@
+"""Shared fixtures for the study tests: rated, balanced copies of built-in cases."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pytest
+
+from blackout import load_case
+from blackout.grid.model import Grid
+from blackout.grid.ratings import derive_ratings
+from blackout.study.dcmodel import DCModel, balanced_grid
+
+
+@lru_cache(maxsize=None)
+def rated(case: str, k: float = 1.3, floor_mva: float = 31.7) -> Grid:
+    """``case`` re-dispatched by the balancing rule and rated ``k * max(|flow|, floor)``.
+
+    Odd k/floor values keep derived ratings away from round flow values (a flow exactly at
+    its limit is a tie that the strict ``>`` of both engines may split by rounding)."""
+    return derive_ratings(balanced_grid(load_case(case)), k=k, floor_mva=floor_mva,
+                          override_given=True)
+
+
+@lru_cache(maxsize=None)
+def model_of(case: str) -> DCModel:
+    return DCModel.build(rated(case))
+
+
+@pytest.fixture(scope="session")
+def case118() -> DCModel:
+    return model_of("case118")
+
+
+@pytest.fixture(scope="session")
+def case2869() -> DCModel:
+    return model_of("case2869pegase")
