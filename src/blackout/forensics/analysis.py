@@ -40,7 +40,7 @@ __all__ = ["DEFAULT_TRIALS", "HONESTY", "METHOD", "Explanation", "explain",
            "NON_DISCRIMINATING_NATS"]
 
 #: Trials per hypothesis of ``blackout explain`` with no ``--trials``.
-DEFAULT_TRIALS = 24
+DEFAULT_TRIALS = 8
 
 #: An observation whose best/worst likelihood ratio is below 1.5 cannot tell the
 #: hypotheses apart (Jeffreys: a Bayes factor under ~3 is "barely worth mentioning").

@@ -98,6 +98,8 @@ OBSERVABLE_KINDS: dict[str, str] = {
     "frequency_nadir": "lowest frequency of any island (Hz)",
     "frequency_zenith": "highest frequency of any island (Hz)",
     "islands_max": "largest number of energised islands at any time (count)",
+    "region_restored_h": "hours from the start until the last of `regions` is 90 % served "
+                         "for good (`first`: first re-energised); inf if never (restoration)",
 }
 
 
@@ -106,10 +108,14 @@ class Observable(_Model):
 
     kind: Literal["regions_dark", "load_lost_percent", "tripped_count", "trip_time",
                   "first_out", "before", "interval", "time_to_collapse", "frequency_nadir",
-                  "frequency_zenith", "islands_max"]
+                  "frequency_zenith", "islands_max", "region_restored_h"]
     select: Selection | None = Field(default=None, description=(
         "elements (tripped_count, trip_time, first_out, before)"))
     other: Selection | None = Field(default=None, description="the second set (before)")
+    regions: list[str] = Field(default_factory=list, description="region names "
+                               "(region_restored_h)")
+    first: bool = Field(default=False, description=(
+        "region_restored_h: first re-energised instead of 90 % served for good"))
     at: float | None = Field(default=None, description=(
         "measure at this time (s after the start, or time of day); none: the end"))
     clock: bool = Field(default=False, description=(
@@ -127,6 +133,8 @@ class Observable(_Model):
             raise ValueError(f"observable {self.kind!r} needs 'select'")
         if self.kind in ("before", "interval") and self.other is None:
             raise ValueError(f"observable {self.kind!r} needs 'other'")
+        if self.kind == "region_restored_h" and not self.regions:
+            raise ValueError("observable 'region_restored_h' needs 'regions'")
         return self
 
 
@@ -182,11 +190,17 @@ class Observation(_Model):
         return DEFAULT_TOLERANCE[self.observable.kind]
 
 
+def needs_restoration(observables: list[Observable] | tuple[Observable, ...]) -> bool:
+    """Whether measuring these observables needs a restoration run."""
+    return any(o.kind == "region_restored_h" for o in observables)
+
+
 #: Default soft edge per observable kind: about the resolution a report gives.
 DEFAULT_TOLERANCE: dict[str, float] = {
     "regions_dark": 1.0, "load_lost_percent": 5.0, "tripped_count": 0.5,
     "trip_time": 60.0, "first_out": 0.25, "before": 0.25, "interval": 60.0, "time_to_collapse": 60.0,
     "frequency_nadir": 0.2, "frequency_zenith": 0.2, "islands_max": 0.5,
+    "region_restored_h": 12.0,
 }
 
 

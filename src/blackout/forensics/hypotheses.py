@@ -163,7 +163,7 @@ class Hypothesis(_Model):
         if self.base is not None:
             from blackout.scenario import load_scenario
 
-            data = load_scenario(self.base).model_dump(mode="json", exclude_defaults=True)
+            data = load_scenario(self.base).model_dump(mode="json")
         return _merge(data, copy.deepcopy(self.scenario))
 
     def sample(self, rng: np.random.Generator) -> dict[str, Any]:

@@ -34,7 +34,14 @@ from typing import Any
 import numpy as np
 
 from blackout.errors import BlackoutError, ScenarioError
-from blackout.forensics.evidence import Candidate, Evidence, EvidenceError, Observable, Observation
+from blackout.forensics.evidence import (
+    Candidate,
+    Evidence,
+    EvidenceError,
+    Observable,
+    Observation,
+    needs_restoration,
+)
 from blackout.forensics.hypotheses import EngineOptions, Hypothesis, HypothesisSet
 from blackout.forensics.observables import measure_all
 
@@ -119,9 +126,14 @@ def run_trial(task: _Task) -> tuple[int, np.ndarray | None, str | None]:
         changes["horizon_s"] = min(settings.horizon_s, task.engine.horizon_s)
     try:
         timeline = simulate(compiled.grid, compiled.events, settings=settings.with_(**changes))
+        restoration = None
+        if needs_restoration(task.observables):
+            from blackout.restore import restore
+
+            restoration = restore(compiled.grid, timeline, scenario=compiled.restoration)
     except (BlackoutError, ArithmeticError, np.linalg.LinAlgError, ValueError) as exc:
         return task.index, None, f"{type(exc).__name__}: {exc}"
-    return task.index, measure_all(timeline, task.observables), None
+    return task.index, measure_all(timeline, task.observables, restoration), None
 
 
 def simulate_trials(evidence: Evidence, hypotheses: HypothesisSet, *, trials: int,

@@ -65,8 +65,12 @@ def _first_trip_s(timeline: Any, element: str, picked: set[int]) -> float:
     return float(min(times)) if times else math.inf
 
 
-def measure(timeline: Any, observable: Observable) -> float:
-    """The value of ``observable`` on ``timeline`` (a :class:`~blackout.cascade.Timeline`)."""
+def measure(timeline: Any, observable: Observable, restoration: Any = None) -> float:
+    """The value of ``observable`` on ``timeline`` (a :class:`~blackout.cascade.Timeline`).
+
+    ``restoration`` (a :class:`~blackout.restore.RestorationResult`) is needed by
+    ``region_restored_h``; without it that observable is ``nan`` (not measurable).
+    """
     origin = clock_origin_s(timeline) if observable.clock else 0.0
     at_s: float | None = None
     if observable.at is not None:
@@ -96,6 +100,16 @@ def measure(timeline: Any, observable: Observable) -> float:
         if not values:
             return float(grid.f_hz) if hasattr(grid, "f_hz") else math.nan
         return float(min(values) if kind == "frequency_nadir" else max(values))
+    if kind == "region_restored_h":
+        if restoration is None:
+            return math.nan
+        hours = (restoration.curve.first_restored_h() if observable.first
+                 else restoration.region_restored_h())
+        missing = [r for r in observable.regions if r not in hours]
+        if missing:
+            raise ValueError(f"unknown region {', '.join(missing)}; known: {', '.join(hours)}")
+        got = [hours[r] for r in observable.regions]
+        return math.inf if any(h is None for h in got) else float(max(got))
     if kind == "islands_max":
         return float(max(timeline.island_count)) if timeline.island_count else 1.0
     assert observable.select is not None
@@ -122,6 +136,7 @@ def measure(timeline: Any, observable: Observable) -> float:
     raise ValueError(f"unknown observable kind {kind!r}")
 
 
-def measure_all(timeline: Any, observables: Sequence[Observable]) -> np.ndarray:
-    """Every observable measured on one timeline, as a float array."""
-    return np.array([measure(timeline, o) for o in observables], dtype=float)
+def measure_all(timeline: Any, observables: Sequence[Observable],
+                restoration: Any = None) -> np.ndarray:
+    """Every observable measured on one timeline (and its restoration), as a float array."""
+    return np.array([measure(timeline, o, restoration) for o in observables], dtype=float)

@@ -1,0 +1,59 @@
+"""``blackout explain``: which hypothesis explains the evidence (forensics)."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from blackout.cli.app import Format, app, emit, guarded, resolve_format
+
+FormatOpt = Annotated[Format | None, typer.Option("--format", "-f", help="table or json")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="write the output to FILE")]
+
+
+@app.command("explain")
+@guarded
+def explain_cmd(
+    evidence: Annotated[str | None, typer.Argument(help=(
+        "evidence file (YAML/TOML) or built-in name; default: 7-14 March 2019"))] = None,
+    hypotheses: Annotated[list[str] | None, typer.Option(
+        "--hypotheses", "-H", help="keep only these hypotheses (repeat the option)")] = None,
+    hypothesis_file: Annotated[str | None, typer.Option(
+        "--hypothesis-file", help="hypothesis file or built-in name; default: 7 March 2019")
+    ] = None,
+    trials: Annotated[int | None, typer.Option(
+        "--trials", "-n", help="simulations per hypothesis (default 8)")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="root random seed")] = 0,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-j", help="worker processes (default: up to 2; 1: in this process)")
+    ] = None,
+    fmt: FormatOpt = None,
+    out: OutOpt = None,
+) -> None:
+    """Weigh competing explanations of a blackout against the evidence.
+
+    Simulates each hypothesis over its priors, scores every observation with its
+    source's reliability, and reports posteriors (with Monte Carlo uncertainty),
+    the deciding and the non-discriminating observations, the next best
+    observation and the leave-one-out / partisan-zero sensitivity.
+    """
+    from blackout.forensics import DEFAULT_TRIALS, explain
+
+    n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    if n_workers < 1:
+        raise typer.BadParameter("--workers must be at least 1")
+    executor: Executor | None = ProcessPoolExecutor(n_workers) if n_workers > 1 else None
+    try:
+        result = explain(evidence, hypothesis_file, only=hypotheses,
+                         trials=DEFAULT_TRIALS if trials is None else trials, seed=seed,
+                         executor=executor)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    data = result.to_dict()
+    text = "" if resolve_format(fmt) is Format.json else result.render_text(data)
+    emit(data, text, fmt, out)
