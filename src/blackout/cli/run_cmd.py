@@ -66,6 +66,8 @@ def run_cmd(
         "--horizon", help="simulated time, s (default: the scenario's, else 3600)")] = None,
     fmt: Annotated[Format | None, typer.Option("--format", "-f", help="table or json")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write to FILE")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="also write the self-contained HTML report to FILE")] = None,
 ) -> None:
     """Simulate a cascade: trip elements by name, run a scenario, or the 7 March default."""
     if horizon is not None and horizon <= 0:
@@ -84,4 +86,10 @@ def run_cmd(
         if dc:
             overrides["mode"] = "dc"
         timeline = run_scenario(scenario or DEFAULT_SCENARIO, **overrides)
-    emit(timeline.to_dict(), timeline.render_text(), fmt, out)
+    data = timeline.to_dict()
+    emit(data, timeline.render_text(), fmt, out)
+    if report:
+        from blackout.report import write_report
+
+        write_report(data, report, grid=timeline.grid)
+        typer.echo(f"wrote {report}", err=True)

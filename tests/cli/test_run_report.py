@@ -1,0 +1,26 @@
+"""`blackout run --report` writes the self-contained HTML report beside the timeline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from blackout.cli import app
+from blackout.cli import commands  # noqa: F401
+
+
+def test_run_writes_report(tmp_path: Path) -> None:
+    out, html = tmp_path / "run.json", tmp_path / "run.html"
+    result = CliRunner().invoke(app, ["run", "--case", "case39", "--trip", "4-14", "--dc",
+                                      "--format", "json", "--out", str(out),
+                                      "--report", str(html)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["summary"]["load_lost_mw"] > 0
+    text = html.read_text()
+    assert text.startswith("<!DOCTYPE html>") or text.lower().startswith("<!doctype html>")
+    assert "4-14" in text
+    # self-contained: no external script or stylesheet (plotly's inlined bundle merely
+    # mentions CDN URLs in strings it never fetches offline)
+    assert '<script src="http' not in text and '<link rel="stylesheet" href="http' not in text
