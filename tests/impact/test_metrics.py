@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.restore.smallgrid import blackout_timeline, chain_grid
 
 from blackout.impact import ServedCurve, critical_services
 from blackout.restore import restore
-from tests.restore.smallgrid import blackout_timeline, chain_grid
 
 
 def _random_curve(seed: int) -> ServedCurve:

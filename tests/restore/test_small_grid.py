@@ -5,12 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from tests.restore.smallgrid import blackout_timeline, chain_grid
 
 from blackout.grid.model import Grid
 from blackout.restore import load_params, max_pickup, restore
-
-from tests.restore.smallgrid import blackout_timeline, chain_grid
-
 
 
 @pytest.fixture()

@@ -8,7 +8,12 @@ pumping with a reservoir buffer, a metro, telecom sites on batteries and card
 payments. See docs/impact.md for the models and their sources.
 """
 
-from blackout.impact.critical import CriticalReport, ServiceTrace, critical_params, critical_services
+from blackout.impact.critical import (
+    CriticalReport,
+    ServiceTrace,
+    critical_params,
+    critical_services,
+)
 from blackout.impact.metrics import RESTORED_FRACTION, ServedCurve
 
 __all__ = [

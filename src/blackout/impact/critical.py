@@ -202,7 +202,7 @@ def critical_services(curve: ServedCurve, *,
     groups: dict[tuple[str, int], list[int]] = {}
     for i in np.flatnonzero(cats != ""):
         reg = int(grid.bus["region"][lbus[i]])
-        groups.setdefault((cats[i], reg), []).append(int(i))
+        groups.setdefault((str(cats[i]), reg), []).append(int(i))
     traces: list[ServiceTrace] = []
     telecom: dict[int, np.ndarray] = {}
     for (cat, reg), loads in groups.items():

@@ -7,13 +7,20 @@ critical services). See docs/restoration.md.
 """
 
 from blackout.restore.api import restore
+from blackout.restore.calibration import compare_observed, render_table
 from blackout.restore.interference import Interference
 from blackout.restore.params import RestoreParams, load_params
 from blackout.restore.pickup import PickupLimit, max_pickup
 from blackout.restore.result import RestorationResult
+from blackout.restore.run import impact, run_event, summary_text
 
 __all__ = [
     "Interference",
+    "compare_observed",
+    "impact",
+    "render_table",
+    "run_event",
+    "summary_text",
     "PickupLimit",
     "RestorationResult",
     "RestoreParams",

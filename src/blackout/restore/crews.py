@@ -5,7 +5,8 @@ whose remote control is lost) sits at a location. A free crew drives there
 (great-circle distance x road factor / travel speed), works ``work_h`` and is
 free again where it finished. Tasks are served in priority order (lower first),
 each by the nearest free crew. A repair is never done before ``earliest_h``
-(the damage time plus the repair time).
+(the damage time plus the repair time). A damaged substation is one task whose
+``elements`` (its branches and units) all return when it is done.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Task:
     earliest_h: float = 0.0
     label: str = ""
     done_h: float | None = None
+    elements: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass

@@ -58,6 +58,10 @@ class Restoration:
         for name, cap in pmax_caps_mw.items():
             self.pmax[grid.find("gen", name)] = min(self.pmax[grid.find("gen", name)], cap)
         self.kinds = [str(k) for k in gen["kind"]]
+        names = [str(n) for n in gen["name"]]
+        self.bs = np.asarray(gen["black_start"], dtype=bool).copy()
+        if params.black_start_units:
+            self.bs &= np.array([n in params.black_start_units for n in names])
         self.gstate = np.where(start.gen_on, "on", "off").astype(object)
         self.gstate[~np.asarray(gen["in_service"]) | (self.pmax <= 0)] = "never"
         self.gstate[start.gen_on & (self.pmax > 0)] = "on"
@@ -82,6 +86,7 @@ class Restoration:
         self.slowdown, self.reclose_fails = 1.0, False
         self.bricked = np.zeros(grid.bus.n, dtype=bool)
         self.carry_min: dict[int, float] = {}
+        self.retry_h: dict[tuple[str, int], float] = {}
         self.pickups: list[dict[str, Any]] = []
         self.actions: list[dict[str, Any]] = []
         self.interference = sorted(interference, key=lambda i: i.at_h)
@@ -143,7 +148,7 @@ class Restoration:
         bases = [i for b in self.p.crew_bases for i, n in enumerate(names)
                  if n == b or n.startswith(b + " ")]
         if not bases:
-            bases = sorted({int(b) for b, bs in zip(self.g.gen["bus"], self.g.gen["black_start"],
+            bases = sorted({int(b) for b, bs in zip(self.g.gen["bus"], self.bs,
                                                     strict=True) if bs}) or [0]
         n = self.p.crews_available
         return [(float(lat[bases[k % len(bases)]]), float(lon[bases[k % len(bases)]]))
@@ -185,8 +190,8 @@ class Restoration:
             self.status[i] = PATROL
             self.crews.add(self._branch_task(int(i), "patrol", self.patrol_h(int(i))))
         for name, until_h in locks_h.items():
-            i = self.g.find("branch", name)
-            self.ready_h[i] = max(self.ready_h[i], until_h)
+            j = self.g.find("branch", name)
+            self.ready_h[j] = max(self.ready_h[j], until_h)
         for rep in repairs:
             self.damage(rep, at_h=float(rep.get("at_s", self.t * 3600.0)) / 3600.0,
                         why="scenario damage")
@@ -221,21 +226,28 @@ class Restoration:
     def damage(self, spec: dict[str, Any], *, at_h: float, why: str) -> None:
         """Open and lock out the named elements until a crew repairs them."""
         repair_h = float(spec.get("repair_h", self.p.repair_default_h))
-        _, brs, gens = self._elements(spec)
+        buses, brs, gens = self._elements(spec)
+        brs = [i for i in brs if self.status[i] != NEVER]
+        gens = [k for k in gens if self.gstate[k] != "never"]
         for i in brs:
-            if self.status[i] == NEVER:
-                continue
             self.closed[i], self.status[i] = False, DAMAGED
             self.crews.cancel(("branch", i))
-            self.crews.add(self._branch_task(i, "repair", repair_h, at_h + repair_h))
         for k in gens:
-            if self.gstate[k] == "never":
-                continue
             self.gstate[k], self.cranking_mw[k] = "damaged", 0.0
-            lat, lon = self._bus_loc(int(self.g.gen["bus"][k]))
-            self.crews.add(Task(("gen", k), "repair", lat, lon, repair_h,
-                                int(self.g.gen["bus"][k]), at_h + repair_h,
-                                str(self.g.gen["name"][k])))
+        if buses:  # one crew repairs the whole substation
+            lat, lon = self._bus_loc(buses[0])
+            self.crews.add(Task(("sub", buses[0]), "repair", lat, lon, repair_h, buses[0],
+                                at_h + repair_h, str(spec["substation"]),
+                                elements=tuple([("branch", i) for i in brs]
+                                               + [("gen", k) for k in gens])))
+        else:
+            for i in brs:
+                self.crews.add(self._branch_task(i, "repair", repair_h, at_h + repair_h))
+            for k in gens:
+                lat, lon = self._bus_loc(int(self.g.gen["bus"][k]))
+                self.crews.add(Task(("gen", k), "repair", lat, lon, repair_h,
+                                    int(self.g.gen["bus"][k]), at_h + repair_h,
+                                    str(self.g.gen["name"][k])))
         self.log("damage", f"{len(brs)} branches, {len(gens)} units out for repair "
                  f"({repair_h:g} h): {spec.get('substation') or spec.get('branch') or spec.get('unit') or spec.get('name')}",
                  why=why)
@@ -278,18 +290,18 @@ class Restoration:
     def field_work(self) -> None:
         """Collect finished crew tasks and hand out new ones (nearest to the live grid first)."""
         for task in self.crews.collect(self.t):
-            kind, i = task.key
-            if kind == "branch" and self.status[i] in (PATROL, DAMAGED):
-                self.status[i] = READY
-            elif kind == "gen" and self.gstate[i] == "damaged":
-                self.gstate[i] = "off"
-            elif kind == "bus":
-                self.bricked[i] = False
+            for kind, i in task.elements or (task.key,):
+                if kind == "branch" and self.status[i] in (PATROL, DAMAGED):
+                    self.status[i] = READY
+                elif kind == "gen" and self.gstate[i] == "damaged":
+                    self.gstate[i] = "off"
+                elif kind == "bus":
+                    self.bricked[i] = False
             self.log(task.kind + " done", task.label, why="crew")
         _, live = self.islands()
         src = np.flatnonzero(live)
         if src.size == 0:
-            src = np.unique(self.g.gen["bus"][np.asarray(self.g.gen["black_start"], dtype=bool)])
+            src = np.unique(self.g.gen["bus"][self.bs])
         dist = self._hops[src].min(axis=0) if src.size else np.zeros(self.g.bus.n)
         pri: dict[tuple[str, int], float] = {}
         for key, task in self.crews.pending.items():
@@ -303,7 +315,7 @@ class Restoration:
         """Black starts, units coming on line."""
         labels, live = self.islands()
         gbus = np.asarray(self.g.gen["bus"])
-        bs = np.asarray(self.g.gen["black_start"], dtype=bool)
+        bs = self.bs
         for k in np.flatnonzero(self.gstate == "off"):
             if bs[k] and not live[gbus[k]]:
                 self.gstate[k], self.ready_at[k] = "starting", self.t + self.p.black_start_h
@@ -376,18 +388,21 @@ class Restoration:
 
         operate_islands(self)
 
-    def flow_ok(self, labels: np.ndarray, lab: int) -> bool:
-        """Power flow of the present state: True when island ``lab`` has no overload."""
+    def flow_ok(self, labels: np.ndarray, lab: int, before: float) -> bool:
+        """True when island ``lab``'s highest branch loading is within the limit, or no
+        worse than ``before`` (the loading before the action being checked)."""
+        after = self.max_loading(labels, lab)
+        return after <= max(self.p.max_loading_percent, before + 1e-6)
+
+    def max_loading(self, labels: np.ndarray, lab: int) -> float:
+        """Highest branch loading in island ``lab`` by power flow, % (inf: no solution)."""
         buses = labels == lab
         inside = buses[self.fb] & buses[self.tb] & self.closed
         if not inside.any():
-            return True
-        units = self.island_units(labels, lab)
-        cap = self.capacity(units)
-        load = self.island_load(labels, lab)
-        out = np.zeros(self.g.gen.n)
-        if cap.sum() > 0:
-            out[units] = cap * (load / cap.sum())
+            return 0.0
+        # Units keep the step's dispatch; the island's slack (its largest unit) takes the
+        # change, so an action is judged by the flow it adds from the main plant.
+        out = np.where(self.gstate == "on", self.output, 0.0)
         _, live = self.islands()
         fs = FlowState(branch_in=self.closed & (self.status != NEVER),
                        gen_in=self.gstate == "on", bus_in=np.ones(self.g.bus.n, dtype=bool),
@@ -397,10 +412,10 @@ class Restoration:
                                             0.0))
         res = run_dc(self.g, fs) if self.p.flow_mode == "dc" else run_ac(self.g, fs)
         if not res.converged:
-            return False
+            return math.inf
         loading = np.asarray(res.branch["loading_percent"], dtype=float)[inside]
         loading = loading[np.isfinite(loading)]
-        return not (loading.size and loading.max() > self.p.max_loading_percent)
+        return float(loading.max()) if loading.size else 0.0
 
     def pickup_limit(self, labels: np.ndarray, lab: int) -> Any:
         """The frequency-response limit of island ``lab`` now (:func:`max_pickup`)."""

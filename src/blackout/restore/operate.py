@@ -11,7 +11,9 @@ to close is the one whose dead end leads to the most valuable dark network:
 priority-weighted unserved demand plus ``gen_priority`` x the capacity of units
 waiting there. Synchronising two islands is worth both islands' unserved demand;
 closing a loop inside an island is worth little (it adds transfer capacity).
-Every action is checked with a power flow and undone on an overload.
+A block that overloads a weak path is retried at 1/4 and 1/16 of its size.
+Every action is checked with a power flow and undone if it leaves a branch above
+``max_loading_percent`` and worse loaded than before the action.
 Interference multiplies every action time by the slowdown factor.
 """
 
@@ -30,6 +32,9 @@ __all__ = ["operate_islands"]
 
 _DECAY = 0.6
 _MIN_BLOCK_MW = 0.5
+#: A load or branch whose step failed the power-flow check is retried after this, h.
+_RETRY_H = 1.0
+_TRIES = 6
 
 
 def operate_islands(r: Restoration) -> None:
@@ -78,7 +83,7 @@ def _pickup(r: Restoration, labels: np.ndarray, lab: int, blocked: set[int]) -> 
     """Crank a unit or connect a load block; minutes used (0 when nothing was possible)."""
     lim = r.pickup_limit(labels, lab)
     gbus = np.asarray(r.g.gen["bus"])
-    bs = np.asarray(r.g.gen["black_start"], dtype=bool)
+    bs = r.bs
     waiting = np.flatnonzero((r.gstate == "off") & (labels[gbus] == lab))
     for k in waiting[np.argsort(-r.pmax[waiting], kind="stable")]:
         need = 0.0 if bs[k] else r.p.by_kind(r.p.cranking_fraction, r.kinds[k]) * r.pmax[k]
@@ -95,19 +100,25 @@ def _pickup(r: Restoration, labels: np.ndarray, lab: int, blocked: set[int]) -> 
     if lim.limit_mw < _MIN_BLOCK_MW:
         return 0.0
     cand = np.flatnonzero((labels[r.lbus] == lab) & (r.frac < 1.0 - 1e-9) & (r.demand > 0))
-    cand = np.array([i for i in cand if int(i) not in blocked], dtype=int)
+    cand = np.array([i for i in cand if int(i) not in blocked
+                     and r.retry_h.get(("load", int(i)), -1.0) <= r.t], dtype=int)
     if cand.size == 0:
         return 0.0
     order = cand[np.lexsort((-r.demand[cand], -r.weight[cand]))]
-    for i in order[:3]:
-        block = min(lim.limit_mw, r.demand[i] * (1.0 - r.frac[i]))
+    base = r.max_loading(labels, lab)
+    for i in order[:_TRIES]:
+        full = min(lim.limit_mw, r.demand[i] * (1.0 - r.frac[i]))
         before = r.frac[i]
-        r.frac[i] = min(1.0, before + block / r.demand[i])
-        if r.flow_ok(labels, lab):
-            _record(r, lab, lim, block, str(r.g.load["name"][i]))
-            return r.p.pickup_interval_min
-        r.frac[i] = before
+        for block in (full, full / 4.0, full / 16.0):  # smaller blocks on a weak path
+            if block < min(_MIN_BLOCK_MW, full) - 1e-12:
+                break
+            r.frac[i] = min(1.0, before + block / r.demand[i])
+            if r.flow_ok(labels, lab, base):
+                _record(r, lab, lim, block, str(r.g.load["name"][i]))
+                return r.p.pickup_interval_min
+            r.frac[i] = before
         blocked.add(int(i))
+        r.retry_h[("load", int(i))] = r.t + _RETRY_H
     return 0.0
 
 
@@ -136,7 +147,8 @@ def _switch(r: Restoration, labels: np.ndarray, live: np.ndarray, lab: int,
     ok = (~r.closed) & (r.status == READY) & (r.ready_h <= r.t + 1e-9)
     ok &= here[r.fb] | here[r.tb]
     ok &= ~(r.bricked[r.fb] | r.bricked[r.tb])
-    cand = [int(i) for i in np.flatnonzero(ok) if int(i) not in blocked]
+    cand = [int(i) for i in np.flatnonzero(ok) if int(i) not in blocked
+            and r.retry_h.get(("branch", int(i)), -1.0) <= r.t]
     if not cand:
         return 0.0
     values = _values(r, labels, live)
@@ -154,7 +166,8 @@ def _switch(r: Restoration, labels: np.ndarray, live: np.ndarray, lab: int,
             score, kind = float(values[far]), "energise"
         if score > 0:
             scored.append((score, i, kind))
-    for score, i, kind in sorted(scored, reverse=True)[:3]:
+    base = r.max_loading(labels, lab)
+    for score, i, kind in sorted(scored, reverse=True)[:_TRIES]:
         cost = r.p.sync_min if kind == "synchronise" else r.p.switching_min
         if r.reclose_fails and not r.attempted[i]:
             r.attempted[i] = True
@@ -162,10 +175,11 @@ def _switch(r: Restoration, labels: np.ndarray, live: np.ndarray, lab: int,
             return cost
         r.closed[i] = True
         new_labels, _ = r.islands()
-        if r.flow_ok(new_labels, int(new_labels[r.fb[i]])):
+        if r.flow_ok(new_labels, int(new_labels[r.fb[i]]), base):
             r.close_log.append((r.t, i))
             r.log(kind, str(r.g.branch["name"][i]), why=f"value {score:.0f}")
             return cost
         r.closed[i] = False
         blocked.add(i)
+        r.retry_h[("branch", i)] = r.t + _RETRY_H
     return 0.0

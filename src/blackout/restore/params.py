@@ -52,6 +52,8 @@ class RestoreParams:
         block_cap_fraction : rule-of-thumb cap on a block as a share of online capacity.
     Units
         black_start_h : from decision to a black-start unit energising its bus, h.
+        black_start_units : if given, only these units (names) black-start; others wait
+            for cranking power even if the case flags them.
         start_hot_h, start_cold_h : start time by kind once cranking power is there, h.
         hot_window_h : a unit tripped less than this ago starts hot.
         cranking_fraction : auxiliary power drawn while starting, share of pmax, by kind.
@@ -63,6 +65,7 @@ class RestoreParams:
         damage : extra damage at the start (list of {substation|branch|unit, repair_h}).
         interference : named interference presets (see :mod:`blackout.restore.interference`).
         default_interference : preset names applied when no interference is given.
+        observed : region -> [lo, hi] observed hours until 90 % served (calibration only).
         notes : free text (calibration notes, sources) carried into the result.
     """
 
@@ -90,6 +93,7 @@ class RestoreParams:
     rocof_max_hz_s: float = 0.5
     block_cap_fraction: float = 0.05
     black_start_h: float = 0.25
+    black_start_units: tuple[str, ...] = ()
     start_hot_h: dict[str, float] = field(default_factory=dict)
     start_cold_h: dict[str, float] = field(default_factory=dict)
     hot_window_h: float = 8.0
@@ -101,6 +105,7 @@ class RestoreParams:
     damage: tuple[dict[str, Any], ...] = ()
     interference: dict[str, dict[str, Any]] = field(default_factory=dict)
     default_interference: tuple[str, ...] = ()
+    observed: dict[str, list[float]] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
 
     def by_kind(self, table: dict[str, float], kind: str) -> float:
@@ -121,7 +126,7 @@ class RestoreParams:
         return max(1, int(round(self.crews * self.workforce_fraction)))
 
 
-_TUPLES = {"crew_bases", "damage", "default_interference"}
+_TUPLES = {"crew_bases", "damage", "default_interference", "black_start_units"}
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

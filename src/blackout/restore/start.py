@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +47,7 @@ class StartState:
     locked_until_h: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def start_state(grid: Grid, timeline: object) -> StartState:
+def start_state(grid: Grid, timeline: Any) -> StartState:
     """Rebuild the cascade's end state from ``timeline`` (a cascade Timeline).
 
     Loads count as connected only on buses that the timeline's last sample shows

@@ -1,0 +1,66 @@
+"""What ``blackout run`` needs: the run JSON's "restoration" and "critical" sections and a
+text summary (darkest regions, longest outages, critical services down and for how long)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blackout.grid.model import Grid
+from blackout.restore.api import restore
+from blackout.restore.calibration import compare_observed
+from blackout.restore.result import RestorationResult
+
+__all__ = ["run_event", "summary_text", "impact"]
+
+
+def impact(grid: Grid, timeline: Any, scenario: Any = None, **kwargs: Any) -> RestorationResult:
+    """Cascade + restoration over the whole event (see :func:`blackout.restore.restore`).
+
+    ``scenario`` may be a compiled scenario (its ``restoration`` data is used), a dict of
+    that data, or None.
+    """
+    data = getattr(scenario, "restoration", scenario)
+    return restore(grid, timeline, scenario=data, **kwargs)
+
+
+def run_event(grid: Grid, timeline: Any, scenario: Any = None) -> dict[str, Any]:
+    """``{"restoration": {...}, "critical": {...}}`` for the run JSON.
+
+    Parameters
+    ----------
+    grid : the grid the cascade ran on (the compiled scenario's snapshot grid).
+    timeline : the cascade Timeline.
+    scenario : the CompiledScenario (or its ``restoration`` dict, or None). The case's
+        default interference (for venezuela2019: the 9 March second collapse) applies.
+    """
+    res = impact(grid, timeline, scenario)
+    out = res.to_dict()
+    if res.params.observed:
+        out["observed_comparison"] = compare_observed(res)
+    return {"restoration": out, "critical": res.critical_dict(),
+            "summary_text": summary_text(res)}
+
+
+def summary_text(result: RestorationResult, *, top: int = 5) -> str:
+    """Plain-text summary for the CLI."""
+    c = result.curve
+    rh = result.region_restored_h()
+    dark = c.hours_dark()
+    lines = [f"restoration: {result.served_percent_final():.1f} % served at "
+             f"{c.end_h:.0f} h; energy not served {c.energy_not_served_mwh():,.0f} MWh; "
+             f"{c.customer_hours() / 1e6:,.0f} million person-hours without power"]
+    worst = sorted(dark, key=dark.__getitem__, reverse=True)[:top]
+    lines.append("darkest regions (hours below 10 % served): " + ", ".join(
+        f"{r} {dark[r]:.0f} h" for r in worst))
+    longest = sorted(rh, key=lambda r: (rh[r] is not None, -(rh[r] or 0.0)))[:top]
+    lines.append("longest outages (hours to 90 % served): " + ", ".join(
+        f"{r} {'not restored' if rh[r] is None else f'{rh[r]:.0f} h'}" for r in longest))
+    crit = result.critical
+    for cat in crit.categories():
+        down = crit.longest_down_h(cat)
+        if not down:
+            continue
+        region = max(down, key=down.__getitem__)
+        lines.append(f"{cat}: down up to {down[region]:.0f} h ({region}); "
+                     f"{crit.person_hours_lost(cat) / 1e6:,.1f} million person-hours lost")
+    return "\n".join(lines)
