@@ -68,26 +68,45 @@ def run_cmd(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write to FILE")] = None,
     report: Annotated[Path | None, typer.Option(
         "--report", help="also write the self-contained HTML report to FILE")] = None,
+    restore: Annotated[bool | None, typer.Option(
+        "--restore/--no-restore",
+        help="simulate impact and restoration after the cascade (default: on for scenarios, "
+             "off for --trip)")] = None,
 ) -> None:
     """Simulate a cascade: trip elements by name, run a scenario, or the 7 March default."""
     if horizon is not None and horizon <= 0:
         raise BlackoutError(f"--horizon must be > 0 s, got {horizon}")
     if at < 0:
         raise BlackoutError(f"--at must be >= 0 s, got {at}")
+    sections: dict[str, object] = {}
     if trip:
         names = [n for n in trip.split(",") if n.strip()]
         timeline = run_trips(case, names, at_s=at, dc=dc, horizon_s=horizon or 3600.0)
+        if restore:
+            from blackout.restore import run_event
+
+            sections = run_event(timeline.grid, timeline, None)
     elif case != "venezuela2019" and not scenario:
         raise BlackoutError(f"no initiating event for case {case}: give --trip NAME[,NAME]")
     else:
-        from blackout.scenario import DEFAULT_SCENARIO, run_scenario
+        from blackout.scenario import DEFAULT_SCENARIO, compile_scenario, simulate_compiled
 
         overrides: dict[str, object] = {} if horizon is None else {"horizon_s": horizon}
         if dc:
             overrides["mode"] = "dc"
-        timeline = run_scenario(scenario or DEFAULT_SCENARIO, **overrides)
+        compiled = compile_scenario(scenario or DEFAULT_SCENARIO)
+        timeline = simulate_compiled(compiled, **overrides)
+        if restore is not False:
+            from blackout.restore import run_event
+
+            sections = run_event(compiled.grid, timeline, compiled)
     data = timeline.to_dict()
-    emit(data, timeline.render_text(), fmt, out)
+    text = timeline.render_text()
+    if sections:
+        data["restoration"] = sections["restoration"]
+        data["critical"] = sections["critical"]
+        text += "\n\n" + str(sections["summary_text"])
+    emit(data, text, fmt, out)
     if report:
         from blackout.report import write_report
 
