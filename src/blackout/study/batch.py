@@ -28,12 +28,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from blackout.study.dcmodel import DCModel
+from scipy.sparse import csc_matrix
+from scipy.sparse.linalg import splu
+
+from blackout.study.dcmodel import DCModel, _bbus, _slacks
 
 __all__ = ["BatchResult", "run_cascades", "post_outage_flows"]
 
 #: scenarios updated together in one vectorised block (bounds memory: block x nl floats)
 BLOCK = 256
+#: above this many branches out, a cascade's flows come from one sparse solve of its own
+#: topology (cheaper than the |M| x |M| pseudo-inverse once |M| is large)
+DIRECT_ABOVE = 120
 
 
 @dataclass
@@ -180,6 +186,8 @@ def _compensate(model: DCModel, base_pu: np.ndarray, out: np.ndarray, st: _Islan
                 ) -> np.ndarray:
     """Post-outage flows (pu) of one islanded scenario from its base-topology flows."""
     out = out[model.live[out]]
+    if out.size > DIRECT_ABOVE:
+        return _direct(model, out, st)
     f = base_pu.copy()
     if out.size:
         ht = model.ht_rows(out)  # (k, nl)
@@ -193,6 +201,33 @@ def _compensate(model: DCModel, base_pu: np.ndarray, out: np.ndarray, st: _Islan
     energised = np.zeros(st.n_islands, dtype=bool)
     energised[st.labels[model.gen_bus[model.gen_on]]] = True
     dead = ~energised[st.labels]  # buses of islands without generation carry no flow
+    f[dead[model.f_bus] | dead[model.t_bus]] = 0.0
+    return f
+
+
+def _direct(model: DCModel, out: np.ndarray, st: _Islanded) -> np.ndarray:
+    """Flows (pu) of one scenario solved on its own topology (large outage sets)."""
+    on = model.live.copy()
+    on[out] = False
+    nb = model.bus_in.size
+    energised = np.zeros(st.n_islands, dtype=bool)
+    energised[st.labels[model.gen_bus[model.gen_on]]] = True
+    slack = _slacks(st.labels, st.n_islands, model.ref_gen_bus, model.gen_bus, model.gen_by_pmax)
+    first = np.unique(st.labels, return_index=True)[1]
+    refs = np.where(slack >= 0, slack, first)
+    keep = np.setdiff1d(np.arange(nb), refs)
+    f_b, t_b = model.f_bus[on], model.t_bus[on]
+    bb = _bbus(nb, f_b, t_b, model.b_pu[on])
+    pf = np.where(on, model.pfinj_pu, 0.0)
+    pbus = np.bincount(model.f_bus, weights=pf, minlength=nb) - np.bincount(
+        model.t_bus, weights=pf, minlength=nb)
+    theta = np.zeros(nb)
+    if keep.size:
+        lu = splu(csc_matrix(bb[keep][:, keep]), permc_spec="MMD_AT_PLUS_A",
+                  options={"SymmetricMode": True}, diag_pivot_thresh=0.0)
+        theta[keep] = lu.solve((st.p_pu - pbus)[keep])
+    f = np.where(on, model.b_pu * (theta[model.f_bus] - theta[model.t_bus]) + pf, 0.0)
+    dead = ~energised[st.labels]
     f[dead[model.f_bus] | dead[model.t_bus]] = 0.0
     return f
 
