@@ -32,9 +32,6 @@ from blackout.physics.ufls import UflsScheme
 __all__ = ["Protection", "disturbs"]
 
 _EPS = 1e-9
-_PROTECTIVE = {"overload", "out-of-step", "hidden failure", "under-frequency",
-               "over-frequency", "overspeed"}
-
 
 def disturbs(ev: Event) -> bool:
     """Whether an event can cause what follows: switching, setpoints, initiating events.
@@ -349,8 +346,10 @@ class Protection:
 
     # ------------------------------------------------------------------ bookkeeping
     def still_valid(self, ev: Event) -> bool:
-        """False for a protective trip of an element that is already out."""
-        if ev.action != "trip" or (ev.caused_by is None and ev.cause not in _PROTECTIVE):
+        """False for a trip of an element that is already out (a fault on a de-energised
+        line, a relay acting twice): it changes nothing and is not recorded, so a trip is
+        counted once in ``trips_by_cause``."""
+        if ev.action != "trip":
             return True
         status = {"branch": self.state.flow.branch_in, "gen": self.state.flow.gen_in}.get(ev.kind)
         return status is None or bool(status[ev.element])
