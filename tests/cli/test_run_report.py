@@ -7,8 +7,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from blackout.cli import app
-from blackout.cli import commands  # noqa: F401
+from blackout.cli import (
+    app,
+    commands,  # noqa: F401
+)
 
 
 def test_run_writes_report(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -12,7 +12,7 @@ from blackout.grid.ratings import derive_ratings
 from blackout.study.dcmodel import DCModel, balanced_grid
 
 
-@lru_cache(maxsize=None)
+@cache
 def rated(case: str, k: float = 1.3, floor_mva: float = 31.7) -> Grid:
     """``case`` re-dispatched by the balancing rule and rated ``k * max(|flow|, floor)``.
 
@@ -22,7 +22,7 @@ def rated(case: str, k: float = 1.3, floor_mva: float = 31.7) -> Grid:
                           override_given=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def model_of(case: str) -> DCModel:
     return DCModel.build(rated(case))
 

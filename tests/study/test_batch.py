@@ -9,7 +9,7 @@ import pytest
 
 from blackout.cascade import CascadeSettings, simulate
 from blackout.events import Event
-from blackout.study.batch import post_outage_flows, run_cascades
+from blackout.study.batch import run_cascades
 from blackout.study.dcmodel import DCModel
 
 LOAD_MW_TOL = 1e-6  # load lost, fast vs detailed

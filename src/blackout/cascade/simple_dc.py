@@ -56,7 +56,9 @@ def balance_islands(grid: Grid, state: CascadeState) -> tuple[np.ndarray, dict[s
     dispatch_frac = np.divide(need * served_frac, cap, out=np.zeros(n), where=cap > 0)
     flow.gen_p_mw[:] = np.where(gen_on, pmax * dispatch_frac[np.maximum(gen_island, 0)], 0.0)
     frac = np.where(load_island >= 0, served_frac[np.maximum(load_island, 0)], 0.0)
-    state.set_load_fraction(np.arange(grid.load.n), frac * (demand > 0) + (demand <= 0) * 0.0)
+    # a negative load (net injection, e.g. embedded generation) follows its island's
+    # fraction like any other: the fast engine's bus balance keeps it too
+    state.set_load_fraction(np.arange(grid.load.n), frac)
     lost = {"tripped": float(np.sum(need[count == 0])),
             "shortfall": float(np.sum((need * (1.0 - served_frac))[count > 0]))}
     return labels, lost

@@ -195,6 +195,9 @@ class EngineOptions(_Model):
     simple: bool = Field(default=False, description="the reduced DC rule (no dynamics)")
     horizon_s: float | None = Field(default=None, gt=0, description=(
         "cap on the simulated time, s (none: each scenario's horizon)"))
+    trial_time_limit_s: float | None = Field(default=60.0, gt=0, description=(
+        "wall-clock limit of one trial, s; a trial over it is left out and counted as "
+        "failed (none: no limit; enforced where the trial runs in a main thread)"))
 
 
 class HypothesisSet(_Model):

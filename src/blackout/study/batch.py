@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from scipy.sparse import csc_matrix
 from scipy.sparse.linalg import splu
 
