@@ -47,7 +47,7 @@ class OpenBreakers(_Primitive):
         "bus names, or a substation prefix ('Guri' for 'Guri 765 kV', 'Guri 400 kV')"))
     branches: list[str] = Field(default_factory=list, description="individual branches to open")
     what: list[Literal["branches", "loads", "gens"]] = Field(
-        default_factory=lambda: ["branches", "loads"],
+        default_factory=lambda: ["branches", "loads"],  # type: ignore[arg-type]
         description="which breakers at the substations: branches, load feeders, generator units")
     spacing_s: float = Field(default=0.0, ge=0, le=3600, description=(
         "time between successive substations (an operator clicking through HMIs)"))
@@ -244,10 +244,10 @@ def _open_breakers(grid: Grid, act: OpenBreakers, r: Resolver, why: str, tag: di
                                         f"remotely at {sub}", value=1.0 if action == "shed"
                                         else None, detail={**tag, "substation": sub}))
     for j, name in enumerate(act.branches):
-        i = r.find("branch", name, ("branches", j))
-        if ("branch", i) not in seen:
-            seen.add(("branch", i))
-            out.events.append(Event(act.at_s, "branch", i, "trip", cause=f"{why}: breaker "
+        b = int(r.find("branch", name, ("branches", j)))
+        if ("branch", b) not in seen:
+            seen.add(("branch", b))
+            out.events.append(Event(act.at_s, "branch", b, "trip", cause=f"{why}: breaker "
                                     "opened remotely", detail=dict(tag)))
 
 

@@ -126,10 +126,10 @@ def _routes(grid: Grid, spec: WildfireSpec, proj: Projection,
         if str(br["kind"][i]) != "line" or not br["in_service"][i]:
             continue
         f, t = int(br["from_bus"][i]), int(br["to_bus"][i])
-        pts = np.array([[bus["lon"][f], bus["lat"][f]], [bus["lon"][t], bus["lat"][t]]])
-        if not np.all(np.isfinite(pts)):
+        ends = np.array([[bus["lon"][f], bus["lat"][f]], [bus["lon"][t], bus["lat"][t]]])
+        if not np.all(np.isfinite(ends)):
             continue
-        out[i] = proj.route(pts)
+        out[i] = proj.route(ends)
     return out
 
 
