@@ -17,10 +17,11 @@ runner = CliRunner()
 
 
 def test_explain_builtin_json(tmp_path: Path) -> None:
-    out = tmp_path / "explain.json"
+    out, html = tmp_path / "explain.json", tmp_path / "forensics.html"
     result = runner.invoke(app, ["explain", "--hypotheses", "fire", "--hypotheses", "cyber",
                                  "--trials", "2", "--workers", "1", "--seed", "4",
-                                 "--format", "json", "--out", str(out)])
+                                 "--format", "json", "--out", str(out),
+                                 "--report", str(html)])
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     assert [h["name"] for h in data["hypotheses"]] == ["fire", "cyber"]
@@ -33,6 +34,13 @@ def test_explain_builtin_json(tmp_path: Path) -> None:
     assert data["next_best_observation"]["name"]
     assert data["sensitivity"]["partisan_zero"]["zeroed"]
     assert "nothing more" in data["honesty"]
+    page = html.read_text()
+    assert 'id="forensics"' in page and 'id="plot-posterior"' in page
+    assert "almost all supply restored by 12 March afternoon" in page  # listed, not hidden
+    # the same report from the JSON file, through `blackout report`
+    again = runner.invoke(app, ["report", str(out), "--out", str(tmp_path / "r.html")])
+    assert again.exit_code == 0, again.output
+    assert 'id="posteriors"' in (tmp_path / "r.html").read_text()
 
 
 def test_explain_bad_evidence_is_one_line_exit_2(tmp_path: Path) -> None:

@@ -31,6 +31,8 @@ def explain_cmd(
     workers: Annotated[int | None, typer.Option(
         "--workers", "-j", help="worker processes (default: up to 2; 1: in this process)")
     ] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="also write the HTML forensics report to this file")] = None,
     fmt: FormatOpt = None,
     out: OutOpt = None,
 ) -> None:
@@ -55,5 +57,9 @@ def explain_cmd(
         if executor is not None:
             executor.shutdown()
     data = result.to_dict()
+    if report is not None:
+        from blackout.report import write_report
+
+        typer.echo(f"wrote {write_report(data, report)}", err=True)
     text = "" if resolve_format(fmt) is Format.json else result.render_text(data)
     emit(data, text, fmt, out)

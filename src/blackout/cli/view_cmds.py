@@ -15,8 +15,10 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 @app.command("report")
 @guarded
 def report_cmd(
-    result: Annotated[Path, typer.Argument(help="a run's JSON (blackout run --format json) "
-                                                "or a sweep's Parquet file/directory")],
+    result: Annotated[Path, typer.Argument(help="a run's JSON (blackout run --format json), "
+                                                "an explanation's JSON (blackout explain "
+                                                "--format json) or a sweep's Parquet "
+                                                "file/directory")],
     out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write")] = Path(
         "report.html"),
     case: Annotated[str | None, typer.Option(

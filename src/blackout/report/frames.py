@@ -27,7 +27,8 @@ from blackout.grid.model import Grid
 __all__ = ["view_data", "json_safe", "pre_event_loading_percent", "OPTIONAL_SECTIONS", "MAX_FRAMES"]
 
 #: sections of a run's dict passed through to the views when present
-OPTIONAL_SECTIONS = ("restoration", "critical", "scenario", "settings", "assumptions", "case")
+OPTIONAL_SECTIONS = ("restoration", "critical", "scenario", "settings", "assumptions", "case",
+                     "forensics")
 #: frames kept at most (evenly spaced over the samples, first and last always kept)
 MAX_FRAMES = 240
 #: a region is drawn dark below this served fraction (matches the cascade's definition)

@@ -24,11 +24,13 @@ from blackout.report.figures import (
     served_figure,
     waterfall_figure,
 )
+from blackout.report.forensics import forensics_section, is_explanation
 from blackout.report.frames import json_safe, pre_event_loading_percent, view_data
 from blackout.report.page import CSS, SCRIPT
 from blackout.report.sweep import is_sweep_path, read_sweep, sweep_view
 
-__all__ = ["write_report", "render_report", "render_sweep_report", "load_result"]
+__all__ = ["write_report", "render_report", "render_sweep_report", "render_forensics_report",
+           "load_result"]
 
 #: events listed in the table at most (the rest are counted)
 MAX_TABLE_EVENTS = 3000
@@ -169,6 +171,10 @@ def render_report(view: dict[str, Any], grid: Grid | None = None, *,
         if fig is not None:
             plots.append({"id": id_, "figure": fig})
             body.append(_plot_div(id_, heading))
+    if is_explanation(view.get("forensics")):
+        section, fplots = forensics_section(view["forensics"])
+        body.append(section)
+        plots += fplots
     body.append(_events_section(view))
     body.append(_assumptions_section(view))
     blocks.append(_json_block("plots-data", plots))
@@ -204,14 +210,25 @@ def render_sweep_report(sv: dict[str, Any], *, title: str | None = None) -> str:
                  "".join(body), [_json_block("plots-data", plots)])
 
 
+def render_forensics_report(explanation: dict[str, Any], *, title: str | None = None) -> str:
+    """The HTML of a forensics report from a ``blackout explain`` result dict."""
+    section, plots = forensics_section(explanation)
+    head = title or f"Blackout forensics: {explanation.get('evidence') or 'evidence'}"
+    return _page(head, f"generated {dt.datetime.now().isoformat(timespec='seconds')}",
+                 section, [_json_block("plots-data", plots)])
+
+
 def load_result(path: Path) -> dict[str, Any]:
-    """A run's JSON file as a dict (``BlackoutError`` when it is not one)."""
+    """A run's (or an explanation's) JSON file as a dict (``BlackoutError`` when it is
+    neither)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BlackoutError(f"{path}: no such file") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BlackoutError(f"{path}: not a JSON run result ({exc})") from None
+    if is_explanation(data):
+        return dict(data)
     if isinstance(data, dict) and isinstance(data.get("timeline"), dict):
         data = {**data["timeline"], **{k: v for k, v in data.items() if k != "timeline"}}
     if not isinstance(data, dict) or not {"summary", "events"} <= set(data):
@@ -233,7 +250,10 @@ def write_report(result: Any, path: str | Path, *, grid: Grid | None = None,
     ----------
     result : a Timeline; a run dict (``Timeline.to_dict()`` plus optional sections
         ``restoration``, ``critical``, ``scenario``, ``settings``, ``assumptions``,
-        ``case``); a path to a run's JSON; or a path to a sweep's Parquet file/directory.
+        ``case``, ``forensics`` (an explanation dict: adds the forensics section)); a
+        ``blackout explain`` result (an Explanation or its dict: a forensics report); a
+        path to a run's or an explanation's JSON; or a path to a sweep's Parquet
+        file/directory.
     path : the HTML file to write.
     grid : the simulated grid (a Timeline carries it; for a dict it is loaded from the
         ``case`` it names when omitted). Without one the map is left out.
@@ -258,6 +278,12 @@ def write_report(result: Any, path: str | Path, *, grid: Grid | None = None,
             text = render_sweep_report(sweep_view(df, meta, grid), title=title)
             return _write(path, text)
         result = load_result(src)
+    from blackout.forensics.analysis import Explanation
+
+    if isinstance(result, Explanation):
+        result = result.to_dict()
+    if is_explanation(result):
+        return _write(path, render_forensics_report(result, title=title))
     if isinstance(result, dict) and grid is None and _case_of(result):
         grid = load_case(_case_of(result))  # type: ignore[arg-type]
     if grid is None and hasattr(result, "grid"):
