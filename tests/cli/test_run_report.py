@@ -42,6 +42,14 @@ def test_default_run_includes_restoration_and_critical(tmp_path: Path) -> None:
     assert rest["served_percent_final"] > 95
     assert rest["region_restored_h"]["Zulia"] > rest["region_restored_h"]["Distrito Capital"]
     assert data["critical"]
+    # the report's table of simulated against observed restoration times, from this JSON
+    html = tmp_path / "default.html"
+    again = CliRunner().invoke(app, ["report", str(out), "--out", str(html)])
+    assert again.exit_code == 0, again.output
+    page = html.read_text()
+    assert 'id="observed-comparison"' in page
+    zulia = next(r for r in rest["observed_comparison"] if r["region"] == "Zulia")
+    assert f"<td>Zulia</td><td>{zulia['simulated_h']:.1f}</td>" in page
 
 
 def test_no_restore_skips_restoration(tmp_path: Path) -> None:

@@ -124,6 +124,31 @@ def _events_section(view: dict[str, Any]) -> str:
             f"<tbody>{''.join(rows)}</tbody></table></div>{more}</section>")
 
 
+def _observed_section(view: dict[str, Any]) -> str:
+    """Simulated against observed hours to 90 % served, per region (when the run's
+    restoration carries an ``observed_comparison``)."""
+    rows = (view.get("restoration") or {}).get("observed_comparison") or []
+    if not rows:
+        return ""
+
+    def h(v: Any) -> str:
+        return "-" if v is None else f"{float(v):.1f}"
+
+    body = "".join(
+        f"<tr><td>{_esc(r.get('region'))}</td><td>{h(r.get('simulated_h'))}</td>"
+        f"<td>{h(r.get('observed_lo_h'))}-{h(r.get('observed_hi_h'))}</td>"
+        f"<td>{h(r.get('residual_h'))}</td>"
+        f"<td>{'yes' if r.get('specific_source') else 'no (national window)'}</td></tr>"
+        for r in rows)
+    return ('<section id="observed"><h2>Restoration: simulated against observed</h2>'
+            '<p class="note">Hours from the collapse until 90 % of each region\'s demand is '
+            "served again; residual = distance outside the observed range (0 inside it).</p>"
+            '<div class="scroll"><table id="observed-comparison"><thead><tr><th>region</th>'
+            "<th>simulated (h)</th><th>observed (h)</th><th>residual (h)</th>"
+            f"<th>region-specific source</th></tr></thead><tbody>{body}</tbody></table></div>"
+            "</section>")
+
+
 def _assumptions_section(view: dict[str, Any]) -> str:
     rows: list[tuple[str, Any]] = []
     for key in ("assumptions", "settings", "scenario"):
@@ -171,6 +196,7 @@ def render_report(view: dict[str, Any], grid: Grid | None = None, *,
         if fig is not None:
             plots.append({"id": id_, "figure": fig})
             body.append(_plot_div(id_, heading))
+    body.append(_observed_section(view))
     if is_explanation(view.get("forensics")):
         section, fplots = forensics_section(view["forensics"])
         body.append(section)
