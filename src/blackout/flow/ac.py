@@ -14,7 +14,7 @@ import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix
 
 from blackout.errors import ConvergenceError
-from blackout.flow.dc import dc_angle_solver
+from blackout.flow.dc import dc_angle_solver, island_plan
 from blackout.flow.network import (
     Network,
     admittance,
@@ -73,13 +73,9 @@ def run_ac(
     v = np.zeros(grid.bus.n, dtype=complex)
     islands: list[IslandResult] = []
     slacks: dict[int, int] = {}
-    n_islands = int(net.labels.max()) + 1 if net.labels.size else 0
-    order = np.argsort(net.labels, kind="stable")
-    bounds = np.searchsorted(net.labels[order], np.arange(n_islands + 1))
     ycsr = ybus
     angles = dc_angle_solver(grid, net) if init == "dc" else None
-    for k in range(n_islands):
-        buses = np.sort(order[bounds[k]:bounds[k + 1]])
+    for k, (buses, _) in enumerate(island_plan(grid, net)):
         res, v_isl, slack = _solve_island(grid, net, ycsr, buses, k, tolerance_mva,
                                           max_iteration, angles)
         islands.append(res)
@@ -91,16 +87,14 @@ def run_ac(
     return assemble(grid, net, v, islands, slacks, yf=yf, yt=yt, mode="ac")
 
 
-def _solve_island(
-    grid: Grid, net: Network, ybus: csr_matrix, buses: np.ndarray, k: int,
-    tol: float, max_it: int, angles: Callable[[np.ndarray, int], np.ndarray] | None,
-) -> tuple[IslandResult, np.ndarray, int]:
-    gen_mw = float(net.p_inj_mw[buses].sum() + net.load_p_bus_mw[buses].sum())
-    load_mw = float(net.load_p_bus_mw[buses].sum())
+def _island_setup(grid: Grid, net: Network, ybus: csr_matrix, buses: np.ndarray
+                  ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, csc_matrix,
+                             np.ndarray] | None:
+    """(slack, ref, pv, pq, vm0, Ybus of the island (CSC), slack weights); None without
+    generation. Depends on the topology and the live generators only: cached."""
     slack = island_slack(grid, net, buses)
     if slack is None:
-        return (IslandResult(k, buses.size, 0.0, load_mw, None, False, False, 0,
-                             "no generation: de-energised"), np.zeros(buses.size), -1)
+        return None
     local = np.full(grid.bus.n, -1, dtype=np.int64)
     local[buses] = np.arange(buses.size)
     gen_bus = grid.gen["bus"][net.gen_on]
@@ -127,11 +121,27 @@ def _solve_island(
     sel = regulated[first_bus]
     vm0[first_bus[sel]] = grid.gen["vm_pu"][gens[first_idx[sel]]]
     y = csc_matrix(ybus) if buses.size == grid.bus.n else csc_matrix(submatrix(ybus, buses))
-    sbus = (net.p_inj_mw[buses] + 1j * net.q_inj_mvar[buses]) / grid.base_mva
     weights = np.zeros(buses.size)
     weights[ref] = 1.0
+    return slack, ref, pv, pq, vm0, y, weights
+
+
+def _solve_island(
+    grid: Grid, net: Network, ybus: csr_matrix, buses: np.ndarray, k: int,
+    tol: float, max_it: int, angles: Callable[[np.ndarray, int], np.ndarray] | None,
+) -> tuple[IslandResult, np.ndarray, int]:
+    gen_mw = float(net.p_inj_mw[buses].sum() + net.load_p_bus_mw[buses].sum())
+    load_mw = float(net.load_p_bus_mw[buses].sum())
+    gen_key = hash(net.gen_on.tobytes())
+    setup = cached(grid, net, f"acisl:{buses[0]}:{buses.size}:{gen_key}",
+                   lambda: _island_setup(grid, net, ybus, buses))
+    if setup is None:
+        return (IslandResult(k, buses.size, 0.0, load_mw, None, False, False, 0,
+                             "no generation: de-energised"), np.zeros(buses.size), -1)
+    slack, ref, pv, pq, vm0, y, weights = setup
+    sbus = (net.p_inj_mw[buses] + 1j * net.q_inj_mvar[buses]) / grid.base_mva
     # one solver object per island topology: KLU's symbolic analysis is reused between calls
-    solver = cached(grid, net, f"nr:{buses[0]}:{buses.size}:{ref[0]}:{hash(pv.tobytes())}", _solver)
+    solver = cached(grid, net, f"nr:{buses[0]}:{buses.size}:{gen_key}", _solver)
     ok = solver.solve(y, vm0.astype(complex), sbus, ref, weights, pv, pq, max_it, tol)
     iters = int(solver.get_nb_iter())
     if not ok and angles is not None and buses.size > 1:

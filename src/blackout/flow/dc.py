@@ -40,15 +40,45 @@ def _p_bus_pu(grid: Grid, net: Network, pbusinj: np.ndarray) -> np.ndarray:
 
 
 def dc_angle_solver(grid: Grid, net: Network):  # type: ignore[no-untyped-def]
-    """A function ``(buses, ref_local) -> DC angles (radians)`` for islands of ``net``."""
-    bbus, _, pbusinj, _ = dc_matrices(grid, net)
-    bcsr = bbus.tocsr()
-    p = _p_bus_pu(grid, net, pbusinj)
+    """A function ``(buses, ref_local) -> DC angles (radians)`` for islands of ``net``.
+
+    Nothing is computed until the function is first called (it is a fallback)."""
+    memo: dict[str, np.ndarray | csr_matrix] = {}
 
     def angles(buses: np.ndarray, ref_local: int) -> np.ndarray:
-        return _solve_angles(grid, net, bcsr, buses, p[buses], ref_local)
+        if not memo:
+            bbus, _, pbusinj, _ = dc_matrices(grid, net)
+            memo["bcsr"] = _bcsr(grid, net, bbus)
+            memo["p"] = _p_bus_pu(grid, net, pbusinj)
+        p = memo["p"]
+        assert isinstance(p, np.ndarray)
+        return _solve_angles(grid, net, memo["bcsr"], buses, p[buses], ref_local)  # type: ignore[arg-type]
 
     return angles
+
+
+def _bcsr(grid: Grid, net: Network, bbus: csc_matrix) -> csr_matrix:
+    return cached(grid, net, "bcsr", bbus.tocsr)
+
+
+def _island_plan(grid: Grid, net: Network) -> list[tuple[np.ndarray, int | None]]:
+    """(sorted buses, slack bus or None) per island; depends on the topology and the live
+    generators only (cached by the caller)."""
+    n_islands = int(net.labels.max()) + 1 if net.labels.size else 0
+    order = np.argsort(net.labels, kind="stable")
+    bounds = np.searchsorted(net.labels[order], np.arange(n_islands + 1))
+    plan: list[tuple[np.ndarray, int | None]] = []
+    for k in range(n_islands):
+        buses = np.sort(order[bounds[k]:bounds[k + 1]])
+        buses.flags.writeable = False
+        plan.append((buses, island_slack(grid, net, buses)))
+    return plan
+
+
+def island_plan(grid: Grid, net: Network) -> list[tuple[np.ndarray, int | None]]:
+    """Cached :func:`_island_plan` of ``net`` (per topology and set of live generators)."""
+    return cached(grid, net, f"plan:{hash(net.gen_on.tobytes())}",
+                  lambda: _island_plan(grid, net))
 
 
 def _solve_angles(grid: Grid, net: Network, bcsr: csr_matrix, buses: np.ndarray,
@@ -79,19 +109,19 @@ def run_dc(grid: Grid, state: FlowState | None = None, *, strict: bool = False) 
     state = state or FlowState.of(grid)
     net = build_network(grid, state)
     bbus, bf, pbusinj, pfinj = dc_matrices(grid, net)
-    bcsr = bbus.tocsr()
+    bcsr = _bcsr(grid, net, bbus)
     p = _p_bus_pu(grid, net, pbusinj)
     va = np.zeros(grid.bus.n)
     islands: list[IslandResult] = []
     slacks: dict[int, int] = {}
-    n_islands = int(net.labels.max()) + 1 if net.labels.size else 0
-    order = np.argsort(net.labels, kind="stable")
-    bounds = np.searchsorted(net.labels[order], np.arange(n_islands + 1))
-    for k in range(n_islands):
-        buses = np.sort(order[bounds[k]:bounds[k + 1]])
-        load_mw = float(net.load_p_bus_mw[buses].sum())
-        gen_mw = float(net.p_inj_mw[buses].sum()) + load_mw
-        slack = island_slack(grid, net, buses)
+    plan = island_plan(grid, net)
+    n_islands = len(plan)
+    on = net.labels >= 0
+    load_isl = np.bincount(net.labels[on], weights=net.load_p_bus_mw[on], minlength=n_islands)
+    inj_isl = np.bincount(net.labels[on], weights=net.p_inj_mw[on], minlength=n_islands)
+    for k, (buses, slack) in enumerate(plan):
+        load_mw = float(load_isl[k])
+        gen_mw = float(inj_isl[k]) + load_mw
         if slack is None:
             islands.append(IslandResult(k, buses.size, 0.0, load_mw, None, False, False, 0,
                                         "no generation: de-energised"))

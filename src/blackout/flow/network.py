@@ -41,11 +41,48 @@ class Network:
 
 
 def build_network(grid: Grid, state: FlowState) -> Network:
-    """Arrays for the state: live branches, bus injections (MW/Mvar) and island labels."""
+    """Arrays for the state: live branches, bus injections (MW/Mvar) and island labels.
+
+    The topology-only part (live branches, bus/branch arrays, island labels) is cached per
+    (grid, branch_in, bus_in): a study or a cascade re-solves one topology many times."""
     nb = grid.bus.n
     bus_in = state.bus_in
+    live, bus, branch, labels = _topology(grid, state.branch_in, bus_in)
+    gen_on = state.gen_in & bus_in[grid.gen["bus"]]
+    gbus = grid.gen["bus"]
+    p_gen = np.bincount(gbus[gen_on], weights=state.gen_p_mw[gen_on], minlength=nb)
+    q_gen = np.bincount(gbus[gen_on], weights=grid.gen["q_mvar"][gen_on], minlength=nb)
+    lbus = grid.load["bus"]
+    p_load = np.bincount(lbus, weights=state.load_p_mw, minlength=nb)
+    q_load = np.bincount(lbus, weights=state.load_q_mvar, minlength=nb)
+    if not bus_in.all():
+        p_load = np.where(bus_in, p_load, 0.0)
+        q_load = np.where(bus_in, q_load, 0.0)
+    return Network(
+        grid=grid, state=state, live=live, bus=bus, branch=branch, labels=labels,
+        p_inj_mw=p_gen - p_load, q_inj_mvar=q_gen - q_load, load_p_bus_mw=p_load,
+        gen_on=gen_on,
+    )
+
+
+_TOPO: OrderedDict[tuple[int, bytes, bytes], tuple[Grid, tuple[np.ndarray, ...]]] = OrderedDict()
+
+
+def _topology(grid: Grid, branch_in: np.ndarray, bus_in: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(live branch positions, bus array, live branch array, island labels), cached.
+
+    The arrays are shared between calls on one topology: read-only (flags cleared)."""
+    key = (id(grid), np.asarray(branch_in, dtype=bool).tobytes(),
+           np.asarray(bus_in, dtype=bool).tobytes())
+    hit = _TOPO.get(key)
+    if hit is not None and hit[0] is grid:
+        _TOPO.move_to_end(key)
+        live, bus, branch, labels = hit[1]
+        return live, bus, branch, labels
+    nb = grid.bus.n
     f, t = grid.branch["from_bus"], grid.branch["to_bus"]
-    live = np.flatnonzero(state.branch_in & bus_in[f] & bus_in[t])
+    live = np.flatnonzero(branch_in & bus_in[f] & bus_in[t])
     bus = np.zeros((nb, U.bus_cols))
     bus[:, U.BUS_I] = np.arange(nb)
     bus[:, U.BUS_TYPE] = 1
@@ -64,21 +101,14 @@ def build_network(grid: Grid, state: FlowState) -> Network:
     branch[:, B.TAP] = br["tap"][live]
     branch[:, B.SHIFT] = br["shift_degree"][live]
     branch[:, B.BR_STATUS] = 1.0
-    labels = island_labels(grid, branch_in=state.branch_in, bus_in=bus_in)
-    gen_on = state.gen_in & bus_in[grid.gen["bus"]]
-    gbus = grid.gen["bus"]
-    p_gen = np.bincount(gbus[gen_on], weights=state.gen_p_mw[gen_on], minlength=nb)
-    q_gen = np.bincount(gbus[gen_on], weights=grid.gen["q_mvar"][gen_on], minlength=nb)
-    lbus = grid.load["bus"]
-    p_load = np.bincount(lbus, weights=state.load_p_mw, minlength=nb)
-    q_load = np.bincount(lbus, weights=state.load_q_mvar, minlength=nb)
-    p_load = np.where(bus_in, p_load, 0.0)
-    q_load = np.where(bus_in, q_load, 0.0)
-    return Network(
-        grid=grid, state=state, live=live, bus=bus, branch=branch, labels=labels,
-        p_inj_mw=p_gen - p_load, q_inj_mvar=q_gen - q_load, load_p_bus_mw=p_load,
-        gen_on=gen_on,
-    )
+    labels = island_labels(grid, branch_in=branch_in, bus_in=bus_in)
+    arrays = (live, bus, branch, labels)
+    for a in arrays:
+        a.flags.writeable = False
+    _TOPO[key] = (grid, arrays)
+    while len(_TOPO) > _CACHE_SIZE:
+        _TOPO.popitem(last=False)
+    return live, bus, branch, labels
 
 
 def island_slack(grid: Grid, net: Network, buses: np.ndarray) -> int | None:
@@ -98,7 +128,7 @@ def island_slack(grid: Grid, net: Network, buses: np.ndarray) -> int | None:
 
 
 _CACHE: OrderedDict[tuple[int, bytes, bytes, str], tuple[Grid, Any]] = OrderedDict()
-_CACHE_SIZE = 64
+_CACHE_SIZE = 128
 
 
 def cached(grid: Grid, net: Network, what: str, build: Callable[[], Any]) -> Any:

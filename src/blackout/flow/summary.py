@@ -91,7 +91,7 @@ def assemble(
         islands=islands,
         bus={
             "name": np.asarray(grid.bus["name"]),
-            "island": net.labels,
+            "island": np.array(net.labels),
             "energized": energized,
             "vm_pu": vm,
             "va_degree": np.where(energized, va, 0.0),
