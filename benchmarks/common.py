@@ -32,7 +32,7 @@ def machine() -> dict[str, Any]:
 
     out: dict[str, Any] = {"python": platform.python_version(), "cpu": platform.processor()
                            or platform.machine(), "cores": os.cpu_count()}
-    for lib in ("numpy", "scipy", "pandapower", "lightsim2grid"):
+    for lib in ("numpy", "scipy", "numba", "pandapower", "lightsim2grid"):
         try:
             out[lib] = version(lib)
         except Exception:
@@ -40,10 +40,13 @@ def machine() -> dict[str, Any]:
     return out
 
 
-def write_result(name: str, title: str, rows: list[dict[str, Any]], notes: list[str]) -> Path:
-    """Write ``benchmarks/results/<name>.json`` (rendered into BENCHMARKS.md by run_all.py)."""
+def write_result(name: str, title: str, rows: list[dict[str, Any]], notes: list[str], *,
+                 targets: list[dict[str, Any]] | None = None) -> Path:
+    """Write ``benchmarks/results/<name>.json`` (rendered into BENCHMARKS.md by run_all.py).
+
+    ``targets``: ``{"target", "measured", "met"}`` per speed target (met: True/False/None)."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps({"title": title, "rows": rows, "notes": notes,
-                                "machine": machine()}, indent=2))
+                                "targets": targets or [], "machine": machine()}, indent=2))
     return path

@@ -21,7 +21,7 @@ flow outside ``M``. Nothing is ever refactorised.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,7 +61,8 @@ class BatchResult:
     @property
     def lines_out(self) -> np.ndarray:
         """Branches out at the end (initiating + tripped) per scenario."""
-        return np.array([a.size + b.size for a, b in zip(self.initiating, self.tripped)])
+        return np.array([a.size + b.size
+                         for a, b in zip(self.initiating, self.tripped, strict=True)])
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({
@@ -140,7 +141,8 @@ def _update_islands(model: DCModel, active: np.ndarray, outs: list[np.ndarray],
 
 
 def _overloads(model: DCModel, active: np.ndarray, outs: list[np.ndarray],
-               isl: dict[int, _Islanded], limit_pu: np.ndarray):  # type: ignore[no-untyped-def]
+               isl: dict[int, _Islanded], limit_pu: np.ndarray
+               ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (scenario, newly overloaded branches) for every active scenario."""
     plain = [s for s in active.tolist() if s not in isl]
     split = [s for s in active.tolist() if s in isl]
@@ -188,12 +190,12 @@ def _compensate(model: DCModel, base_pu: np.ndarray, out: np.ndarray, st: _Islan
     if out.size > DIRECT_ABOVE:
         return _direct(model, out, st)
     f = base_pu.copy()
-    if out.size:
+    nullity = st.n_islands - model.base_islands
+    rank = out.size - nullity
+    if out.size and rank > 0:  # rank 0 (every outage a new split): nothing to compensate
         ht = model.ht_rows(out)  # (k, nl)
         a = np.eye(out.size) - ht[:, out].T
-        nullity = st.n_islands - model.base_islands
         u, sv, vt = np.linalg.svd(a)
-        rank = out.size - nullity
         c = vt[:rank].T @ ((u[:, :rank].T @ base_pu[out]) / sv[:rank])
         f += ht.T @ c
     f[out] = 0.0
@@ -234,14 +236,26 @@ def _direct(model: DCModel, out: np.ndarray, st: _Islanded) -> np.ndarray:
 def post_outage_flows(model: DCModel, outages: Sequence[Sequence[int]]) -> np.ndarray:
     """DC branch flows (MW, S x nl) after each outage set, islands balanced by the model's
     rule, no cascade. Outaged branches carry 0."""
+    return _post_outage(model, outages)[0] * model.base_mva
+
+
+def _post_outage(model: DCModel, outages: Sequence[Sequence[int]]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(flows pu S x nl, load lost MW per outage set by the islanding alone)."""
     out = np.empty((len(outages), model.n_branch))
     outs = [np.unique(np.asarray(o, dtype=np.int64)) for o in outages]
     isl: dict[int, _Islanded] = {}
     _update_islands(model, np.arange(len(outs)), outs, isl)
+    split = [s for s in range(len(outs)) if s in isl]
+    for lo in range(0, len(split), BLOCK):
+        block = split[lo:lo + BLOCK]
+        base = model.base_flows(np.stack([isl[s].p_pu for s in block], axis=1))
+        for j, s in enumerate(block):
+            out[s] = _compensate(model, base[:, j], outs[s], isl[s])
     for s, o in enumerate(outs):
-        if s in isl:
-            base = model.base_flows(isl[s].p_pu[:, None])[:, 0]
-            out[s] = _compensate(model, base, o, isl[s])
-        else:
+        if s not in isl:
             out[s] = _plain_flows(model, o[None, :], o.size)[0]
-    return out * model.base_mva
+    base_load = float(model.load_bus_mw.sum())
+    lost = np.array([base_load - (isl[s].load.sum() if s in isl else model.load0_bus_mw.sum())
+                     for s in range(len(outs))])
+    return out, lost

@@ -21,8 +21,8 @@ import pandas as pd
 
 from blackout.flow import run_ac
 from blackout.flow.state import FlowState
-from blackout.study.batch import post_outage_flows, run_cascades
-from blackout.study.dcmodel import DCModel
+from blackout.study.batch import _post_outage, run_cascades
+from blackout.study.dcmodel import HAVE_NUMBA, DCModel, n1_block_stats
 
 __all__ = ["N1Result", "screen_n1", "verify_ac", "base_q_mvar"]
 
@@ -68,6 +68,14 @@ def _dc_block_stats(model: DCModel, plain: np.ndarray, q0_pu: np.ndarray, block:
     arg = np.zeros(n, dtype=np.int64)
     count = np.zeros(n, dtype=np.int64)
     est = np.zeros(n)
+    if HAVE_NUMBA:
+        for lo in range(0, n, block):
+            c = plain[lo:lo + block]
+            theta, row = model.unit_transfer_angles(c)
+            s = slice(lo, lo + c.size)
+            worst[s], arg[s], count[s], est[s] = n1_block_stats(
+                theta, row, c, model.f_bus, model.t_bus, model.b_pu, f0, inv, q2)
+        return worst, arg, count, est
     for lo in range(0, n, block):
         c = plain[lo:lo + block]
         ht = model.ht_rows(c) if model._ht is not None else model.h_columns_computed(c).T
@@ -106,15 +114,15 @@ def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool = Tru
         rate = np.where(model.rate_mva > 0, model.rate_mva, np.inf)
         for lo in range(0, bridges.size, block):
             c = bridges[lo:lo + block]
-            flows = post_outage_flows(model, [[b] for b in c])
+            flows_pu, lost = _post_outage(model, [[int(b)] for b in c])
+            flows = flows_pu * model.base_mva
             loading = np.abs(flows) / rate
             p = bpos[lo:lo + c.size]
             arg[p] = np.argmax(loading, axis=1)
             worst[p] = loading[np.arange(c.size), arg[p]]
             count[p] = (loading > 1.0).sum(axis=1)
             est[p] = (np.sqrt(flows ** 2 + (q0 * model.base_mva) ** 2) / rate).max(axis=1)
-        imm = run_cascades(model, [[b] for b in bridges], trip_multiple=np.inf)
-        lost_split[bpos] = imm.load_lost_mw
+            lost_split[p] = lost
     t_dc = time.perf_counter() - t0
     names = np.asarray(grid.branch["name"], dtype=object)
     table = pd.DataFrame({
@@ -123,7 +131,7 @@ def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool = Tru
         "worst_branch": names[arg], "overloads": count, "est_mva_loading_pct": 100.0 * est,
     })
     if cascade:
-        res = run_cascades(model, [[b] for b in cands], trip_multiple=trip_multiple)
+        res = run_cascades(model, [[int(b)] for b in cands], trip_multiple=trip_multiple)
         table["cascade_lines_out"] = res.lines_out
         table["cascade_load_lost_mw"] = res.load_lost_mw
     else:

@@ -26,6 +26,7 @@ conductance ``gs_mw``) is taken by the island's slack bus, as in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.sparse import coo_matrix, csc_matrix
@@ -43,8 +44,15 @@ __all__ = ["DCModel", "balanced_grid", "gf2_rank"]
 FULL_H_BYTES = 400e6
 
 
-def gf2_rank(labels: np.ndarray) -> int:
-    """Rank over GF(2) of 64-bit words (XOR Gaussian elimination)."""
+try:  # numba pays for the triangular solves and the N-1 statistics; numpy/scipy without it
+    import numba as _nb
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover - numba is a core dependency
+    HAVE_NUMBA = False
+
+
+def _gf2_rank_py(labels: np.ndarray) -> int:
     basis: list[int] = []
     for v in labels.tolist():
         for b in basis:
@@ -52,6 +60,68 @@ def gf2_rank(labels: np.ndarray) -> int:
         if v:
             basis.append(v)
     return len(basis)
+
+
+def gf2_rank(labels: np.ndarray) -> int:
+    """Rank over GF(2) of 64-bit words (XOR Gaussian elimination)."""
+    if HAVE_NUMBA and labels.size > 8:
+        return int(_gf2_rank_nb(np.ascontiguousarray(labels, dtype=np.uint64)))
+    return _gf2_rank_py(labels)
+
+
+if HAVE_NUMBA:
+    @_nb.njit(cache=True)
+    def _gf2_rank_nb(labels: np.ndarray) -> int:  # pragma: no cover - compiled
+        basis = np.zeros(64, dtype=np.uint64)  # basis[b]: the word whose top bit is b
+        rank = 0
+        for i in range(labels.size):
+            v = labels[i]
+            for b in range(63, -1, -1):
+                if (v >> np.uint64(b)) & np.uint64(1):
+                    if basis[b] == 0:
+                        basis[b] = v
+                        rank += 1
+                        break
+                    v ^= basis[b]
+            if rank == 64:
+                break
+        return rank
+
+    @_nb.njit(parallel=True, fastmath=True)
+    def _lu_solve_rows(lp: np.ndarray, li: np.ndarray, lx: np.ndarray, up: np.ndarray,
+                       ui: np.ndarray, ux: np.ndarray, x: np.ndarray) -> None:  # pragma: no cover
+        """In place: x <- U^-1 L^-1 x for CSC factors (L unit lower), x of shape (n, k),
+        row-major, the right-hand sides split between threads."""
+        n, k = x.shape
+        nchunk = min(k, _nb.get_num_threads() * 4)
+        step = (k + nchunk - 1) // nchunk
+        for c in _nb.prange(nchunk):
+            lo = c * step
+            hi = min(k, lo + step)
+            for j in range(n):
+                for p in range(lp[j], lp[j + 1]):
+                    i = li[p]
+                    if i > j:
+                        v = lx[p]
+                        xi, xj = x[i], x[j]
+                        for r in range(lo, hi):
+                            xi[r] -= v * xj[r]
+            for j in range(n - 1, -1, -1):
+                d = 1.0
+                for p in range(up[j], up[j + 1]):
+                    if ui[p] == j:
+                        d = ux[p]
+                d = 1.0 / d
+                xj = x[j]
+                for r in range(lo, hi):
+                    xj[r] *= d
+                for p in range(up[j], up[j + 1]):
+                    i = ui[p]
+                    if i < j:
+                        v = ux[p]
+                        xi, xj = x[i], x[j]
+                        for r in range(lo, hi):
+                            xi[r] -= v * xj[r]
 
 
 @dataclass
@@ -81,7 +151,7 @@ class DCModel:
     load_bus_mw: np.ndarray  # connected demand per bus, MW
     bus_in: np.ndarray
     keep: np.ndarray  # buses in the reduced system (all but one reference per base island)
-    lu: object
+    lu: Any  # scipy SuperLU of the reduced B matrix
     xor_label: np.ndarray  # uint64 per branch
     base_islands: int
     ref_gen_bus: np.ndarray  # bool per bus: a type-3 bus with an in-service generator
@@ -94,6 +164,10 @@ class DCModel:
     _ht: np.ndarray | None = None  # H transposed (row m = H[:, m]) when small enough
     _cache_rows: np.ndarray | None = None
     _cache_slot: np.ndarray | None = None
+    _factors: tuple[np.ndarray, ...] | None = None  # LU factors as arrays (compiled solver)
+    _row_of_bus: np.ndarray | None = None
+    _cache_used: int = 0
+    _rhs_row: np.ndarray | None = None
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -167,8 +241,55 @@ class DCModel:
     def solve_angles(self, p_pu: np.ndarray) -> np.ndarray:
         """DC angles (rad) in the base topology for injections ``p_pu`` (nb x S)."""
         theta = np.zeros_like(p_pu)
-        theta[self.keep] = self.lu.solve(np.ascontiguousarray(p_pu[self.keep]))
+        if HAVE_NUMBA and p_pu.ndim == 2 and p_pu.shape[1] >= 4:
+            theta[self.keep] = self._solve_many(p_pu[self.keep])
+        else:
+            theta[self.keep] = self.lu.solve(np.ascontiguousarray(p_pu[self.keep]))
         return theta
+
+    def unit_transfer_angles(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Base-topology angles of a unit transfer across each branch of ``cols``, in the
+        solver's own row order: ``(y, row)`` with ``theta[bus, j] == y[row[bus], j]``
+        (``y`` row-major, its last row zero for the reference buses). Compiled solver only."""
+        self._ensure_factors()
+        perm_r, perm_c, lp, li, lx, upp, ui, ux = self._factors  # type: ignore[misc]
+        n, nb = self.keep.size, self.bus_in.size
+        if self._row_of_bus is None:
+            red = np.full(nb, -1, dtype=np.int64)
+            red[self.keep] = np.arange(n)
+            row = np.full(nb, n, dtype=np.int64)
+            row[self.keep] = perm_c[red[self.keep]]
+            rhs_row = np.full(nb, -1, dtype=np.int64)
+            rhs_row[self.keep] = perm_r[red[self.keep]]
+            self._row_of_bus, self._rhs_row = row, rhs_row
+        y = np.zeros((n + 1, cols.size))
+        j = np.arange(cols.size)
+        rf, rt = self._rhs_row[self.f_bus[cols]], self._rhs_row[self.t_bus[cols]]  # type: ignore[index]
+        okf, okt = rf >= 0, rt >= 0
+        y[rf[okf], j[okf]] += 1.0
+        y[rt[okt], j[okt]] -= 1.0
+        _lu_solve_rows(lp, li, lx, upp, ui, ux, y[:n])
+        return y, self._row_of_bus
+
+    def _ensure_factors(self) -> None:
+        if self._factors is None:
+            lu = self.lu
+            low, up = lu.L.tocsc(), lu.U.tocsc()
+            self._factors = (np.asarray(lu.perm_r, dtype=np.int64),
+                             np.asarray(lu.perm_c, dtype=np.int64),
+                             low.indptr.astype(np.int64), low.indices.astype(np.int64),
+                             low.data.astype(float), up.indptr.astype(np.int64),
+                             up.indices.astype(np.int64), up.data.astype(float))
+
+    def _solve_many(self, rhs: np.ndarray) -> np.ndarray:
+        """B_r^-1 rhs (reduced system, many right-hand sides) with the compiled solver."""
+        self._ensure_factors()
+        assert self._factors is not None
+        perm_r, perm_c, lp, li, lx, upp, ui, ux = self._factors
+        x = np.empty((rhs.shape[0], rhs.shape[1]))
+        x[perm_r] = rhs
+        _lu_solve_rows(lp, li, lx, upp, ui, ux, x)
+        return x[perm_c]
 
     def base_flows(self, p_pu: np.ndarray) -> np.ndarray:
         """Branch flows (pu, nl x S) in the base topology for balanced injections (nb x S),
@@ -199,8 +320,14 @@ class DCModel:
         missing = np.unique(idx[self._cache_slot[idx] < 0])
         if missing.size:
             new = self.h_columns_computed(missing).T
-            start = self._cache_rows.shape[0]
-            self._cache_rows = np.vstack([self._cache_rows, new])
+            start = self._cache_used
+            if start + missing.size > self._cache_rows.shape[0]:  # grow geometrically
+                cap = max(2 * self._cache_rows.shape[0], start + missing.size, 64)
+                grown = np.empty((cap, self.n_branch))
+                grown[:start] = self._cache_rows[:start]
+                self._cache_rows = grown
+            self._cache_rows[start:start + missing.size] = new
+            self._cache_used = start + missing.size
             self._cache_slot[missing] = np.arange(start, start + missing.size)
         return self._cache_rows[self._cache_slot[idx]]
 
@@ -242,6 +369,51 @@ class DCModel:
         ok = slack >= 0
         np.subtract.at(p_mw, slack[ok], residual[ok])
         return gen_p, load, p_mw / self.base_mva
+
+
+if HAVE_NUMBA:
+    @_nb.njit(parallel=True, fastmath=True)
+    def n1_block_stats(theta: np.ndarray, row: np.ndarray, cols: np.ndarray, f_bus: np.ndarray,
+                       t_bus: np.ndarray, b_pu: np.ndarray, f0: np.ndarray, inv: np.ndarray,
+                       q2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                np.ndarray]:  # pragma: no cover - compiled
+        """Single-outage statistics from base-topology angles ``theta[row[bus]]`` (row-major)
+        of unit transfers across the branches ``cols``: per outage the worst loading
+        ``|f0 + H[:, m] f0[m] / (1 - H[m, m])| * inv``, its branch (first on ties), the
+        count above 1 and the worst ``sqrt(post^2 + q2) * inv``; the outaged branch is 0."""
+        k = cols.size
+        nl = f_bus.size
+        scale = np.empty(k)
+        for j in range(k):
+            m = cols[j]
+            hmm = b_pu[m] * (theta[row[f_bus[m]], j] - theta[row[t_bus[m]], j])
+            scale[j] = f0[m] / (1.0 - hmm)
+        nchunk = min(k, _nb.get_num_threads() * 4)
+        step = (k + nchunk - 1) // nchunk
+        worst = np.zeros(k)
+        arg = np.zeros(k, dtype=np.int64)
+        count = np.zeros(k, dtype=np.int64)
+        est = np.zeros(k)
+        for c in _nb.prange(nchunk):
+            lo = c * step
+            hi = min(k, lo + step)
+            for lb in range(nl):
+                tf, tt = theta[row[f_bus[lb]]], theta[row[t_bus[lb]]]
+                bl, fl, il, ql = b_pu[lb], f0[lb], inv[lb], q2[lb]
+                for j in range(lo, hi):
+                    post = fl + bl * (tf[j] - tt[j]) * scale[j]
+                    if cols[j] == lb:
+                        post = 0.0
+                    load = abs(post) * il
+                    if load > worst[j]:
+                        worst[j] = load
+                        arg[j] = lb
+                    if load > 1.0:
+                        count[j] += 1
+                    e = np.sqrt(post * post + ql) * il
+                    if e > est[j]:
+                        est[j] = e
+        return worst, arg, count, est
 
 
 def _components(nb: int, f: np.ndarray, t: np.ndarray) -> np.ndarray:
