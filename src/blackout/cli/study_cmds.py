@@ -91,3 +91,87 @@ def n1_cmd(
         cols += ["ac_verified", "ac_max_loading_pct", "ac_overloads"]
     emit(data, lambda: _table(f"N-1 of {grid.name} (top {top} by {by})", rows[cols],
                               res.meta), fmt, out)
+
+
+@app.command("nk")
+@guarded
+def nk_cmd(
+    case: Annotated[str, typer.Argument(help="built-in case name or case file")],
+    k: Annotated[int, typer.Option("-k", "--k", help="branches per outage set")] = 2,
+    sample: Annotated[int, typer.Option("--sample", help="random distinct sets to run")] = 1000,
+    exhaustive: Annotated[bool, typer.Option(
+        "--exhaustive", help="run every N-k set (refused when there are too many)")] = False,
+    malignant: Annotated[bool, typer.Option(
+        "--malignant", help="also search small malignant sets (random chemistry)")] = False,
+    trials: Annotated[int, typer.Option("--trials", help="random-chemistry trials")] = 20,
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold-mw", help="malignant: demand lost at least this (MW; default 5% of "
+        "demand)")] = None,
+    multi_only: Annotated[bool, typer.Option(
+        "--multi-only", help="malignant: leave out branches malignant on their own")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the sampling and search")] = 0,
+    top: Annotated[int, typer.Option("--top", help="sets and critical lines to show")] = 20,
+    ratings: RatingsOpt = "1.5,50",
+    trip_multiple: TripOpt = 1.0,
+    fmt: FormatOpt = None,
+    out: OutOpt = None,
+) -> None:
+    """N-k screening: random or exhaustive k-branch outages, their cascades and risk."""
+    from blackout.study.dcmodel import DCModel
+    from blackout.study.nk import random_chemistry, screen_nk
+    from blackout.study.risk import risk_metrics
+
+    if k < 1:
+        raise BlackoutError(f"-k must be >= 1, got {k}")
+    if not exhaustive and sample <= 0:
+        raise BlackoutError(f"--sample must be > 0, got {sample}")
+    if top < 0:
+        raise BlackoutError("--top must be >= 0")
+    if trials < 1:
+        raise BlackoutError("--trials must be >= 1")
+    if not trip_multiple > 0:
+        raise BlackoutError("--trip-multiple must be > 0")
+    grid = study_grid(case, ratings)
+    model = DCModel.build(grid)
+    res = screen_nk(model, k, sample=None if exhaustive else sample, seed=seed,
+                    trip_multiple=trip_multiple)
+    tab = res.table
+    names = [str(n) for n in grid.branch["name"]]
+    risk = risk_metrics(tab["load_lost_mw"].to_numpy(), tab["lines_out"].to_numpy(),
+                        initiating=tab["set"].tolist(), tripped=tab["tripped"].tolist(),
+                        branch_names=names, top=top, seed=seed)
+    rows = res.ranked(top=top)
+    data: dict[str, Any] = {
+        "case": grid.name, "k": k, **{key: v for key, v in res.meta.items()
+                                      if key not in ("case", "k")},
+        "sets": res.to_dict(top=top)["sets"], "risk": risk,
+    }
+    mal = None
+    if malignant:
+        mal = random_chemistry(model, k=k, trials=trials, seed=seed,
+                               trip_multiple=trip_multiple, threshold=threshold,
+                               exclude_malignant_singles=multi_only)
+        data["malignant"] = mal.to_dict()["sets"]
+        data["malignant_search"] = mal.meta
+
+    def show() -> None:
+        frame = rows[["names", "lines_out", "load_lost_mw", "islands", "rounds"]].copy()
+        frame["names"] = frame["names"].map(", ".join)
+        exp = risk["expected_demand_loss"]
+        meta = {"sets run": res.meta["sets_run"], "sets/s": res.meta["sets_per_s"],
+                "expected demand loss (MW)": round(exp["mean_mw"], 2),
+                "ratings": res.meta["ratings"]}
+        _table(f"N-{k} of {grid.name} (top {top} by load lost)", frame, meta)
+        crit = risk["critical_lines"]
+        if crit and crit["rows"]:
+            _table(f"critical lines (cascades losing >= {crit['large_mw']:.1f} MW)",
+                   pd.DataFrame(crit["rows"])[["name", "score_mw", "share", "initiating",
+                                                "tripped"]], {})
+        if mal is not None:
+            mframe = mal.to_frame()[["names", "size", "load_lost_mw", "lines_out", "found"]]
+            mframe["names"] = mframe["names"].map(", ".join)
+            _table(f"malignant sets (<= {k} branches)", mframe,
+                   {k2: mal.meta[k2] for k2 in ("threshold", "trials", "succeeded",
+                                                "evaluations", "evaluations_per_s")})
+
+    emit(data, show, fmt, out)
