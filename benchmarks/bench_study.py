@@ -118,6 +118,7 @@ def part_n1() -> dict[str, Any]:
 
 
 def _cascade_worker(args: tuple[str, list[list[int]]]) -> tuple[float, int]:
+    os.environ["NUMBA_NUM_THREADS"] = "1"  # one thread per worker process: 2 processes, 2 cores
     from blackout.study.batch import run_cascades
     from blackout.study.dcmodel import DCModel
 

@@ -48,7 +48,7 @@ try:  # numba pays for the triangular solves and the N-1 statistics; numpy/scipy
     import numba as _nb
 
     HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - numba is a core dependency
+except ImportError:  # pragma: no cover - numba is optional: scipy SuperLU and numpy instead
     HAVE_NUMBA = False
 
 
