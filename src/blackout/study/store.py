@@ -2,15 +2,19 @@
 
 Layout::
 
-    DIR/manifest.json            what the sweep is (case, trials, root seed, settings)
+    DIR/manifest.json            what the sweep is (case, scenario, trials, root seed,
+                                 engine, options, chunk size, versions)
     DIR/chunk-000000.parquet     trials [0, chunk_size), one row per trial
     DIR/chunk-000001.parquet     ...
 
-A chunk is written to a temporary file in DIR and renamed into place
-(``os.replace``, atomic on POSIX): a chunk file either holds all of its trials or
-does not exist, so a sweep killed at any moment resumes by running exactly the
-chunks that are missing. A trial that raised is a row with ``status == "error"``,
-its error message and its seed.
+A chunk is written to a temporary file in DIR (``.chunk-*.tmp``, not a ``.parquet``
+name) and renamed into place (``os.replace``, atomic on POSIX): a chunk file either
+holds all of its trials or does not exist, so a sweep killed at any moment resumes by
+running exactly the chunks that are missing (temporary files left by the kill are
+removed). Every chunk has the same Arrow schema (given by the writer) and carries the
+sweep's description as Parquet key-value metadata ``blackout`` (JSON), which
+:func:`blackout.report.sweep.read_sweep` reads. A trial that raised is a row with
+``status == "error"``, its error message and its seed.
 """
 
 from __future__ import annotations
@@ -23,12 +27,16 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from blackout.errors import BlackoutError
 
-__all__ = ["ResultStore"]
+__all__ = ["ResultStore", "MANIFEST"]
 
 MANIFEST = "manifest.json"
+#: manifest keys that may differ between a sweep and its resumption
+VOLATILE = ("created", "workers", "scheduler", "versions")
 
 
 class ResultStore:
@@ -41,9 +49,13 @@ class ResultStore:
     def create(self, manifest: dict[str, Any], *, resume: bool) -> dict[str, Any]:
         """Start (or, with ``resume``, continue) a sweep described by ``manifest``.
 
-        Resuming checks that the stored manifest describes the same sweep; starting a new
-        sweep in a folder that already holds one is refused (use ``--resume`` or another
-        folder)."""
+        Resuming checks that the stored manifest describes the same sweep (every key but
+        :data:`VOLATILE`); starting a new sweep in a folder that already holds one, or
+        files of any kind, is refused (use ``--resume`` or another folder). Returns the
+        manifest in force. Raises :class:`BlackoutError`.
+        """
+        if self.path.exists() and not self.path.is_dir():
+            raise BlackoutError(f"--out {self.path}: exists and is not a folder")
         self.path.mkdir(parents=True, exist_ok=True)
         existing = self.path / MANIFEST
         if existing.exists():
@@ -51,24 +63,32 @@ class ResultStore:
             if not resume:
                 raise BlackoutError(f"{self.path} already holds a sweep; pass --resume to "
                                     "continue it or choose another --out folder")
-            keys = [k for k in manifest if k not in ("created", "workers", "scheduler")]
-            diff = [k for k in keys if old.get(k) != manifest[k]]
+            keys = sorted((set(manifest) | set(old)) - set(VOLATILE))
+            diff = [k for k in keys if _jsonable(old.get(k)) != _jsonable(manifest.get(k))]
             if diff:
                 raise BlackoutError(f"--resume: {self.path} holds a different sweep "
                                     f"(differs in {', '.join(diff)})")
+            self.clean_temporary()
             return old
+        if any(p for p in self.path.iterdir() if not p.name.startswith(".")):
+            raise BlackoutError(f"--out {self.path}: folder is not empty and holds no sweep "
+                                f"({MANIFEST} missing); choose an empty or new folder")
         _atomic_write_text(existing, json.dumps(manifest, indent=2, sort_keys=True))
         return manifest
 
     def manifest(self) -> dict[str, Any]:
-        """The stored manifest."""
+        """The stored manifest (raises :class:`BlackoutError` if there is none)."""
         path = self.path / MANIFEST
-        if not path.exists():
+        if not path.is_file():
             raise BlackoutError(f"{self.path} is not a sweep folder (no {MANIFEST})")
-        return dict(json.loads(path.read_text(encoding="utf-8")))
+        try:
+            return dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise BlackoutError(f"{path}: unreadable sweep manifest ({exc})") from None
 
     # ------------------------------------------------------------------ chunks
     def chunk_path(self, chunk: int) -> Path:
+        """Path of chunk number ``chunk``."""
         return self.path / f"chunk-{chunk:06d}.parquet"
 
     def completed(self) -> set[int]:
@@ -81,13 +101,32 @@ class ResultStore:
                 continue
         return done
 
-    def write_chunk(self, chunk: int, records: Iterable[dict[str, Any]]) -> Path:
-        """Write one chunk's records atomically (temp file in the folder + rename)."""
-        frame = pd.DataFrame(list(records))
+    def clean_temporary(self) -> None:
+        """Remove temporary chunk files left by an interrupted writer."""
+        for p in self.path.glob(".chunk-*.tmp"):
+            p.unlink(missing_ok=True)
+
+    def write_chunk(self, chunk: int, records: Iterable[dict[str, Any]], *,
+                    schema: pa.Schema | None = None,
+                    metadata: dict[str, Any] | None = None) -> Path:
+        """Write one chunk's records atomically (temp file in the folder, fsync, rename).
+
+        ``schema`` fixes the column types (so that every chunk reads back alike, even one
+        whose optional columns are all null); ``metadata`` is stored as the Parquet
+        key-value entry ``blackout`` (JSON)."""
+        rows = list(records)
+        if schema is not None:
+            table = pa.Table.from_pylist(rows, schema=schema)
+        else:
+            table = pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False)
+        if metadata is not None:
+            meta = dict(table.schema.metadata or {})
+            meta[b"blackout"] = json.dumps(metadata, sort_keys=True).encode()
+            table = table.replace_schema_metadata(meta)
         fd, tmp = tempfile.mkstemp(prefix=f".chunk-{chunk:06d}-", suffix=".tmp", dir=self.path)
         os.close(fd)
         try:
-            frame.to_parquet(tmp, index=False)
+            pq.write_table(table, tmp)
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.chunk_path(chunk))
@@ -105,8 +144,15 @@ class ResultStore:
         return frame.sort_values("trial", kind="stable").reset_index(drop=True)
 
 
+def _jsonable(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists)."""
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
