@@ -6,5 +6,6 @@ from blackout.cli import (
     run_cmd,  # noqa: F401
     scenario_cmds,  # noqa: F401
     study_cmds,  # noqa: F401
+    sweep_cmds,  # noqa: F401
     view_cmds,  # noqa: F401
 )

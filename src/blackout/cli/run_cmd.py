@@ -72,6 +72,11 @@ def run_cmd(
         "--restore/--no-restore",
         help="simulate impact and restoration after the cascade (default: on for scenarios, "
              "off for --trip)")] = None,
+    from_sweep: Annotated[Path | None, typer.Option(
+        "--from-sweep", help="re-run one trial of the sweep in folder DIR (with --trial)")
+    ] = None,
+    trial: Annotated[int | None, typer.Option(
+        "--trial", help="the sweep trial to re-run (with --from-sweep)")] = None,
 ) -> None:
     """Simulate a cascade: trip elements by name, run a scenario, or the 7 March default."""
     if horizon is not None and horizon <= 0:
@@ -79,7 +84,22 @@ def run_cmd(
     if at < 0:
         raise BlackoutError(f"--at must be >= 0 s, got {at}")
     sections: dict[str, object] = {}
-    if trip:
+    sweep_trial: dict[str, object] | None = None
+    if from_sweep is not None or trial is not None:
+        if from_sweep is None or trial is None:
+            raise BlackoutError("--from-sweep DIR and --trial I go together")
+        if scenario or trip:
+            raise BlackoutError("--from-sweep re-runs a sweep's trial: give no SCENARIO "
+                                "and no --trip")
+        from blackout.study.sweep import rerun_trial
+
+        rerun = rerun_trial(from_sweep, trial)
+        timeline, sweep_trial = rerun.timeline, rerun.to_dict()
+        if restore:
+            from blackout.restore import run_event
+
+            sections = run_event(timeline.grid, timeline, rerun.compiled)
+    elif trip:
         names = [n for n in trip.split(",") if n.strip()]
         timeline = run_trips(case, names, at_s=at, dc=dc, horizon_s=horizon or 3600.0)
         if restore:
@@ -102,6 +122,11 @@ def run_cmd(
             sections = run_event(compiled.grid, timeline, compiled)
     data = timeline.to_dict()
     text = timeline.render_text()
+    if sweep_trial is not None:
+        data["sweep_trial"] = sweep_trial
+        text += (f"\n\nsweep trial {sweep_trial['trial']} (seed {sweep_trial['seed']}, "
+                 f"{sweep_trial['engine']} engine): reproduces the recorded trial: "
+                 f"{sweep_trial['matches']}")
     if sections:
         data["restoration"] = sections["restoration"]
         data["critical"] = sections["critical"]

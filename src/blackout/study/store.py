@@ -127,6 +127,7 @@ class ResultStore:
         os.close(fd)
         try:
             pq.write_table(table, tmp)
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; a result is for reading
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.chunk_path(chunk))

@@ -1,0 +1,177 @@
+"""``blackout sweep``: a Monte Carlo sweep of a scenario into a folder of Parquet chunks.
+
+See docs/study.md ("Sweeps") for seeding, what varies per trial, storage and resume.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from blackout.cli.app import Format, app, console, emit, guarded
+from blackout.errors import BlackoutError
+
+__all__ = ["sweep_cmd", "parse_range", "parse_ratings"]
+
+
+def parse_range(text: str, option: str) -> tuple[float, float]:
+    """``LO,HI`` (or one value) as two floats; :class:`BlackoutError` otherwise."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        vals = [float(p) for p in parts]
+    except ValueError:
+        raise BlackoutError(f"{option} expects LO,HI (numbers), got {text!r}") from None
+    if len(vals) == 1:
+        vals = vals * 2
+    if len(vals) != 2:
+        raise BlackoutError(f"{option} expects LO,HI, got {text!r}")
+    return vals[0], vals[1]
+
+
+def parse_ratings(text: str) -> tuple[float, float, bool]:
+    """``K[,FLOOR_MVA[,all]]`` as (k, floor, override_given)."""
+    parts = [p.strip() for p in text.split(",")]
+    override = len(parts) == 3 and parts[2] == "all"
+    if override:
+        parts = parts[:2]
+    try:
+        k = float(parts[0])
+        floor = float(parts[1]) if len(parts) > 1 else 50.0
+    except ValueError:
+        raise BlackoutError(f"--derive-ratings expects K[,FLOOR_MVA[,all]], got {text!r}"
+                            ) from None
+    if len(parts) > 2:
+        raise BlackoutError(f"--derive-ratings expects K[,FLOOR_MVA[,all]], got {text!r}")
+    return k, floor, override
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar (trials, trials/s, ETA) on stderr when it is a terminal."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(),
+                   TaskProgressColumn(),
+                   TextColumn("{task.fields[rate]} trials/s"), TimeRemainingColumn(),
+                   console=Console(stderr=True), transient=False)
+    task = bar.add_task("sweep", total=None, rate="-")
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        import time
+
+        now = time.perf_counter()
+        if "t0" not in state:
+            state["t0"], state["d0"] = now, done
+        dt = now - state["t0"]
+        rate = (done - state["d0"]) / dt if dt > 0 else 0.0
+        bar.update(task, completed=done, total=total, rate=f"{rate:.1f}")
+
+    with bar:
+        yield update
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    def num(v: Any, fmt: str = "{:.1f}") -> str:
+        return "-" if v is None else fmt.format(v)
+
+    console.print(f"[bold]sweep {s['scenario']}[/bold] on {s['case']} ({s['engine']} engine), "
+                  f"root seed {s['root_seed']}: {s['folder']}")
+    console.print(f"trials: {s['trials_ok']} ok, {s['trials_failed']} failed of "
+                  f"{s['trials']} ({s['ran']} run now, {s['resumed']} resumed; "
+                  f"{num(s['trials_per_s'])} trials/s)")
+    loss = s.get("load_lost_mw") or {}
+    console.print(f"expected demand loss: {num(s['expected_demand_loss_mw'])} MW "
+                  f"(p95 {num(loss.get('p95'))}, max {num(loss.get('max'))} MW; "
+                  f"P(loss > 0) = {num(loss.get('p_loss'), '{:.3f}')}); "
+                  f"mean lines out {num(s['lines_out_mean'])}")
+    fit = s.get("power_law")
+    if fit:
+        console.print(f"power-law tail: alpha = {fit['alpha']:.2f} above "
+                      f"{fit['xmin']:.1f} MW ({fit['n_tail']} trials), KS "
+                      f"{fit['ks_distance']:.3f}, p = {num(fit.get('p_value'), '{:.2f}')}")
+    crit = ((s.get("risk") or {}).get("critical_lines") or {}).get("rows") or []
+    if crit:
+        names = ", ".join(str(r.get("name", r.get("id"))) for r in crit[:5])
+        console.print(f"most critical lines: {names}")
+    if s.get("first_error"):
+        e = s["first_error"]
+        console.print(f"[red]first failed trial {e['trial']} (seed {e['seed']}): "
+                      f"{e['error']}[/red]")
+
+
+@app.command("sweep")
+@guarded
+def sweep_cmd(
+    scenario: Annotated[str, typer.Argument(help="scenario name or file")],
+    trials: Annotated[int, typer.Option("--trials", "-n", help="number of trials")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="the sweep's folder (Parquet chunks "
+                                      "and manifest.json)")],
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-w", help="local worker processes (0: serial in this process; "
+        "default: one per CPU core)")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address, tcp://HOST:PORT (dask extra)")] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="continue the sweep in --out, running only its missing chunks")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="root seed of the trials' seeds")] = 0,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="detailed (cascade engine, scenario settings) or fast (batched DC)")
+    ] = "detailed",
+    load_scale: Annotated[str | None, typer.Option(
+        "--load-scale", help="all loads x U(LO, HI) per trial: LO,HI")] = None,
+    random_outages: Annotated[int, typer.Option(
+        "--random-outages", help="K random initiating branch outages per trial (by length)")
+    ] = 0,
+    trip_multiple: Annotated[float, typer.Option(
+        "--trip-multiple", help="fast engine: a branch trips when |P| > this x rate_a_mva")
+    ] = 1.0,
+    derive_ratings: Annotated[str | None, typer.Option(
+        "--derive-ratings", help="rate unrated branches K*max(|balanced base DC flow|, "
+        "FLOOR): K[,FLOOR_MVA[,all]] (all: every branch)")] = None,
+    chunk_size: Annotated[int | None, typer.Option(
+        "--chunk-size", help="trials per task and per Parquet chunk")] = None,
+    trial_time_limit: Annotated[float | None, typer.Option(
+        "--trial-time-limit", help="detailed engine: a trial over this many s is an error")
+    ] = None,
+    fmt: Annotated[Format | None, typer.Option("--format", "-f", help="table or json")] = None,
+    summary_out: Annotated[Path | None, typer.Option(
+        "--summary-out", help="write the summary to FILE")] = None,
+) -> None:
+    """Monte Carlo sweep: seeded trials of a scenario, streamed to Parquet chunks."""
+    from blackout.study.executors import make_executor
+    from blackout.study.sweep import SweepOptions, run_sweep
+
+    if trials < 1:
+        raise BlackoutError(f"--trials must be at least 1, got {trials}")
+    options = SweepOptions(
+        engine=engine,
+        load_scale=None if load_scale is None else parse_range(load_scale, "--load-scale"),
+        random_outages=random_outages, trip_multiple=trip_multiple,
+        derive_ratings=None if derive_ratings is None else parse_ratings(derive_ratings),
+        trial_time_limit_s=trial_time_limit)
+    options.validate()
+    with make_executor(workers, scheduler) as executor, \
+            _progress(sys.stderr.isatty()) as progress:
+        result = run_sweep(scenario, trials=trials, out=out, root_seed=seed, options=options,
+                           executor=executor, resume=resume, chunk_size=chunk_size,
+                           progress=progress)
+    summary = result.summary()
+    emit(summary, lambda: _print_summary(summary), fmt, summary_out)
