@@ -1,0 +1,178 @@
+"""Monte Carlo sweeps: seeding, executors (serial vs a real Dask cluster), failed trials,
+resume, exposure draws and the re-run of one trial in the detailed engine."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from blackout.errors import BlackoutError
+from blackout.study import sweep
+from blackout.study.sweep import SweepOptions, rerun_trial, run_sweep, trial_seed
+
+SCENARIO = Path(__file__).parents[1] / "data" / "scenarios" / "sweep-case118-dc.yaml"
+RATINGS = (1.5, 50.0, False)
+FAST = SweepOptions(engine="fast", random_outages=2, derive_ratings=RATINGS)
+
+
+def _values(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows without the timing column, lists as tuples (comparable)."""
+    out = frame.drop(columns=["wall_s"]).copy()
+    for col in ("initiating", "tripped"):
+        out[col] = [tuple(int(b) for b in v) for v in out[col]]
+    return out
+
+
+def test_trial_seed_is_the_spawned_child() -> None:
+    children = np.random.SeedSequence(11).spawn(6)
+    for i, child in enumerate(children):
+        assert trial_seed(11, i) == int(child.generate_state(1, np.uint32)[0])
+    assert len({trial_seed(11, i) for i in range(6)}) == 6
+
+
+def test_dask_cluster_equals_serial(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    serial = run_sweep(SCENARIO, trials=48, out=tmp_path / "serial", root_seed=3,
+                       options=FAST, chunk_size=8)
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        dask = run_sweep(SCENARIO, trials=48, out=tmp_path / "dask", root_seed=3,
+                         options=FAST, chunk_size=8, executor=client.get_executor())
+        # each worker process built the sweep's context once and kept it
+        cached = client.run(lambda: len(sweep._CONTEXTS))
+    assert sorted(cached.values()) == [1, 1]
+    assert len(dask.frame) == 48 and (dask.frame["status"] == "ok").all()
+    pd.testing.assert_frame_equal(_values(serial.frame), _values(dask.frame))
+    assert (serial.frame["load_lost_mw"] > 0).any()  # the sample has cascades
+
+
+def test_failed_detailed_trial_is_recorded_and_the_rest_complete(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad_seed = trial_seed(0, 2)
+    real = sweep._simulate
+
+    def flaky(grid: Any, events: Any, settings: Any) -> Any:
+        if settings.seed == bad_seed:
+            raise ValueError("injected failure")
+        return real(grid, events, settings)
+
+    monkeypatch.setattr(sweep, "_simulate", flaky)
+    opts = SweepOptions(random_outages=1, derive_ratings=RATINGS)
+    res = run_sweep(SCENARIO, trials=5, out=tmp_path / "s", options=opts, chunk_size=2)
+    f = res.frame
+    assert f["trial"].tolist() == [0, 1, 2, 3, 4]
+    bad = f[f["trial"] == 2].iloc[0]
+    assert bad["status"] == "error" and "injected failure" in bad["error"]
+    assert bad["seed"] == bad_seed and np.isnan(bad["load_lost_mw"])
+    assert (f[f["trial"] != 2]["status"] == "ok").all()
+    s = res.summary()
+    assert s["trials_ok"] == 4 and s["trials_failed"] == 1
+    assert s["first_error"]["trial"] == 2 and s["first_error"]["seed"] == bad_seed
+    # a detailed trial re-runs alone to exactly its recorded result
+    again = rerun_trial(tmp_path / "s", 3)
+    rec = f[f["trial"] == 3].iloc[0]
+    assert again.matches is True
+    assert again.row["load_lost_mw"] == rec["load_lost_mw"]
+    assert again.row["initiating"] == list(rec["initiating"])
+
+
+def test_failed_fast_trial_is_isolated_from_its_batch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from blackout.study import batch
+
+    probe = run_sweep(SCENARIO, trials=10, out=tmp_path / "ref", options=FAST)
+    target = list(probe.frame["initiating"][4])
+    real = batch.run_cascades
+
+    def flaky(model: Any, initiating: Any, **kw: Any) -> Any:
+        if any(list(o) == target for o in initiating):
+            raise np.linalg.LinAlgError("injected singular matrix")
+        return real(model, initiating, **kw)
+
+    monkeypatch.setattr(batch, "run_cascades", flaky)
+    res = run_sweep(SCENARIO, trials=10, out=tmp_path / "s", options=FAST)
+    f = res.frame
+    assert f["status"].tolist() == ["ok"] * 4 + ["error"] + ["ok"] * 5
+    assert "LinAlgError: injected singular matrix" in f["error"][4]
+    ok = f["status"] == "ok"
+    pd.testing.assert_frame_equal(_values(f[ok]), _values(probe.frame[ok]), check_dtype=False)
+
+
+def test_resume_runs_only_missing_chunks_and_refuses_another_sweep(tmp_path: Path) -> None:
+    full = run_sweep(SCENARIO, trials=30, out=tmp_path / "full", options=FAST, chunk_size=10)
+    part = tmp_path / "part"
+    shutil.copytree(tmp_path / "full", part)
+    (part / "chunk-000001.parquet").unlink()
+    (part / ".chunk-000001-x.tmp").write_bytes(b"half a chunk")  # left by a kill
+    with pytest.raises(BlackoutError, match="already holds a sweep"):
+        run_sweep(SCENARIO, trials=30, out=part, options=FAST, chunk_size=10)
+    with pytest.raises(BlackoutError, match="different sweep.*root_seed"):
+        run_sweep(SCENARIO, trials=30, out=part, root_seed=1, options=FAST, resume=True)
+    res = run_sweep(SCENARIO, trials=30, out=part, options=FAST, resume=True)
+    assert (res.ran, res.resumed) == (10, 20)
+    assert not list(part.glob(".chunk-*"))
+    pd.testing.assert_frame_equal(_values(res.frame), _values(full.frame))
+    assert res.frame["trial"].tolist() == list(range(30))
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("x")
+    with pytest.raises(BlackoutError, match="not empty"):
+        run_sweep(SCENARIO, trials=3, out=tmp_path / "other", options=FAST)
+
+
+def test_fast_trials_rerun_in_simple_dc_with_load_levels(tmp_path: Path) -> None:
+    opts = SweepOptions(engine="fast", random_outages=2, derive_ratings=RATINGS,
+                        load_scale=(0.85, 1.25))
+    res = run_sweep(SCENARIO, trials=16, out=tmp_path / "s", root_seed=5, options=opts)
+    f = res.frame
+    assert f["load_scale"].between(0.85, 1.25).all() and f["load_scale"].nunique() == 16
+    assert (f["load_lost_mw"] > 0).sum() >= 2  # heavy load levels cascade
+    picks = list(f.sort_values("load_lost_mw").trial.iloc[-3:]) + [int(f.trial.iloc[0])]
+    for i in picks:
+        again = rerun_trial(tmp_path / "s", int(i))
+        rec = f[f["trial"] == i].iloc[0]
+        assert sorted(again.row["tripped"]) == sorted(rec["tripped"]), i
+        assert abs(again.row["load_lost_mw"] - rec["load_lost_mw"]) <= 1e-6, i
+        assert again.matches is True
+    with pytest.raises(BlackoutError, match="out of range"):
+        rerun_trial(tmp_path / "s", 16)
+
+
+def test_random_outages_follow_exposure() -> None:
+    opts = SweepOptions(random_outages=1)
+    ctx: Any = SimpleNamespace(
+        spec=SimpleNamespace(options=opts, root_seed=0), candidates=np.array([3, 5, 8, 9]),
+        weights=np.array([0.7, 0.1, 0.1, 0.1]))
+    drawn = np.array([sweep._draw(ctx, i).outages[0] for i in range(3000)])
+    assert set(drawn.tolist()) <= {3, 5, 8, 9}
+    assert abs(np.mean(drawn == 3) - 0.7) < 0.04
+    assert sweep._draw(ctx, 17) == sweep._draw(ctx, 17)  # a trial's draw is its seed's
+
+
+def test_exposure_weights_are_branch_lengths() -> None:
+    spec = sweep._Spec({"name": "v", "case": "venezuela2019", "mode": "dc"},
+                       SweepOptions(random_outages=2), 0, 4, 2)
+    ctx = sweep._build_context(spec)
+    length = np.asarray(ctx.base.grid.branch["length_km"], dtype=float)
+    assert ctx.weights is not None and np.all(length[ctx.candidates] > 0)
+    np.testing.assert_allclose(ctx.weights, length[ctx.candidates] / length[ctx.candidates].sum())
+
+
+def test_bad_options_are_errors(tmp_path: Path) -> None:
+    for opts, msg in [(SweepOptions(engine="warp"), "--engine"),
+                      (SweepOptions(load_scale=(1.2, 0.8)), "--load-scale"),
+                      (SweepOptions(engine="fast"), "--random-outages"),
+                      (SweepOptions(random_outages=999), "only")]:
+        with pytest.raises(BlackoutError, match=msg):
+            run_sweep(SCENARIO, trials=2, out=tmp_path / "x", options=opts)
+    with pytest.raises(BlackoutError, match="--trials"):
+        run_sweep(SCENARIO, trials=0, out=tmp_path / "x")
+    with pytest.raises(BlackoutError, match="threats"):
+        run_sweep("ukraine-2015-style-case39", trials=2, out=tmp_path / "y",
+                  options=SweepOptions(engine="fast", random_outages=1))
