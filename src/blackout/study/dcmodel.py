@@ -375,12 +375,14 @@ if HAVE_NUMBA:
     @_nb.njit(parallel=True, fastmath=True)
     def n1_block_stats(theta: np.ndarray, row: np.ndarray, cols: np.ndarray, f_bus: np.ndarray,
                        t_bus: np.ndarray, b_pu: np.ndarray, f0: np.ndarray, inv: np.ndarray,
-                       q2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                       q2: np.ndarray, dp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
                                                 np.ndarray]:  # pragma: no cover - compiled
         """Single-outage statistics from base-topology angles ``theta[row[bus]]`` (row-major)
         of unit transfers across the branches ``cols``: per outage the worst loading
         ``|f0 + H[:, m] f0[m] / (1 - H[m, m])| * inv``, its branch (first on ties), the
-        count above 1 and the worst ``sqrt(post^2 + q2) * inv``; the outaged branch is 0."""
+        count above 1 and the worst ``sqrt((post + dp)^2 + q2) * inv`` (``dp``: AC minus
+        DC base-case flow, so the estimate is the AC base flow plus the DC change); the
+        outaged branch is 0."""
         k = cols.size
         nl = f_bus.size
         scale = np.empty(k)
@@ -399,7 +401,7 @@ if HAVE_NUMBA:
             hi = min(k, lo + step)
             for lb in range(nl):
                 tf, tt = theta[row[f_bus[lb]]], theta[row[t_bus[lb]]]
-                bl, fl, il, ql = b_pu[lb], f0[lb], inv[lb], q2[lb]
+                bl, fl, il, ql, dl = b_pu[lb], f0[lb], inv[lb], q2[lb], dp[lb]
                 for j in range(lo, hi):
                     post = fl + bl * (tf[j] - tt[j]) * scale[j]
                     if cols[j] == lb:
@@ -410,7 +412,8 @@ if HAVE_NUMBA:
                         arg[j] = lb
                     if load > 1.0:
                         count[j] += 1
-                    e = np.sqrt(post * post + ql) * il
+                    pe = 0.0 if cols[j] == lb else post + dl
+                    e = np.sqrt(pe * pe + ql) * il
                     if e > est[j]:
                         est[j] = e
         return worst, arg, count, est
