@@ -119,6 +119,22 @@ def test_sweep_report(tmp_path: Path, venezuela: blackout.Grid) -> None:
     assert 'id="plot-ccdf"' in out.read_text() and "expected demand loss" in out.read_text()
 
 
+def test_sweep_report_leaves_failed_trials_out(tmp_path: Path) -> None:
+    df = pd.DataFrame({"trial": [0, 1, 2], "status": ["ok", "error", "ok"],
+                       "load_lost_mw": [100.0, float("nan"), 300.0],
+                       "initiating": [[0], [1], [2]]})
+    view = sweep_view(df, {})
+    assert view["summary"]["trials"] == 2 and view["summary"]["trials_failed"] == 1
+    assert view["summary"]["expected_demand_loss_mw"] == pytest.approx(200.0)
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    df.to_parquet(folder / "chunk-000000.parquet")
+    out = tmp_path / "sweep.html"
+    result = runner.invoke(app, ["report", str(folder), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 failed, left out" in out.read_text()
+
+
 def test_cli_report_from_run_json(guri_trip: Any, tmp_path: Path) -> None:
     run = tmp_path / "run.json"
     run.write_text(json.dumps(guri_trip.to_dict()))

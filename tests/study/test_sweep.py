@@ -149,10 +149,10 @@ def test_random_outages_follow_exposure() -> None:
     ctx: Any = SimpleNamespace(
         spec=SimpleNamespace(options=opts, root_seed=0), candidates=np.array([3, 5, 8, 9]),
         weights=np.array([0.7, 0.1, 0.1, 0.1]))
-    drawn = np.array([sweep._draw(ctx, i).outages[0] for i in range(3000)])
+    drawn = np.array([sweep._draw(ctx, i, 0).outages[0] for i in range(3000)])
     assert set(drawn.tolist()) <= {3, 5, 8, 9}
     assert abs(np.mean(drawn == 3) - 0.7) < 0.04
-    assert sweep._draw(ctx, 17) == sweep._draw(ctx, 17)  # a trial's draw is its seed's
+    assert sweep._draw(ctx, 17, 0) == sweep._draw(ctx, 17, 0)  # a trial's draw is its seed's
 
 
 def test_exposure_weights_are_branch_lengths() -> None:
@@ -176,3 +176,14 @@ def test_bad_options_are_errors(tmp_path: Path) -> None:
     with pytest.raises(BlackoutError, match="threats"):
         run_sweep("ukraine-2015-style-case39", trials=2, out=tmp_path / "y",
                   options=SweepOptions(engine="fast", random_outages=1))
+
+
+def test_a_cached_context_does_not_leak_its_root_seed(tmp_path: Path) -> None:
+    """Two sweeps of one scenario in one process share the worker context (keyed without
+    the root seed); each still draws its trials from its own root seed."""
+    a = run_sweep(SCENARIO, trials=4, out=tmp_path / "a", root_seed=1, options=FAST,
+                  chunk_size=4)
+    b = run_sweep(SCENARIO, trials=4, out=tmp_path / "b", root_seed=2, options=FAST,
+                  chunk_size=4)
+    assert a.frame["seed"].tolist() == [trial_seed(1, i) for i in range(4)]
+    assert b.frame["seed"].tolist() == [trial_seed(2, i) for i in range(4)]

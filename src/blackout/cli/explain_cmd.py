@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +30,9 @@ def explain_cmd(
     workers: Annotated[int | None, typer.Option(
         "--workers", "-j", help="worker processes (default: up to 2; 1: in this process)")
     ] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="run the trials on a Dask cluster: tcp://HOST:PORT (dask extra)")
+    ] = None,
     report: Annotated[Path | None, typer.Option(
         "--report", help="also write the HTML forensics report to this file")] = None,
     fmt: FormatOpt = None,
@@ -44,18 +46,17 @@ def explain_cmd(
     observation and the leave-one-out / partisan-zero sensitivity.
     """
     from blackout.forensics import DEFAULT_TRIALS, explain
+    from blackout.study.executors import make_executor
 
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     if n_workers < 1:
         raise typer.BadParameter("--workers must be at least 1")
-    executor: Executor | None = ProcessPoolExecutor(n_workers) if n_workers > 1 else None
-    try:
+    # the sweep machinery's executors: 1 worker runs in this process, more in local
+    # processes, --scheduler on Dask; the result does not depend on which
+    with make_executor(0 if n_workers == 1 else n_workers, scheduler) as executor:
         result = explain(evidence, hypothesis_file, only=hypotheses,
                          trials=DEFAULT_TRIALS if trials is None else trials, seed=seed,
                          executor=executor)
-    finally:
-        if executor is not None:
-            executor.shutdown()
     data = result.to_dict()
     if report is not None:
         from blackout.report import write_report

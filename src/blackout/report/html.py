@@ -215,7 +215,8 @@ def render_report(view: dict[str, Any], grid: Grid | None = None, *,
 def render_sweep_report(sv: dict[str, Any], *, title: str | None = None) -> str:
     """The HTML of a sweep's report from :func:`blackout.report.sweep.sweep_view`."""
     s = sv["summary"]
-    items = [("trials", str(s["trials"])),
+    items = [("trials", str(s["trials"]) + (f" (+{s['trials_failed']} failed, left out)"
+                                           if s.get("trials_failed") else "")),
              ("expected demand loss", f"{s['expected_demand_loss_mw']:.1f} MW"),
              ("trials with loss", str(s["trials_with_loss"])),
              ("largest loss", f"{s['largest_loss_mw']:.0f} MW"),

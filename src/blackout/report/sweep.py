@@ -60,12 +60,19 @@ def sweep_view(df: pd.DataFrame, meta: dict[str, Any], grid: Grid | None = None,
     if col is None:
         raise BlackoutError(f"sweep result has no load-loss column (one of {_LOSS_COLUMNS}); "
                             f"columns: {', '.join(map(str, df.columns))}")
+    failed = 0
+    if "status" in df.columns:  # a failed trial has no result: counted, left out
+        ok = (df["status"] == "ok").to_numpy()
+        failed = int((~ok).sum())
+        df = df[ok].reset_index(drop=True)
+    df = df[np.isfinite(df[col].to_numpy(dtype=float))].reset_index(drop=True)
     loss = df[col].to_numpy(dtype=float)
     wcol = next((c for c in ("probability", "weight") if c in df.columns), None)
     w = df[wcol].to_numpy(dtype=float) if wcol else np.ones(loss.size)
     w = w / w.sum() if w.sum() > 0 else np.full(loss.size, 1.0 / max(loss.size, 1))
     summary: dict[str, Any] = {
         "trials": int(loss.size),
+        "trials_failed": failed,
         "expected_demand_loss_mw": float(np.sum(w * loss)),
         "trials_with_loss": int(np.sum(loss > 0)),
         "largest_loss_mw": float(loss.max()) if loss.size else 0.0,

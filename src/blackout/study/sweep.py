@@ -261,10 +261,12 @@ class _Draw:
     outages: list[int]
 
 
-def _draw(ctx: _Context, trial: int) -> _Draw:
+def _draw(ctx: _Context, trial: int, root_seed: int) -> _Draw:
     """The trial's seed, load factor and random outages (in that order from its rng)."""
     opts = ctx.spec.options
-    seed = trial_seed(ctx.spec.root_seed, trial)
+    # the root seed comes from the caller's spec: a cached context is shared by sweeps
+    # that differ only in their root seed (its key leaves the seed out)
+    seed = trial_seed(root_seed, trial)
     rng = np.random.default_rng(seed)
     factor = float(rng.uniform(*opts.load_scale)) if opts.load_scale is not None else 1.0
     outs: list[int] = []
@@ -410,7 +412,8 @@ def run_chunk(spec: _Spec, chunk: int) -> tuple[int, list[dict[str, Any]]]:
     """Run every trial of chunk ``chunk`` (module level: picklable); returns its rows."""
     ctx = _context(spec)
     lo = chunk * spec.chunk_size
-    draws = [_draw(ctx, i) for i in range(lo, min(lo + spec.chunk_size, spec.trials))]
+    draws = [_draw(ctx, i, spec.root_seed)
+             for i in range(lo, min(lo + spec.chunk_size, spec.trials))]
     if spec.options.engine == "fast":
         return chunk, _fast_rows(ctx, draws)
     return chunk, [_detailed_trial(ctx, d) for d in draws]
@@ -705,7 +708,7 @@ def rerun_trial(folder: str | Path, trial: int) -> TrialRun:
             recorded = {k: (v.tolist() if isinstance(v, np.ndarray) else v)
                         for k, v in hit.iloc[0].to_dict().items()}
     ctx = _context(spec)
-    d = _draw(ctx, trial)
+    d = _draw(ctx, trial, spec.root_seed)
     if spec.options.engine == "fast":
         grid, events, settings = _simple_inputs(ctx, d)
         compiled = dataclasses.replace(ctx.base, grid=grid)
