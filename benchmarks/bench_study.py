@@ -264,15 +264,6 @@ def main() -> None:
                                        "ac": "AC-verified N-1 (bench_study.py)"}[name],
                      data["rows"], data["notes"], targets=data["targets"])
         rows.extend(data["rows"])
-    sweep = Path(__file__).parent.parent / "src" / "blackout" / "study" / "sweep.py"
-    if not sweep.exists():
-        write_result("study_sweep", "Dask sweep scaling (bench_study.py)", [], [
-            "TODO: not measured. src/blackout/study/sweep.py (run_sweep with serial/process/"
-            "Dask executors) does not exist yet, so the 2-worker vs 1-worker Dask LocalCluster "
-            "comparison on case2869pegase trials has not been run; no number is recorded.",
-        ], targets=[{"target": "issue 7: 2-worker Dask sweep >= 1.7x the throughput of 1 "
-                               "worker (10,000 case2869pegase trials)",
-                     "measured": "not measured (sweep.py missing)", "met": None}])
 
 
 if __name__ == "__main__":
