@@ -145,12 +145,12 @@ def test_retracted_observation_must_have_zero_reliability() -> None:
 def test_a_stalled_trial_is_cut_off() -> None:
     import time
 
-    from blackout.forensics.inference import _time_limit, _TrialTimeout
+    from blackout.study.timelimit import TrialTimeout, time_limit
 
     start = time.monotonic()
-    with pytest.raises(_TrialTimeout), _time_limit(0.2):
+    with pytest.raises(TrialTimeout), time_limit(0.2):
         while time.monotonic() - start < 5:
             pass
     assert time.monotonic() - start < 2
-    with _time_limit(None):  # no limit: runs to the end
+    with time_limit(None):  # no limit: runs to the end
         time.sleep(0.01)

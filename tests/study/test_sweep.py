@@ -14,7 +14,8 @@ import pytest
 
 from blackout.errors import BlackoutError
 from blackout.study import sweep
-from blackout.study.sweep import SweepOptions, rerun_trial, run_sweep, trial_seed
+from blackout.study.sweep import SweepOptions, run_sweep, trial_seed
+from blackout.study.sweep_results import rerun_trial
 
 SCENARIO = Path(__file__).parents[1] / "data" / "scenarios" / "sweep-case118-dc.yaml"
 RATINGS = (1.5, 50.0, False)

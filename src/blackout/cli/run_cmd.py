@@ -91,7 +91,7 @@ def run_cmd(
         if scenario or trip:
             raise BlackoutError("--from-sweep re-runs a sweep's trial: give no SCENARIO "
                                 "and no --trip")
-        from blackout.study.sweep import rerun_trial
+        from blackout.study.sweep_results import rerun_trial
 
         rerun = rerun_trial(from_sweep, trial)
         timeline, sweep_trial = rerun.timeline, rerun.to_dict()

@@ -26,11 +26,8 @@ result does not depend on the executor or the order trials finish.
 from __future__ import annotations
 
 import math
-import signal
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -47,6 +44,7 @@ from blackout.forensics.evidence import (
 )
 from blackout.forensics.hypotheses import EngineOptions, Hypothesis, HypothesisSet
 from blackout.forensics.observables import measure_all
+from blackout.study.timelimit import TrialTimeout, time_limit
 
 __all__ = [
     "FLOOR",
@@ -128,7 +126,7 @@ def run_trial(task: _Task) -> tuple[int, np.ndarray | None, str | None]:
     if task.engine.horizon_s is not None:
         changes["horizon_s"] = min(settings.horizon_s, task.engine.horizon_s)
     try:
-        with _time_limit(task.engine.trial_time_limit_s):
+        with time_limit(task.engine.trial_time_limit_s):
             timeline = simulate(compiled.grid, compiled.events,
                                 settings=settings.with_(**changes))
             restoration = None
@@ -136,38 +134,12 @@ def run_trial(task: _Task) -> tuple[int, np.ndarray | None, str | None]:
                 from blackout.restore import restore
 
                 restoration = restore(compiled.grid, timeline, scenario=compiled.restoration)
-    except _TrialTimeout:
+    except TrialTimeout:
         return task.index, None, (f"over the {task.engine.trial_time_limit_s:g} s trial time "
                                   f"limit (parameters {task.values}, seed {task.seed})")
     except (BlackoutError, ArithmeticError, np.linalg.LinAlgError, ValueError) as exc:
         return task.index, None, f"{type(exc).__name__}: {exc}"
     return task.index, measure_all(timeline, task.observables, restoration), None
-
-
-class _TrialTimeout(Exception):
-    """A trial ran past its wall-clock limit."""
-
-
-@contextmanager
-def _time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`_TrialTimeout` in this thread after ``seconds`` (main thread, Unix only;
-    elsewhere no limit). A stalled engine run must not stall the whole analysis."""
-    usable = (seconds is not None and hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread())
-    if not usable:
-        yield
-        return
-
-    def _raise(signum: int, frame: Any) -> None:
-        raise _TrialTimeout
-
-    old = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, float(seconds))  # type: ignore[arg-type]
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0.0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def simulate_trials(evidence: Evidence, hypotheses: HypothesisSet, *, trials: int,

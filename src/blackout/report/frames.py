@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from blackout.grid.model import Grid
+from blackout.jsonsafe import json_safe
 
 __all__ = ["view_data", "json_safe", "pre_event_loading_percent", "OPTIONAL_SECTIONS", "MAX_FRAMES"]
 
@@ -52,23 +53,6 @@ def _f(v: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return x if math.isfinite(x) else None
-
-
-def json_safe(obj: Any) -> Any:
-    """Recursively make ``obj`` JSON-safe (numpy scalars/arrays, NaN -> None)."""
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return json_safe(obj.tolist())
-    if isinstance(obj, np.generic):
-        return json_safe(obj.item())
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if obj is None or isinstance(obj, (str, int, bool)):
-        return obj
-    return str(obj)
 
 
 def _is_timeline(result: Any) -> bool:

@@ -24,8 +24,10 @@ import pandas as pd
 
 from blackout.flow import run_ac
 from blackout.flow.state import FlowState
+from blackout.study import kernels
 from blackout.study.batch import _post_outage, run_cascades
-from blackout.study.dcmodel import HAVE_NUMBA, DCModel, n1_block_stats
+from blackout.study.dcmodel import DCModel
+from blackout.study.kernels import HAVE_NUMBA
 
 __all__ = ["N1Result", "screen_n1", "verify_ac", "base_q_mvar", "base_ac_p_mw"]
 
@@ -80,7 +82,7 @@ def _dc_block_stats(model: DCModel, plain: np.ndarray, q0_pu: np.ndarray, block:
             c = plain[lo:lo + block]
             theta, row = model.unit_transfer_angles(c)
             s = slice(lo, lo + c.size)
-            worst[s], arg[s], count[s], est[s] = n1_block_stats(
+            worst[s], arg[s], count[s], est[s] = kernels.n1_block_stats(
                 theta, row, c, model.f_bus, model.t_bus, model.b_pu, f0, inv, q2, dp)
         return worst, arg, count, est
     for lo in range(0, n, block):

@@ -37,14 +37,9 @@ the spec is scattered to every worker once. Results go to a
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,14 +50,16 @@ import pyarrow as pa
 
 from blackout.errors import BlackoutError
 from blackout.events import Event
+from blackout.jsonsafe import json_safe
 from blackout.scenario import CompiledScenario, Scenario, compile_scenario, load_scenario
 from blackout.study.executors import SerialExecutor, executor_workers
 from blackout.study.store import ResultStore
+from blackout.study.sweep_spec import SweepOptions, _scenario_data, _Spec, trial_seed
+from blackout.study.timelimit import time_limit
 
-__all__ = ["SweepOptions", "SweepResult", "TrialRun", "ROW_SCHEMA", "run_sweep", "rerun_trial",
-           "summarize", "trial_seed"]
+# the summary of a sweep and the re-run of one trial: blackout.study.sweep_results
+__all__ = ["SweepOptions", "SweepResult", "ROW_SCHEMA", "run_sweep", "trial_seed"]
 
-ENGINES = ("detailed", "fast")
 FORMAT = "blackout-sweep/1"
 #: default trials per chunk (one task) by engine
 CHUNK_SIZE = {"detailed": 8, "fast": 250}
@@ -75,95 +72,6 @@ ROW_SCHEMA = pa.schema([
     ("islands", pa.int64()), ("rounds", pa.int64()), ("regions_dark", pa.int64()),
     ("time_to_collapse_s", pa.float64()), ("wall_s", pa.float64()),
 ])
-
-
-# ---------------------------------------------------------------------------- spec
-@dataclass(frozen=True)
-class SweepOptions:
-    """What a sweep varies and how its trials run.
-
-    engine : "detailed" (the cascade engine, scenario settings) or "fast" (batched DC).
-    load_scale : (lo, hi): all loads x U(lo, hi) per trial; None: the scenario's level.
-    random_outages : K random initiating branch outages per trial at t = 0 (by length).
-    trip_multiple : fast engine (and its simple-DC re-run): trip when |P| > this x rate_a.
-    derive_ratings : (k, floor_mva, override_given): rate branches from the balanced base
-        DC flows, ``k * max(|flow|, floor_mva)``; None keeps the scenario's ratings.
-    trial_time_limit_s : detailed engine: a trial running longer is recorded as an error
-        (enforced where the trial runs in a process's main thread; None: no limit).
-    """
-
-    engine: str = "detailed"
-    load_scale: tuple[float, float] | None = None
-    random_outages: int = 0
-    trip_multiple: float = 1.0
-    derive_ratings: tuple[float, float, bool] | None = None
-    trial_time_limit_s: float | None = None
-
-    def validate(self) -> None:
-        """Raise :class:`BlackoutError` on an option out of its range."""
-        if self.engine not in ENGINES:
-            raise BlackoutError(f"--engine: expected one of {', '.join(ENGINES)}, "
-                                f"got {self.engine!r}")
-        if self.load_scale is not None:
-            lo, hi = self.load_scale
-            if not (0 < lo <= hi < np.inf):
-                raise BlackoutError(f"--load-scale LO,HI needs 0 < LO <= HI, got {lo},{hi}")
-        if self.random_outages < 0:
-            raise BlackoutError(f"--random-outages must be >= 0, got {self.random_outages}")
-        if not self.trip_multiple > 0:
-            raise BlackoutError(f"--trip-multiple must be > 0, got {self.trip_multiple}")
-        if self.derive_ratings is not None:
-            k, floor, _ = self.derive_ratings
-            if not (k > 0 and floor >= 0):
-                raise BlackoutError("--derive-ratings: K must be > 0 and FLOOR_MVA >= 0")
-        if self.trial_time_limit_s is not None and not self.trial_time_limit_s > 0:
-            raise BlackoutError("--trial-time-limit must be > 0 s")
-
-    def to_dict(self) -> dict[str, Any]:
-        """The options as JSON-ready data (as stored in the manifest)."""
-        return json.loads(json.dumps(dataclasses.asdict(self)))
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SweepOptions:
-        """Options from :meth:`to_dict`'s data."""
-        d = dict(data)
-        for key in ("load_scale", "derive_ratings"):
-            if d.get(key) is not None:
-                d[key] = tuple(d[key])
-        return cls(**d)
-
-
-@dataclass(frozen=True)
-class _Spec:
-    """Everything a worker needs to run any trial of a sweep (small, picklable)."""
-
-    scenario: dict[str, Any]
-    options: SweepOptions
-    root_seed: int
-    trials: int
-    chunk_size: int
-
-    @property
-    def key(self) -> str:
-        """Hash of what a worker's context depends on."""
-        blob = json.dumps([self.scenario, self.options.to_dict()], sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def trial_seed(root_seed: int, trial: int) -> int:
-    """The 32-bit seed of ``trial``: ``SeedSequence(root_seed).spawn(N)[trial]``'s first word."""
-    child = np.random.SeedSequence(root_seed, spawn_key=(trial,))
-    return int(child.generate_state(1, np.uint32)[0])
-
-
-def _scenario_data(sc: Scenario) -> dict[str, Any]:
-    """The scenario as data, its case resolved to an absolute path when it is a file."""
-    data = sc.model_dump(mode="json")
-    base = sc._base_dir
-    case = Path(sc.case)
-    if base is not None and case.suffix and not case.is_absolute() and (base / case).exists():
-        data["case"] = str((base / case).resolve())
-    return data
 
 
 # ---------------------------------------------------------------------------- context
@@ -349,7 +257,7 @@ def _detailed_trial(ctx: _Context, d: _Draw) -> dict[str, Any]:
     t0 = time.perf_counter()
     try:
         compiled, events, settings = _detailed_inputs(ctx, d)
-        with _time_limit(ctx.spec.options.trial_time_limit_s):
+        with time_limit(ctx.spec.options.trial_time_limit_s):
             timeline = _simulate(compiled.grid, events, settings)
         return _row(d, **_timeline_row(timeline, events), wall_s=time.perf_counter() - t0)
     except Exception as exc:  # noqa: BLE001 - a failed trial is a row, the sweep goes on
@@ -419,33 +327,6 @@ def run_chunk(spec: _Spec, chunk: int) -> tuple[int, list[dict[str, Any]]]:
     return chunk, [_detailed_trial(ctx, d) for d in draws]
 
 
-class _TrialTimeout(Exception):
-    """A trial ran past its wall-clock limit."""
-
-    def __str__(self) -> str:
-        return "over the trial time limit"
-
-
-@contextmanager
-def _time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`_TrialTimeout` after ``seconds`` (main thread on Unix; else no limit)."""
-    if seconds is None or not hasattr(signal, "setitimer") or \
-            threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def _raise(signum: int, frame: Any) -> None:
-        raise _TrialTimeout
-
-    old = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, float(seconds))
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0.0)
-        signal.signal(signal.SIGALRM, old)
-
-
 # ---------------------------------------------------------------------------- sweep
 @dataclass
 class SweepResult:
@@ -465,11 +346,13 @@ class SweepResult:
 
     def summary(self) -> dict[str, Any]:
         """Trials ok/failed, expected demand loss (MW), risk metrics and throughput."""
+        from blackout.study.sweep_results import summarize
+
         out = summarize(self.frame, self.manifest, branch_names=self.branch_names)
         out.update(folder=str(self.path), ran=self.ran, resumed=self.resumed,
                    wall_s=self.wall_s,
                    trials_per_s=self.ran / self.wall_s if self.wall_s > 0 else None)
-        return _finite(out)
+        return json_safe(out)
 
 
 def _manifest(spec: _Spec, ctx: _Context) -> dict[str, Any]:
@@ -578,144 +461,3 @@ def run_sweep(scenario: Scenario | str | Path, *, trials: int, out: str | Path,
     names = [str(n) for n in ctx.base.grid.branch["name"]]
     return SweepResult(store.path, manifest, store.load(), count - resumed, resumed,
                        time.perf_counter() - t_start, names)
-
-
-# ---------------------------------------------------------------------------- summary
-def summarize(frame: pd.DataFrame, manifest: dict[str, Any], *,
-              branch_names: list[str] | None = None) -> dict[str, Any]:
-    """A sweep's summary: trials ok/failed, expected demand loss (MW), loss quantiles and,
-    from :mod:`blackout.study.risk`, the four IEEE PES metrics and the power-law tail fit."""
-    ok = frame[frame["status"] == "ok"] if len(frame) else frame
-    failed = frame[frame["status"] != "ok"] if len(frame) else frame
-    out: dict[str, Any] = {
-        "scenario": manifest.get("scenario"), "case": manifest.get("case"),
-        "engine": manifest.get("engine"), "root_seed": manifest.get("root_seed"),
-        "trials": manifest.get("trials"), "trials_done": int(len(frame)),
-        "trials_ok": int(len(ok)), "trials_failed": int(len(failed)),
-        "first_error": None, "expected_demand_loss_mw": None, "load_lost_mw": None,
-        "lines_out_mean": None,
-    }
-    if len(failed):
-        r = failed.iloc[0]
-        out["first_error"] = {"trial": int(r["trial"]), "seed": int(r["seed"]),
-                              "error": str(r["error"])}
-    if not len(ok):
-        return out
-    loss = ok["load_lost_mw"].to_numpy(dtype=float)
-    lines = ok["lines_out"].to_numpy(dtype=np.int64)
-    out["expected_demand_loss_mw"] = float(loss.mean())
-    out["load_lost_mw"] = {"mean": float(loss.mean()), "max": float(loss.max()),
-                           "p50": float(np.quantile(loss, 0.5)),
-                           "p95": float(np.quantile(loss, 0.95)),
-                           "p99": float(np.quantile(loss, 0.99)),
-                           "p_loss": float(np.mean(loss > 0))}
-    out["lines_out_mean"] = float(lines.mean())
-    try:
-        from blackout.study.risk import risk_metrics
-    except ImportError:  # the risk module is optional here: its keys are left out
-        return out
-    try:
-        risk = risk_metrics(loss, lines,
-                            initiating=[list(map(int, a)) for a in ok["initiating"]],
-                            tripped=[list(map(int, a)) for a in ok["tripped"]],
-                            branch_names=branch_names)
-    except BlackoutError as exc:
-        out["risk_error"] = str(exc)
-        return out
-    out["risk"] = risk
-    out["power_law"] = risk.get("demand_loss_distribution", {}).get("power_law")
-    return out
-
-
-def _finite(value: Any) -> Any:
-    """``value`` with numpy scalars as Python numbers and non-finite floats as None."""
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_finite(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
-# ---------------------------------------------------------------------------- re-run
-@dataclass
-class TrialRun:
-    """One trial of a sweep re-run alone in the detailed engine.
-
-    engine : the sweep's engine ("fast" trials re-run in the simple DC mode);
-    recorded : the trial's stored row (None if its chunk is not written yet);
-    row : the same fields measured on this re-run; matches : whether the re-run gives
-    the recorded tripped set and load lost (within 1e-6 MW).
-    """
-
-    trial: int
-    seed: int
-    engine: str
-    timeline: Any
-    compiled: CompiledScenario
-    recorded: dict[str, Any] | None
-    row: dict[str, Any]
-
-    @property
-    def matches(self) -> bool | None:
-        """Whether the re-run reproduces the recorded trial (None: nothing recorded)."""
-        rec = self.recorded
-        if rec is None or rec.get("status") != "ok":
-            return None
-        same_trips = sorted(rec["tripped"]) == sorted(self.row["tripped"]) and \
-            sorted(rec["initiating"]) == sorted(self.row["initiating"])
-        return bool(same_trips and abs(rec["load_lost_mw"] - self.row["load_lost_mw"]) <= 1e-6)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The trial, its seed, the recorded and re-run rows and whether they match."""
-        keys = ("status", "error", "load_scale", "load_lost_mw", "load_lost_percent",
-                "lines_out", "initiating", "tripped")
-        rec = None if self.recorded is None else {k: self.recorded.get(k) for k in keys}
-        return _finite({"trial": self.trial, "seed": self.seed, "engine": self.engine,
-                        "recorded": rec, "rerun": {k: self.row.get(k) for k in keys},
-                        "matches": self.matches})
-
-
-def rerun_trial(folder: str | Path, trial: int) -> TrialRun:
-    """Re-run trial ``trial`` of the sweep in ``folder`` alone, in the detailed engine.
-
-    Detailed-engine sweeps re-run exactly as the sweep ran the trial; fast-engine sweeps
-    re-run in the detailed engine's simple DC mode. Raises :class:`BlackoutError` when the
-    folder holds no sweep or ``trial`` is out of range.
-    """
-    store = ResultStore(folder)
-    manifest = store.manifest()
-    if manifest.get("format") != FORMAT:
-        raise BlackoutError(f"{folder}: not a blackout sweep (format "
-                            f"{manifest.get('format')!r}, expected {FORMAT})")
-    spec = _Spec(manifest["scenario_spec"], SweepOptions.from_dict(manifest["options"]),
-                 int(manifest["root_seed"]), int(manifest["trials"]),
-                 int(manifest["chunk_size"]))
-    if not 0 <= trial < spec.trials:
-        raise BlackoutError(f"--trial {trial}: out of range; the sweep has trials "
-                            f"0..{spec.trials - 1}")
-    recorded = None
-    path = store.chunk_path(trial // spec.chunk_size)
-    if path.exists():
-        frame = pd.read_parquet(path)
-        hit = frame[frame["trial"] == trial]
-        if len(hit):
-            recorded = {k: (v.tolist() if isinstance(v, np.ndarray) else v)
-                        for k, v in hit.iloc[0].to_dict().items()}
-    ctx = _context(spec)
-    d = _draw(ctx, trial, spec.root_seed)
-    if spec.options.engine == "fast":
-        grid, events, settings = _simple_inputs(ctx, d)
-        compiled = dataclasses.replace(ctx.base, grid=grid)
-    else:
-        compiled, events, settings = _detailed_inputs(ctx, d)
-    timeline = _simulate(compiled.grid, events, settings)
-    row = _row(d, **_timeline_row(timeline, events))
-    if spec.options.engine == "fast":  # the fast engine's lines out: initiating + tripped
-        row["lines_out"] = len(row["initiating"]) + len(row["tripped"])
-    return TrialRun(trial, d.seed, spec.options.engine, timeline, compiled, recorded, row)

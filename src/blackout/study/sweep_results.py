@@ -1,0 +1,158 @@
+"""What to make of a sweep's results: its summary, and any one trial re-run alone.
+
+:func:`summarize` gives trials ok/failed, the expected demand loss, loss quantiles and
+the risk metrics of :mod:`blackout.study.risk`; :func:`rerun_trial` re-runs trial *i* of
+a sweep folder in the detailed engine from the seed recorded with it
+(``blackout run --from-sweep DIR --trial I``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from blackout.errors import BlackoutError
+from blackout.jsonsafe import json_safe
+from blackout.scenario import CompiledScenario
+from blackout.study import sweep as _sweep
+from blackout.study.risk import risk_metrics
+from blackout.study.store import ResultStore
+from blackout.study.sweep import (
+    FORMAT,
+    SweepOptions,
+    _context,
+    _detailed_inputs,
+    _draw,
+    _row,
+    _simple_inputs,
+    _Spec,
+    _timeline_row,
+)
+
+__all__ = ["summarize", "TrialRun", "rerun_trial"]
+
+
+def summarize(frame: pd.DataFrame, manifest: dict[str, Any], *,
+              branch_names: list[str] | None = None) -> dict[str, Any]:
+    """A sweep's summary: trials ok/failed, expected demand loss (MW), loss quantiles and,
+    from :mod:`blackout.study.risk`, the four IEEE PES metrics and the power-law tail fit."""
+    ok = frame[frame["status"] == "ok"] if len(frame) else frame
+    failed = frame[frame["status"] != "ok"] if len(frame) else frame
+    out: dict[str, Any] = {
+        "scenario": manifest.get("scenario"), "case": manifest.get("case"),
+        "engine": manifest.get("engine"), "root_seed": manifest.get("root_seed"),
+        "trials": manifest.get("trials"), "trials_done": int(len(frame)),
+        "trials_ok": int(len(ok)), "trials_failed": int(len(failed)),
+        "first_error": None, "expected_demand_loss_mw": None, "load_lost_mw": None,
+        "lines_out_mean": None,
+    }
+    if len(failed):
+        r = failed.iloc[0]
+        out["first_error"] = {"trial": int(r["trial"]), "seed": int(r["seed"]),
+                              "error": str(r["error"])}
+    if not len(ok):
+        return out
+    loss = ok["load_lost_mw"].to_numpy(dtype=float)
+    lines = ok["lines_out"].to_numpy(dtype=np.int64)
+    out["expected_demand_loss_mw"] = float(loss.mean())
+    out["load_lost_mw"] = {"mean": float(loss.mean()), "max": float(loss.max()),
+                           "p50": float(np.quantile(loss, 0.5)),
+                           "p95": float(np.quantile(loss, 0.95)),
+                           "p99": float(np.quantile(loss, 0.99)),
+                           "p_loss": float(np.mean(loss > 0))}
+    out["lines_out_mean"] = float(lines.mean())
+    try:
+        risk = risk_metrics(loss, lines,
+                            initiating=[list(map(int, a)) for a in ok["initiating"]],
+                            tripped=[list(map(int, a)) for a in ok["tripped"]],
+                            branch_names=branch_names)
+    except BlackoutError as exc:
+        out["risk_error"] = str(exc)
+        return out
+    out["risk"] = risk
+    out["power_law"] = risk.get("demand_loss_distribution", {}).get("power_law")
+    return out
+
+
+# ---------------------------------------------------------------------------- re-run
+@dataclass
+class TrialRun:
+    """One trial of a sweep re-run alone in the detailed engine.
+
+    engine : the sweep's engine ("fast" trials re-run in the simple DC mode);
+    recorded : the trial's stored row (None if its chunk is not written yet);
+    row : the same fields measured on this re-run; matches : whether the re-run gives
+    the recorded tripped set and load lost (within 1e-6 MW).
+    """
+
+    trial: int
+    seed: int
+    engine: str
+    timeline: Any
+    compiled: CompiledScenario
+    recorded: dict[str, Any] | None
+    row: dict[str, Any]
+
+    @property
+    def matches(self) -> bool | None:
+        """Whether the re-run reproduces the recorded trial (None: nothing recorded)."""
+        rec = self.recorded
+        if rec is None or rec.get("status") != "ok":
+            return None
+        same_trips = sorted(rec["tripped"]) == sorted(self.row["tripped"]) and \
+            sorted(rec["initiating"]) == sorted(self.row["initiating"])
+        return bool(same_trips and abs(rec["load_lost_mw"] - self.row["load_lost_mw"]) <= 1e-6)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The trial, its seed, the recorded and re-run rows and whether they match."""
+        keys = ("status", "error", "load_scale", "load_lost_mw", "load_lost_percent",
+                "lines_out", "initiating", "tripped")
+        rec = None if self.recorded is None else {k: self.recorded.get(k) for k in keys}
+        return json_safe({"trial": self.trial, "seed": self.seed, "engine": self.engine,
+                        "recorded": rec, "rerun": {k: self.row.get(k) for k in keys},
+                        "matches": self.matches})
+
+
+def rerun_trial(folder: str | Path, trial: int) -> TrialRun:
+    """Re-run trial ``trial`` of the sweep in ``folder`` alone, in the detailed engine.
+
+    Detailed-engine sweeps re-run exactly as the sweep ran the trial; fast-engine sweeps
+    re-run in the detailed engine's simple DC mode. Raises :class:`BlackoutError` when the
+    folder holds no sweep or ``trial`` is out of range.
+    """
+    store = ResultStore(folder)
+    manifest = store.manifest()
+    if manifest.get("format") != FORMAT:
+        raise BlackoutError(f"{folder}: not a blackout sweep (format "
+                            f"{manifest.get('format')!r}, expected {FORMAT})")
+    spec = _Spec(manifest["scenario_spec"], SweepOptions.from_dict(manifest["options"]),
+                 int(manifest["root_seed"]), int(manifest["trials"]),
+                 int(manifest["chunk_size"]))
+    if not 0 <= trial < spec.trials:
+        raise BlackoutError(f"--trial {trial}: out of range; the sweep has trials "
+                            f"0..{spec.trials - 1}")
+    recorded = None
+    path = store.chunk_path(trial // spec.chunk_size)
+    if path.exists():
+        frame = pd.read_parquet(path)
+        hit = frame[frame["trial"] == trial]
+        if len(hit):
+            recorded = {k: (v.tolist() if isinstance(v, np.ndarray) else v)
+                        for k, v in hit.iloc[0].to_dict().items()}
+    ctx = _context(spec)
+    d = _draw(ctx, trial, spec.root_seed)
+    if spec.options.engine == "fast":
+        grid, events, settings = _simple_inputs(ctx, d)
+        compiled = dataclasses.replace(ctx.base, grid=grid)
+    else:
+        compiled, events, settings = _detailed_inputs(ctx, d)
+    timeline = _sweep._simulate(compiled.grid, events, settings)
+    row = _row(d, **_timeline_row(timeline, events))
+    if spec.options.engine == "fast":  # the fast engine's lines out: initiating + tripped
+        row["lines_out"] = len(row["initiating"]) + len(row["tripped"])
+    return TrialRun(trial, d.seed, spec.options.engine, timeline, compiled, recorded, row)

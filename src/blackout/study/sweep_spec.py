@@ -1,0 +1,107 @@
+"""What a sweep is: its options, the spec shipped to workers, and each trial's seed."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from blackout.errors import BlackoutError
+from blackout.scenario import Scenario
+
+__all__ = ["ENGINES", "SweepOptions", "trial_seed"]
+
+ENGINES = ("detailed", "fast")
+
+
+@dataclass(frozen=True)
+class SweepOptions:
+    """What a sweep varies and how its trials run.
+
+    engine : "detailed" (the cascade engine, scenario settings) or "fast" (batched DC).
+    load_scale : (lo, hi): all loads x U(lo, hi) per trial; None: the scenario's level.
+    random_outages : K random initiating branch outages per trial at t = 0 (by length).
+    trip_multiple : fast engine (and its simple-DC re-run): trip when |P| > this x rate_a.
+    derive_ratings : (k, floor_mva, override_given): rate branches from the balanced base
+        DC flows, ``k * max(|flow|, floor_mva)``; None keeps the scenario's ratings.
+    trial_time_limit_s : detailed engine: a trial running longer is recorded as an error
+        (enforced where the trial runs in a process's main thread; None: no limit).
+    """
+
+    engine: str = "detailed"
+    load_scale: tuple[float, float] | None = None
+    random_outages: int = 0
+    trip_multiple: float = 1.0
+    derive_ratings: tuple[float, float, bool] | None = None
+    trial_time_limit_s: float | None = None
+
+    def validate(self) -> None:
+        """Raise :class:`BlackoutError` on an option out of its range."""
+        if self.engine not in ENGINES:
+            raise BlackoutError(f"--engine: expected one of {', '.join(ENGINES)}, "
+                                f"got {self.engine!r}")
+        if self.load_scale is not None:
+            lo, hi = self.load_scale
+            if not (0 < lo <= hi < np.inf):
+                raise BlackoutError(f"--load-scale LO,HI needs 0 < LO <= HI, got {lo},{hi}")
+        if self.random_outages < 0:
+            raise BlackoutError(f"--random-outages must be >= 0, got {self.random_outages}")
+        if not self.trip_multiple > 0:
+            raise BlackoutError(f"--trip-multiple must be > 0, got {self.trip_multiple}")
+        if self.derive_ratings is not None:
+            k, floor, _ = self.derive_ratings
+            if not (k > 0 and floor >= 0):
+                raise BlackoutError("--derive-ratings: K must be > 0 and FLOOR_MVA >= 0")
+        if self.trial_time_limit_s is not None and not self.trial_time_limit_s > 0:
+            raise BlackoutError("--trial-time-limit must be > 0 s")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The options as JSON-ready data (as stored in the manifest)."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SweepOptions:
+        """Options from :meth:`to_dict`'s data."""
+        d = dict(data)
+        for key in ("load_scale", "derive_ratings"):
+            if d.get(key) is not None:
+                d[key] = tuple(d[key])
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """Everything a worker needs to run any trial of a sweep (small, picklable)."""
+
+    scenario: dict[str, Any]
+    options: SweepOptions
+    root_seed: int
+    trials: int
+    chunk_size: int
+
+    @property
+    def key(self) -> str:
+        """Hash of what a worker's context depends on."""
+        blob = json.dumps([self.scenario, self.options.to_dict()], sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def trial_seed(root_seed: int, trial: int) -> int:
+    """The 32-bit seed of ``trial``: ``SeedSequence(root_seed).spawn(N)[trial]``'s first word."""
+    child = np.random.SeedSequence(root_seed, spawn_key=(trial,))
+    return int(child.generate_state(1, np.uint32)[0])
+
+
+def _scenario_data(sc: Scenario) -> dict[str, Any]:
+    """The scenario as data, its case resolved to an absolute path when it is a file."""
+    data = sc.model_dump(mode="json")
+    base = sc._base_dir
+    case = Path(sc.case)
+    if base is not None and case.suffix and not case.is_absolute() and (base / case).exists():
+        data["case"] = str((base / case).resolve())
+    return data
