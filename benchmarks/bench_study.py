@@ -203,14 +203,14 @@ def part_cascades() -> dict[str, Any]:
 
 def part_ac() -> dict[str, Any]:
     """AC-verified N-1 of case9241pegase: DC screening, then verify_ac."""
-    from blackout.study.contingency import base_q_mvar, screen_n1, verify_ac
+    from blackout.study.contingency import base_ac_pq, screen_n1, verify_ac
     from blackout.study.dcmodel import DCModel
 
     grid = _rated("case9241pegase")
     t0 = time.perf_counter()
     model = DCModel.build(grid)
-    q0 = base_q_mvar(model)
-    dc = screen_n1(model, cascade=False, q0_mvar=q0)
+    p0, q0 = base_ac_pq(model)
+    dc = screen_n1(model, cascade=False, q0_mvar=q0, p0_mw=p0)
     t_dc = time.perf_counter() - t0
     t1 = time.perf_counter()
     ac = verify_ac(dc, model)

@@ -23,8 +23,7 @@ from blackout.grid.model import Grid
 from blackout.study.batch import post_outage_flows
 from blackout.study.contingency import (
     N1Result,
-    base_ac_p_mw,
-    base_q_mvar,
+    base_ac_pq,
     screen_n1,
     verify_ac,
 )
@@ -223,8 +222,9 @@ def test_ac_verification_finds_every_ac_violation_case118(case118: DCModel,
     """Every contingency of the full AC N-1 with an overload (or a non-converged island)
     is among those verify_ac verifies, with the same overload count."""
     model = _ac_model(case118)
-    res = verify_ac(screen_n1(model, cascade=False, q0_mvar=base_q_mvar(model),
-                              p0_mw=base_ac_p_mw(model)), model, screen_pct=screen_pct)
+    p0, q0 = base_ac_pq(model)
+    res = verify_ac(screen_n1(model, cascade=False, q0_mvar=q0, p0_mw=p0), model,
+                    screen_pct=screen_pct)
     full = _full_ac(model.grid, res.table["branch"].to_numpy())
     assert _check_complete(res, full) > 0
 
@@ -235,7 +235,8 @@ def test_ac_verification_finds_every_ac_violation_case2869_subset(case2869: DCMo
     120 contingencies (a sub-table of the DC screening, verified with the default
     settings: the DC-screened ones of the subset are verified, the rest are the check)."""
     model = _ac_model(case2869)
-    dc = screen_n1(model, cascade=False, q0_mvar=base_q_mvar(model), p0_mw=base_ac_p_mw(model))
+    p0, q0 = base_ac_pq(model)
+    dc = screen_n1(model, cascade=False, q0_mvar=q0, p0_mw=p0)
     rng = np.random.default_rng(4582)
     rows = np.sort(rng.choice(len(dc.table), 120, replace=False))
     sub = N1Result(dc.table.iloc[rows].reset_index(drop=True), dc.meta)

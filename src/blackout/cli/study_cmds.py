@@ -68,7 +68,7 @@ def n1_cmd(
     out: OutOpt = None,
 ) -> None:
     """Full N-1 screening: every branch outage, ranked by worst loading and cascade size."""
-    from blackout.study.contingency import base_ac_p_mw, base_q_mvar, screen_n1, verify_ac
+    from blackout.study.contingency import base_ac_pq, screen_n1, verify_ac
     from blackout.study.dcmodel import DCModel
 
     if by not in ("max_loading_pct", "cascade_load_lost_mw", "cascade_lines_out"):
@@ -78,8 +78,7 @@ def n1_cmd(
         raise BlackoutError("--top must be >= 0")
     grid = study_grid(case, ratings)
     model = DCModel.build(grid)
-    q0 = base_q_mvar(model) if ac else None
-    p0 = base_ac_p_mw(model) if ac else None
+    p0, q0 = base_ac_pq(model) if ac else (None, None)
     res = screen_n1(model, trip_multiple=trip_multiple, q0_mvar=q0, p0_mw=p0)
     if ac:
         res = verify_ac(res, model, screen_pct=screen_pct, top=top)

@@ -29,7 +29,7 @@ from blackout.study.batch import _post_outage, run_cascades
 from blackout.study.dcmodel import DCModel
 from blackout.study.kernels import HAVE_NUMBA
 
-__all__ = ["N1Result", "screen_n1", "verify_ac", "base_q_mvar", "base_ac_p_mw"]
+__all__ = ["N1Result", "screen_n1", "verify_ac", "base_q_mvar", "base_ac_pq"]
 
 
 @dataclass
@@ -191,16 +191,18 @@ def verify_ac(result: N1Result, model: DCModel, *, screen_pct: float = 80.0, top
     return N1Result(tab, meta)
 
 
-def base_ac_p_mw(model: DCModel) -> np.ndarray:
-    """Base-case AC active flow per branch, from end (MW; the DC flow where not solved)."""
+def base_ac_pq(model: DCModel) -> tuple[np.ndarray, np.ndarray]:
+    """One base-case AC power flow: per branch the active flow at the from end (MW; the DC
+    flow where not solved) and the reactive flow at the larger end (Mvar; 0 where not
+    solved), the inputs ``p0_mw`` / ``q0_mvar`` of :func:`screen_n1`'s MVA estimate."""
     res = run_ac(model.grid)
     p = np.asarray(res.branch["p_from_mw"], dtype=float)
-    return np.where(np.isfinite(p), p, model.f0_pu * model.base_mva)
+    p = np.where(np.isfinite(p), p, model.f0_pu * model.base_mva)
+    q = np.maximum(np.abs(np.nan_to_num(np.asarray(res.branch["q_from_mvar"], dtype=float))),
+                   np.abs(np.nan_to_num(np.asarray(res.branch["q_to_mvar"], dtype=float))))
+    return p, q
 
 
 def base_q_mvar(model: DCModel) -> np.ndarray:
     """Base-case AC reactive flow per branch, larger end (Mvar; 0 where not solved)."""
-    res = run_ac(model.grid)
-    q = np.maximum(np.abs(np.nan_to_num(np.asarray(res.branch["q_from_mvar"], dtype=float))),
-                   np.abs(np.nan_to_num(np.asarray(res.branch["q_to_mvar"], dtype=float))))
-    return q
+    return base_ac_pq(model)[1]
