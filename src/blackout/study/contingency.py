@@ -24,6 +24,7 @@ import pandas as pd
 
 from blackout.flow import run_ac
 from blackout.flow.state import FlowState
+from blackout.study import bridges as bridge_path
 from blackout.study import kernels
 from blackout.study.batch import _post_outage, run_cascades
 from blackout.study.dcmodel import DCModel
@@ -78,11 +79,20 @@ def _dc_block_stats(model: DCModel, plain: np.ndarray, q0_pu: np.ndarray, block:
     count = np.zeros(n, dtype=np.int64)
     est = np.zeros(n)
     if HAVE_NUMBA:
+        if n:  # outages in the order of their first non-zero row in the forward solve, so
+            model.unit_transfer_angles(plain[:1])  # each block skips its leading zero rows
+            rr = model._rhs_row
+            assert rr is not None
+            first = np.minimum(np.where(rr[model.f_bus[plain]] >= 0, rr[model.f_bus[plain]], n),
+                               np.where(rr[model.t_bus[plain]] >= 0, rr[model.t_bus[plain]], n))
+            order = np.argsort(first, kind="stable")
+        buf = np.empty((model.keep.size + 1, min(n, block)))
         for lo in range(0, n, block):
-            c = plain[lo:lo + block]
-            theta, row = model.unit_transfer_angles(c)
-            s = slice(lo, lo + c.size)
-            worst[s], arg[s], count[s], est[s] = kernels.n1_block_stats(
+            idx = order[lo:lo + block]
+            c = plain[idx]
+            theta, row = model.unit_transfer_angles(
+                c, buf if c.size == buf.shape[1] else None)
+            worst[idx], arg[idx], count[idx], est[idx] = kernels.n1_block_stats(
                 theta, row, c, model.f_bus, model.t_bus, model.b_pu, f0, inv, q2, dp)
         return worst, arg, count, est
     for lo in range(0, n, block):
@@ -105,7 +115,7 @@ def _dc_block_stats(model: DCModel, plain: np.ndarray, q0_pu: np.ndarray, block:
 
 def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool = True,
               q0_mvar: np.ndarray | None = None, p0_mw: np.ndarray | None = None,
-              block: int = 256) -> N1Result:
+              block: int = 512) -> N1Result:
     """Full DC N-1 of ``model``'s grid (every in-service branch), with the cascade each
     outage starts when ``cascade``. For the apparent-power estimate that picks what AC
     verifies: ``q0_mvar``, the base-case AC reactive flow per branch (default 0), and
@@ -125,7 +135,11 @@ def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool = Tru
     pos = np.searchsorted(cands, plain)
     worst[pos], arg[pos], count[pos], est[pos] = _dc_block_stats(model, plain, q0, block, dp)
     lost_split = np.zeros(n)
-    if bridges.size:
+    if bridges.size and HAVE_NUMBA:
+        bpos = np.searchsorted(cands, bridges)
+        worst[bpos], arg[bpos], count[bpos], est[bpos], lost_split[bpos] = (
+            bridge_path.bridge_outage_stats(model, bridges, q0, dp, 2 * block))
+    elif bridges.size:
         bpos = np.searchsorted(cands, bridges)
         rate = np.where(model.rate_mva > 0, model.rate_mva, np.inf)
         for lo in range(0, bridges.size, block):

@@ -171,10 +171,13 @@ class DCModel:
             theta[self.keep] = self.lu.solve(np.ascontiguousarray(p_pu[self.keep]))
         return theta
 
-    def unit_transfer_angles(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def unit_transfer_angles(self, cols: np.ndarray, out: np.ndarray | None = None
+                             ) -> tuple[np.ndarray, np.ndarray]:
         """Base-topology angles of a unit transfer across each branch of ``cols``, in the
         solver's own row order: ``(y, row)`` with ``theta[bus, j] == y[row[bus], j]``
-        (``y`` row-major, its last row zero for the reference buses). Compiled solver only."""
+        (``y`` row-major, its last row zero for the reference buses). Compiled solver only.
+        ``out``: a C-contiguous buffer of at least (n_reduced + 1) x len(cols) to reuse
+        (``y`` is then a view of it), saving a large allocation per call."""
         self._ensure_factors()
         perm_r, perm_c, lp, li, lx, upp, ui, ux = self._factors  # type: ignore[misc]
         n, nb = self.keep.size, self.bus_in.size
@@ -186,7 +189,11 @@ class DCModel:
             rhs_row = np.full(nb, -1, dtype=np.int64)
             rhs_row[self.keep] = perm_r[red[self.keep]]
             self._row_of_bus, self._rhs_row = row, rhs_row
-        y = np.zeros((n + 1, cols.size))
+        if out is not None and out.shape[0] == n + 1 and out.shape[1] == cols.size:
+            y = out
+            y[:] = 0.0
+        else:
+            y = np.zeros((n + 1, cols.size))
         j = np.arange(cols.size)
         rf, rt = self._rhs_row[self.f_bus[cols]], self._rhs_row[self.t_bus[cols]]  # type: ignore[index]
         okf, okt = rf >= 0, rt >= 0

@@ -69,7 +69,16 @@ if HAVE_NUMBA:
         for c in _nb.prange(nchunk):
             lo = c * step
             hi = min(k, lo + step)
+            start = n  # leading rows that are zero in every column of the chunk stay zero
             for j in range(n):
+                xj = x[j]
+                for r in range(lo, hi):
+                    if xj[r] != 0.0:
+                        start = j
+                        break
+                if start < n:
+                    break
+            for j in range(start, n):
                 for p in range(lp[j], lp[j + 1]):
                     i = li[p]
                     if i > j:
@@ -126,6 +135,7 @@ if HAVE_NUMBA:
             for lb in range(nl):
                 tf, tt = theta[row[f_bus[lb]]], theta[row[t_bus[lb]]]
                 bl, fl, il, ql, dl = b_pu[lb], f0[lb], inv[lb], q2[lb], dp[lb]
+                il2 = il * il
                 for j in range(lo, hi):
                     post = fl + bl * (tf[j] - tt[j]) * scale[j]
                     if cols[j] == lb:
@@ -137,7 +147,7 @@ if HAVE_NUMBA:
                     if load > 1.0:
                         count[j] += 1
                     pe = 0.0 if cols[j] == lb else post + dl
-                    e = np.sqrt(pe * pe + ql) * il
+                    e = (pe * pe + ql) * il2
                     if e > est[j]:
                         est[j] = e
-        return worst, arg, count, est
+        return worst, arg, count, np.sqrt(est)
