@@ -70,6 +70,8 @@ class CascadePlan:
     pf_pu: np.ndarray
     gen_bus: np.ndarray
     gen_on: np.ndarray
+    adjp: np.ndarray  # CSR of the live branches at each bus
+    adjb: np.ndarray
     base_mva: float
 
 
@@ -103,6 +105,9 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
     colbr = live[order].astype(np.int64)
     lnz = _base_column_counts(nb, colp, coli)
     lp = np.concatenate([[0], np.cumsum(lnz)]).astype(np.int64)
+    ends = np.concatenate([model.f_bus[live], model.t_bus[live]])
+    adjb = np.concatenate([live, live])[np.argsort(ends, kind="stable")].astype(np.int64)
+    adjp = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=nb))]).astype(np.int64)
     on = np.asarray(model.gen_on, dtype=bool)
     pmax_on = np.where(on, np.maximum(np.asarray(model.pmax_mw, dtype=float), 0.0), 0.0)
     return CascadePlan(
@@ -117,7 +122,7 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
         t_bus=np.asarray(model.t_bus, dtype=np.int64),
         b_pu=np.asarray(model.b_pu, dtype=float), pf_pu=np.asarray(model.pfinj_pu, dtype=float),
         gen_bus=np.asarray(model.gen_bus, dtype=np.int64), gen_on=on,
-        base_mva=float(model.base_mva),
+        adjp=adjp, adjb=adjb, base_mva=float(model.base_mva),
     )
 
 
@@ -166,43 +171,41 @@ def run_block(plan: CascadePlan, init_ptr: np.ndarray, init_idx: np.ndarray,
     lost = np.zeros(s)
     islands = np.zeros(s, dtype=np.int64)
     ok = np.ones(s, dtype=np.bool_)
+    grid = (plan.pos, plan.colp, plan.coli, plan.colbr, plan.lp, plan.ref_buses,
+            plan.gen_order, plan.pmax_on, plan.gs_mw, plan.load_mw, plan.bus_in, plan.live,
+            plan.f_bus, plan.t_bus, plan.b_pu, plan.pf_pu, plan.gen_bus, plan.gen_on,
+            plan.adjp, plan.adjb)
     nchunk = max(1, min(s, 4 * get_num_threads()))
-    _cascades(nchunk, init_ptr, init_idx, limit_pu, int(max_rounds), plan.pos, plan.colp,
-              plan.coli, plan.colbr, plan.lp, plan.ref_buses, plan.gen_order, plan.pmax_on,
-              plan.gs_mw, plan.load_mw, plan.bus_in, plan.live, plan.f_bus, plan.t_bus,
-              plan.b_pu, plan.pf_pu, plan.gen_bus, plan.gen_on, plan.base_mva,
+    _cascades(nchunk, init_ptr, init_idx, limit_pu, int(max_rounds), grid, plan.base_mva,
               trips, n_trips, rounds, lost, islands, ok)
     return trips, n_trips, rounds, lost, islands, ok
 
 
-#: one thread's scratch arrays: (floats (10, nb), ints (9, nb), out (nl), grounded (nb),
-#: dead (nb), li (nnz), lx (nnz), new (nl))
-Work = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-             np.ndarray, np.ndarray]
+#: the model's arrays, in CascadePlan order: pos, colp, coli, colbr, lp, ref_buses,
+#: gen_order, pmax_on, gs_mw, load_mw, bus_in, live, f_bus, t_bus, b_pu, pf_pu, gen_bus,
+#: gen_on, adjp, adjb
+Grid = tuple[np.ndarray, ...]
+#: one thread's scratch: floats (11, nb), ints (12, nb), bools (5, nb), then per branch
+#: out, used (peeled), flow (pu), new trips; li, lx (the L pattern)
+Work = tuple[np.ndarray, ...]
 
 
 @njit(parallel=True, cache=True)
 def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np.ndarray,
-              max_rounds: int, pos: np.ndarray, colp: np.ndarray, coli: np.ndarray,
-              colbr: np.ndarray, lp: np.ndarray, ref_buses: np.ndarray, gen_order: np.ndarray,
-              pmax_on: np.ndarray, gs_mw: np.ndarray, load_mw: np.ndarray, bus_in: np.ndarray,
-              live: np.ndarray, f_bus: np.ndarray, t_bus: np.ndarray, b_pu: np.ndarray,
-              pf_pu: np.ndarray, gen_bus: np.ndarray, gen_on: np.ndarray, base_mva: float,
-              trips: np.ndarray, n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray,
-              islands: np.ndarray, ok: np.ndarray) -> None:  # pragma: no cover - compiled
+              max_rounds: int, grid: Grid, base_mva: float, trips: np.ndarray,
+              n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray, islands: np.ndarray,
+              ok: np.ndarray) -> None:  # pragma: no cover - compiled
     n_s = init_ptr.size - 1
-    nb, nl = pos.size, f_bus.size
+    nb, nl, nnz = grid[0].size, grid[12].size, max(grid[4][-1], 1)
     step = (n_s + nchunk - 1) // nchunk
     for c in prange(nchunk):
-        ws = (np.zeros((10, nb)), np.zeros((9, nb), dtype=np.int64),
-              np.zeros(nl, dtype=np.bool_), np.zeros(nb, dtype=np.bool_),
-              np.zeros(nb, dtype=np.bool_), np.zeros(max(lp[-1], 1), dtype=np.int64),
-              np.zeros(max(lp[-1], 1)), np.zeros(nl, dtype=np.int64))
+        ws = (np.zeros((11, nb)), np.zeros((12, nb), dtype=np.int64),
+              np.zeros((5, nb), dtype=np.bool_), np.zeros(nl, dtype=np.bool_),
+              np.zeros(nl, dtype=np.bool_), np.zeros(nl), np.zeros(nl, dtype=np.int64),
+              np.zeros(nnz, dtype=np.int64), np.zeros(nnz))
         for s in range(c * step, min(n_s, (c + 1) * step)):
-            _one(s, init_ptr, init_idx, limit, max_rounds, pos, colp, coli, colbr, lp,
-                 ref_buses, gen_order, pmax_on, gs_mw, load_mw, bus_in, live, f_bus, t_bus,
-                 b_pu, pf_pu, gen_bus, gen_on, base_mva, trips, n_trips, rounds, lost,
-                 islands, ok, ws)
+            _one(s, init_ptr, init_idx, limit, max_rounds, grid, base_mva, trips, n_trips,
+                 rounds, lost, islands, ok, ws)
 
 
 @njit(cache=True)
@@ -214,11 +217,11 @@ def _find(uf: np.ndarray, i: int) -> int:  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _islands(ws: Work, live: np.ndarray, f_bus: np.ndarray,
-             t_bus: np.ndarray) -> int:  # pragma: no cover - compiled
-    """Label every bus with its island (``ws`` ints row 1; 0..n-1 in order of each
-    island's lowest bus); returns n."""
-    iw, out = ws[1], ws[2]
+def _islands(ws: Work, grid: Grid) -> int:  # pragma: no cover - compiled
+    """Label every bus with its island (0..n-1 in order of each island's lowest bus);
+    returns n."""
+    live, f_bus, t_bus = grid[11], grid[12], grid[13]
+    iw, out = ws[1], ws[3]
     uf, label, root_isl = iw[0], iw[1], iw[2]
     nb = uf.size
     for i in range(nb):
@@ -243,16 +246,17 @@ def _islands(ws: Work, live: np.ndarray, f_bus: np.ndarray,
 
 
 @njit(cache=True)
-def _balance(ws: Work, n_isl: int, ref_buses: np.ndarray, gen_order: np.ndarray,
-             pmax_on: np.ndarray, gs_mw: np.ndarray, load_mw: np.ndarray, bus_in: np.ndarray,
-             gen_bus: np.ndarray, gen_on: np.ndarray, base_mva: float,
-             pos: np.ndarray) -> float:  # pragma: no cover - compiled
+def _balance(ws: Work, n_isl: int, grid: Grid,
+             base_mva: float) -> float:  # pragma: no cover - compiled
     """The island balancing rule (:meth:`DCModel.balance`, the same sums in the same order)
-    on the island labels: bus injections (pu, ``ws`` floats row 5), dark islands, grounded
-    positions (dark buses and each energised island's slack); returns served load, MW."""
-    fw, iw, grounded, dead = ws[0], ws[1], ws[3], ws[4]
+    on the island labels: bus injections (pu), dark islands, grounded positions (dark
+    buses and each energised island's slack); returns the served load, MW."""
+    pos, ref_buses, gen_order, pmax_on = grid[0], grid[5], grid[6], grid[7]
+    gs_mw, load_mw, bus_in, gen_bus, gen_on = grid[8], grid[9], grid[10], grid[16], grid[17]
+    fw, iw, bw = ws[0], ws[1], ws[2]
     cap, need, served, disp, resid, p = fw[0], fw[1], fw[2], fw[3], fw[4], fw[5]
     label, cnt, slack = iw[1], iw[3], iw[4]
+    grounded, dead = bw[0], bw[1]
     nb = label.size
     for k in range(n_isl):
         cnt[k] = 0
@@ -310,42 +314,117 @@ def _balance(ws: Work, n_isl: int, ref_buses: np.ndarray, gen_order: np.ndarray,
 
 
 @njit(cache=True)
-def _factor_solve(ws: Work, colp: np.ndarray, coli: np.ndarray, colbr: np.ndarray,
-                  lp: np.ndarray, b_pu: np.ndarray) -> bool:  # pragma: no cover - compiled
-    """x <- B^-1 x (``ws`` floats row 7, by position; grounded positions 0) for the
-    current topology: up-looking LDL^T (Davis's LDL) on the current elimination tree
-    (``diag``: floats row 6). False on a zero pivot."""
-    fw, iw, out, g, li, lx = ws[0], ws[1], ws[2], ws[3], ws[5], ws[6]
-    diag, x, y, d = fw[6], fw[7], fw[8], fw[9]
-    parent, flag, lnz, pattern = iw[5], iw[6], iw[7], iw[8]
+def _peel(ws: Work, grid: Grid) -> None:  # pragma: no cover - compiled
+    """Flows of the radial parts of the dirty energised islands by Kirchhoff's current
+    law alone: a bus with one branch left (not its island's slack) sends its injection,
+    plus what its peeled neighbours sent it, down that branch. Marks those branches used
+    and leaves the rest of each bus's injection in ``acc``."""
+    pos, live, f_bus, t_bus, adjp, adjb = grid[0], grid[11], grid[12], grid[13], grid[18], grid[19]
+    fw, iw, bw, out, used, flow = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5]
+    p, acc = fw[5], fw[10]
+    label, deg, stack = iw[1], iw[9], iw[10]
+    grounded, dead, dirty, peeled = bw[0], bw[1], bw[2], bw[4]
+    nb = p.size
+    for i in range(nb):
+        acc[i] = p[i]
+        deg[i] = 0
+        peeled[i] = False
+    for br in range(f_bus.size):
+        used[br] = False
+        if live[br] and not out[br]:
+            isl = label[f_bus[br]]
+            if dirty[isl] and not dead[isl]:
+                deg[f_bus[br]] += 1
+                deg[t_bus[br]] += 1
+    top = 0
+    for i in range(nb):
+        if deg[i] == 1 and not grounded[pos[i]]:
+            stack[top] = i
+            top += 1
+    while top > 0:
+        top -= 1
+        i = stack[top]
+        if deg[i] != 1:
+            continue
+        for q in range(adjp[i], adjp[i + 1]):
+            br = adjb[q]
+            if out[br] or used[br]:
+                continue
+            j = t_bus[br] if f_bus[br] == i else f_bus[br]
+            used[br] = True
+            flow[br] = acc[i] if f_bus[br] == i else -acc[i]
+            acc[j] += acc[i]
+            deg[j] -= 1
+            if deg[j] == 1 and not grounded[pos[j]]:
+                stack[top] = j
+                top += 1
+            break
+        deg[i] = 0
+        peeled[i] = True
+
+
+@njit(cache=True)
+def _mesh_flows(ws: Work, grid: Grid) -> bool:  # pragma: no cover - compiled
+    """Flows of the meshed rest of the dirty energised islands: assemble B and the
+    injections over the branches not peeled, factorise (up-looking LDL^T, Davis's LDL, on
+    the current elimination tree, only the positions left) and solve. False on a zero
+    pivot."""
+    pos, colp, coli, colbr, lp = grid[0], grid[1], grid[2], grid[3], grid[4]
+    live, f_bus, t_bus, b_pu, pf_pu = grid[11], grid[12], grid[13], grid[14], grid[15]
+    fw, iw, bw, out, used, flow, li, lx = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[7], ws[8]
+    diag, x, y, d, acc = fw[6], fw[7], fw[8], fw[9], fw[10]
+    label, parent, flag, lnz, pattern, cols = iw[1], iw[5], iw[6], iw[7], iw[8], iw[11]
+    grounded, dead, dirty, act, peeled = bw[0], bw[1], bw[2], bw[3], bw[4]
     n = x.size
-    for k in range(n):  # elimination tree of the current matrix
+    for i in range(n):
+        k = pos[i]
+        isl = label[i]
+        a = dirty[isl] and not dead[isl] and not peeled[i] and not grounded[k]
+        act[k] = a
+        x[k] = acc[i] if a else 0.0
+        diag[k] = 0.0
+    nl = f_bus.size
+    for br in range(nl):
+        if live[br] and not out[br] and not used[br]:
+            isl = label[f_bus[br]]
+            if dirty[isl] and not dead[isl]:
+                pf = pf_pu[br]
+                a, b = pos[f_bus[br]], pos[t_bus[br]]
+                if a != b:
+                    x[a] -= pf
+                    x[b] += pf
+                    diag[a] += b_pu[br]
+                    diag[b] += b_pu[br]
+    m = 0
+    for k in range(n):
+        cols[m] = k
+        m += act[k]
+        if not act[k]:
+            x[k] = 0.0
+    for c in range(m):  # elimination tree of the current matrix
+        k = cols[c]
         parent[k] = -1
         flag[k] = k
         lnz[k] = 0
-        if g[k]:
-            continue
         for p in range(colp[k], colp[k + 1]):
             i = coli[p]
-            if g[i] or out[colbr[p]]:
+            if not act[i] or out[colbr[p]]:
                 continue
             while flag[i] != k:
                 if parent[i] == -1:
                     parent[i] = k
                 flag[i] = k
                 i = parent[i]
-    for k in range(n):
-        flag[k] = -1
-    for k in range(n):
-        if g[k]:
-            d[k] = 1.0
-            continue
+    for c in range(m):
+        flag[cols[c]] = -1
+    for c in range(m):
+        k = cols[c]
         top = n
         flag[k] = k
         for p in range(colp[k], colp[k + 1]):
             i = coli[p]
             br = colbr[p]
-            if g[i] or out[br]:
+            if not act[i] or out[br]:
                 continue
             y[i] -= b_pu[br]
             ln = 0
@@ -375,79 +454,73 @@ def _factor_solve(ws: Work, colp: np.ndarray, coli: np.ndarray, colbr: np.ndarra
         if dk == 0.0:
             return False
         d[k] = dk
-    for j in range(n):  # L z = x
+    for c in range(m):  # L z = x
+        j = cols[c]
         xj = x[j]
         if xj != 0.0:
             for p in range(lp[j], lp[j] + lnz[j]):
                 x[li[p]] -= lx[p] * xj
-    for j in range(n):
-        x[j] /= d[j]
-    for j in range(n - 1, -1, -1):  # L^T theta = z
+    for c in range(m):
+        x[cols[c]] /= d[cols[c]]
+    for c in range(m - 1, -1, -1):  # L^T theta = z
+        j = cols[c]
         xj = x[j]
         for p in range(lp[j], lp[j] + lnz[j]):
             xj -= lx[p] * x[li[p]]
         x[j] = xj
-    for j in range(n):
-        if g[j]:
-            x[j] = 0.0
+    for br in range(nl):
+        if live[br] and not out[br] and not used[br]:
+            isl = label[f_bus[br]]
+            if dirty[isl] and not dead[isl]:
+                flow[br] = b_pu[br] * (x[pos[f_bus[br]]] - x[pos[t_bus[br]]]) + pf_pu[br]
     return True
 
 
 @njit(cache=True)
 def _one(s: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np.ndarray,
-         max_rounds: int, pos: np.ndarray, colp: np.ndarray, coli: np.ndarray,
-         colbr: np.ndarray, lp: np.ndarray, ref_buses: np.ndarray, gen_order: np.ndarray,
-         pmax_on: np.ndarray, gs_mw: np.ndarray, load_mw: np.ndarray, bus_in: np.ndarray,
-         live: np.ndarray, f_bus: np.ndarray, t_bus: np.ndarray, b_pu: np.ndarray,
-         pf_pu: np.ndarray, gen_bus: np.ndarray, gen_on: np.ndarray, base_mva: float,
-         trips: np.ndarray, n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray,
-         islands: np.ndarray, ok: np.ndarray, ws: Work) -> None:  # pragma: no cover
-    """One whole cascade (scenario ``s``), written into the output arrays."""
-    fw, iw, out, grounded, dead, new = ws[0], ws[1], ws[2], ws[3], ws[4], ws[7]
-    p_bus, diag, x = fw[5], fw[6], fw[7]
+         max_rounds: int, grid: Grid, base_mva: float, trips: np.ndarray,
+         n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray, islands: np.ndarray,
+         ok: np.ndarray, ws: Work) -> None:  # pragma: no cover - compiled
+    """One whole cascade (scenario ``s``), written into the output arrays. After the first
+    round only the islands holding a branch that just tripped are solved and checked: the
+    others keep their flows, which tripped nothing."""
+    load_mw, live, f_bus, t_bus = grid[9], grid[11], grid[12], grid[13]
+    iw, bw, out, flow, new = ws[1], ws[2], ws[3], ws[5], ws[6]
     label = iw[1]
-    nl, nb = f_bus.size, pos.size
+    dead, dirty = bw[1], bw[2]
+    nl = f_bus.size
     for br in range(nl):
         out[br] = False
     for p in range(init_ptr[s], init_ptr[s + 1]):
         out[init_idx[p]] = True
     total_load = 0.0
-    for i in range(nb):
+    for i in range(load_mw.size):
         total_load += load_mw[i]
     n_isl = -1
     served_mw = 0.0
     nt = 0
-    for _ in range(max_rounds + 1):
-        cur = _islands(ws, live, f_bus, t_bus)
+    n_new = 0
+    for it in range(max_rounds + 1):
+        cur = _islands(ws, grid)
         if cur != n_isl:  # outages only split islands: same count, same partition
             n_isl = cur
-            served_mw = _balance(ws, n_isl, ref_buses, gen_order, pmax_on, gs_mw, load_mw,
-                                 bus_in, gen_bus, gen_on, base_mva, pos)
-        for i in range(nb):
-            x[pos[i]] = p_bus[i]
-            diag[i] = 0.0
-        for br in range(nl):
-            if live[br] and not out[br]:
-                pf = pf_pu[br]
-                a, b = pos[f_bus[br]], pos[t_bus[br]]
-                x[a] -= pf
-                x[b] += pf
-                diag[a] += b_pu[br]
-                diag[b] += b_pu[br]
-        for k in range(nb):
-            if grounded[k]:
-                x[k] = 0.0
-        if not _factor_solve(ws, colp, coli, colbr, lp, b_pu):
+            served_mw = _balance(ws, n_isl, grid, base_mva)
+        for k in range(n_isl):
+            dirty[k] = it == 0
+        for j in range(n_new):
+            dirty[label[f_bus[new[j]]]] = True
+            dirty[label[t_bus[new[j]]]] = True
+        _peel(ws, grid)
+        if not _mesh_flows(ws, grid):
             ok[s] = False
             return
         n_new = 0
         for br in range(nl):
-            if not live[br] or out[br] or dead[label[f_bus[br]]]:
-                continue
-            fl = b_pu[br] * (x[pos[f_bus[br]]] - x[pos[t_bus[br]]]) + pf_pu[br]
-            if abs(fl) > limit[br]:
-                new[n_new] = br
-                n_new += 1
+            if live[br] and not out[br]:
+                isl = label[f_bus[br]]
+                if dirty[isl] and not dead[isl] and abs(flow[br]) > limit[br]:
+                    new[n_new] = br
+                    n_new += 1
         if n_new == 0:
             break
         for j in range(n_new):
