@@ -21,12 +21,16 @@ runs it again on the numpy path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 __all__ = ["CascadePlan", "plan_of", "run_block"]
+
+#: outage sets that keep the base islands are Woodbury updates of the base flows (when the
+#: model holds all of H) up to this many branches out; beyond, the sparse path
+WOODBURY_MAX = 32
 
 try:
     from numba import get_num_threads, njit, prange
@@ -73,6 +77,30 @@ class CascadePlan:
     adjp: np.ndarray  # CSR of the live branches at each bus
     adjb: np.ndarray
     base_mva: float
+    ht: np.ndarray  # the model's H transposed (row m = H[:, m]), or (0, nl) without it
+    xor: np.ndarray  # the model's XOR cycle-space labels
+    f0: np.ndarray  # base-case flows, pu
+    kw: int  # Woodbury while at most this many outages keep the base islands (0: never)
+    # the base case (intact, balanced): island per bus, injections pu, grounded positions,
+    # dark islands, island count, served load MW
+    base_label: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    base_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    base_grounded: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    base_dead: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    base_islands: int = 0
+    base_served_mw: float = 0.0
+
+    def grid(self) -> tuple[np.ndarray, ...]:
+        """The arrays the compiled functions take, in ``Grid`` order."""
+        return (self.pos, self.colp, self.coli, self.colbr, self.lp, self.ref_buses,
+                self.gen_order, self.pmax_on, self.gs_mw, self.load_mw, self.bus_in,
+                self.live, self.f_bus, self.t_bus, self.b_pu, self.pf_pu, self.gen_bus,
+                self.gen_on, self.adjp, self.adjb)
+
+    def base(self) -> tuple[np.ndarray, ...]:
+        """The Woodbury and base-case arrays, in ``Base`` order."""
+        return (self.ht, self.xor, self.f0, self.base_label, self.base_p,
+                self.base_grounded, self.base_dead)
 
 
 def plan_of(model: object) -> CascadePlan:
@@ -110,7 +138,9 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
     adjp = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=nb))]).astype(np.int64)
     on = np.asarray(model.gen_on, dtype=bool)
     pmax_on = np.where(on, np.maximum(np.asarray(model.pmax_mw, dtype=float), 0.0), 0.0)
-    return CascadePlan(
+    nl = int(model.f_bus.size)
+    ht = model._ht if model._ht is not None else np.zeros((0, nl))
+    plan = CascadePlan(
         pos=pos, colp=colp, coli=coli, colbr=colbr, lp=lp,
         ref_buses=np.flatnonzero(model.ref_gen_bus).astype(np.int64),
         gen_order=np.asarray(model.gen_by_pmax, dtype=np.int64),
@@ -123,7 +153,17 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
         b_pu=np.asarray(model.b_pu, dtype=float), pf_pu=np.asarray(model.pfinj_pu, dtype=float),
         gen_bus=np.asarray(model.gen_bus, dtype=np.int64), gen_on=on,
         adjp=adjp, adjb=adjb, base_mva=float(model.base_mva),
+        ht=ht, xor=np.asarray(model.xor_label, dtype=np.uint64),
+        f0=np.asarray(model.f0_pu, dtype=float), kw=WOODBURY_MAX if ht.shape[0] else 0,
     )
+    ws = _work(nb, int(model.f_bus.size), int(lp[-1]))
+    on = np.flatnonzero(plan.live)
+    ws[13][:on.size] = on
+    n_isl = _islands(ws, plan.grid(), on.size)
+    served = _balance(ws, n_isl, plan.grid(), plan.base_mva)
+    return replace(plan, base_label=ws[1][1].copy(), base_p=ws[0][5].copy(),
+                   base_grounded=ws[2][0].copy(), base_dead=ws[2][1].copy(),
+                   base_islands=n_isl, base_served_mw=served)
 
 
 def _base_column_counts(n: int, colp: np.ndarray, coli: np.ndarray) -> np.ndarray:
@@ -171,12 +211,9 @@ def run_block(plan: CascadePlan, init_ptr: np.ndarray, init_idx: np.ndarray,
     lost = np.zeros(s)
     islands = np.zeros(s, dtype=np.int64)
     ok = np.ones(s, dtype=np.bool_)
-    grid = (plan.pos, plan.colp, plan.coli, plan.colbr, plan.lp, plan.ref_buses,
-            plan.gen_order, plan.pmax_on, plan.gs_mw, plan.load_mw, plan.bus_in, plan.live,
-            plan.f_bus, plan.t_bus, plan.b_pu, plan.pf_pu, plan.gen_bus, plan.gen_on,
-            plan.adjp, plan.adjb)
     nchunk = max(1, min(s, 4 * get_num_threads()))
-    _cascades(nchunk, init_ptr, init_idx, limit_pu, int(max_rounds), grid, plan.base_mva,
+    _cascades(nchunk, init_ptr, init_idx, limit_pu, int(max_rounds), plan.grid(),
+              plan.base(), plan.base_mva, plan.kw, plan.base_islands, plan.base_served_mw,
               trips, n_trips, rounds, lost, islands, ok)
     return trips, n_trips, rounds, lost, islands, ok
 
@@ -190,22 +227,92 @@ Grid = tuple[np.ndarray, ...]
 Work = tuple[np.ndarray, ...]
 
 
+#: ht, xor, f0, base_label, base_p, base_grounded, base_dead (CascadePlan.base)
+Base = tuple[np.ndarray, ...]
+
+
+@njit(cache=True)
+def _work(nb: int, nl: int, nnz: int) -> Work:  # pragma: no cover - compiled
+    """Scratch arrays of one thread (see ``Work``)."""
+    return (np.zeros((11, nb)), np.zeros((12, nb), dtype=np.int64),
+            np.zeros((5, nb), dtype=np.bool_), np.zeros(nl, dtype=np.bool_),
+            np.zeros(nl, dtype=np.bool_), np.zeros(nl), np.zeros(nl, dtype=np.int64),
+            np.zeros(max(nnz, 1), dtype=np.int64), np.zeros(max(nnz, 1)),
+            np.zeros(WOODBURY_MAX, dtype=np.int64), np.zeros((WOODBURY_MAX, WOODBURY_MAX)),
+            np.zeros(WOODBURY_MAX), np.zeros(64, dtype=np.uint64), np.zeros(nl, dtype=np.int64))
+
+
 @njit(parallel=True, cache=True)
 def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np.ndarray,
-              max_rounds: int, grid: Grid, base_mva: float, trips: np.ndarray,
-              n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray, islands: np.ndarray,
+              max_rounds: int, grid: Grid, base: Base, base_mva: float, kw: int,
+              n_base: int, served_base: float, trips: np.ndarray, n_trips: np.ndarray,
+              rounds: np.ndarray, lost: np.ndarray, islands: np.ndarray,
               ok: np.ndarray) -> None:  # pragma: no cover - compiled
     n_s = init_ptr.size - 1
-    nb, nl, nnz = grid[0].size, grid[12].size, max(grid[4][-1], 1)
+    nb, nl, nnz = grid[0].size, grid[12].size, grid[4][-1]
     step = (n_s + nchunk - 1) // nchunk
     for c in prange(nchunk):
-        ws = (np.zeros((11, nb)), np.zeros((12, nb), dtype=np.int64),
-              np.zeros((5, nb), dtype=np.bool_), np.zeros(nl, dtype=np.bool_),
-              np.zeros(nl, dtype=np.bool_), np.zeros(nl), np.zeros(nl, dtype=np.int64),
-              np.zeros(nnz, dtype=np.int64), np.zeros(nnz))
+        ws = _work(nb, nl, nnz)
         for s in range(c * step, min(n_s, (c + 1) * step)):
-            _one(s, init_ptr, init_idx, limit, max_rounds, grid, base_mva, trips, n_trips,
-                 rounds, lost, islands, ok, ws)
+            _one(s, init_ptr, init_idx, limit, max_rounds, grid, base, base_mva, kw, n_base,
+                 served_base, trips, n_trips, rounds, lost, islands, ok, ws)
+
+
+@njit(cache=True)
+def _gf2_insert(basis: np.ndarray, v: np.uint64) -> bool:  # pragma: no cover - compiled
+    """Add ``v`` to the GF(2) basis (``basis[b]``: the word whose top bit is b); False if it
+    reduces to 0 (the outage set gained an island)."""
+    for b in range(63, -1, -1):
+        if (v >> np.uint64(b)) & np.uint64(1):
+            if basis[b] == 0:
+                basis[b] = v
+                return True
+            v ^= basis[b]
+    return False
+
+
+@njit(cache=True)
+def _woodbury(ws: Work, base: Base, k: int) -> bool:  # pragma: no cover - compiled
+    """Flows (pu) with the ``k`` branches ``ws[9][:k]`` out, the base islands kept:
+    ``f0 + H[:, M] (I - H[M, M])^-1 f0[M]`` (Gaussian elimination, partial pivoting).
+    False on a singular system."""
+    ht, f0 = base[0], base[2]
+    flow, m, a, c = ws[5], ws[9], ws[10], ws[11]
+    for i in range(k):
+        for j in range(k):
+            a[i, j] = (1.0 if i == j else 0.0) - ht[m[j], m[i]]
+        c[i] = f0[m[i]]
+    for col in range(k):
+        piv = col
+        for r in range(col + 1, k):
+            if abs(a[r, col]) > abs(a[piv, col]):
+                piv = r
+        if a[piv, col] == 0.0:
+            return False
+        if piv != col:
+            for j in range(k):
+                a[col, j], a[piv, j] = a[piv, j], a[col, j]
+            c[col], c[piv] = c[piv], c[col]
+        for r in range(col + 1, k):
+            g = a[r, col] / a[col, col]
+            if g != 0.0:
+                for j in range(col, k):
+                    a[r, j] -= g * a[col, j]
+                c[r] -= g * c[col]
+    for r in range(k - 1, -1, -1):
+        v = c[r]
+        for j in range(r + 1, k):
+            v -= a[r, j] * c[j]
+        c[r] = v / a[r, r]
+    nl = f0.size
+    for br in range(nl):
+        flow[br] = f0[br]
+    for j in range(k):
+        row = ht[m[j]]
+        cj = c[j]
+        for br in range(nl):
+            flow[br] += cj * row[br]
+    return True
 
 
 @njit(cache=True)
@@ -217,24 +324,24 @@ def _find(uf: np.ndarray, i: int) -> int:  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _islands(ws: Work, grid: Grid) -> int:  # pragma: no cover - compiled
-    """Label every bus with its island (0..n-1 in order of each island's lowest bus);
-    returns n."""
-    live, f_bus, t_bus = grid[11], grid[12], grid[13]
-    iw, out = ws[1], ws[3]
+def _islands(ws: Work, grid: Grid, non: int) -> int:  # pragma: no cover - compiled
+    """Label every bus with its island (0..n-1 in order of each island's lowest bus) over
+    the ``non`` branches in service ``ws[13]``; returns n."""
+    f_bus, t_bus = grid[12], grid[13]
+    iw, onl = ws[1], ws[13]
     uf, label, root_isl = iw[0], iw[1], iw[2]
     nb = uf.size
     for i in range(nb):
         uf[i] = i
-    for br in range(f_bus.size):
-        if live[br] and not out[br]:
-            a = _find(uf, f_bus[br])
-            b = _find(uf, t_bus[br])
-            if a != b:
-                if a < b:
-                    uf[b] = a
-                else:
-                    uf[a] = b
+    for q in range(non):
+        br = onl[q]
+        a = _find(uf, f_bus[br])
+        b = _find(uf, t_bus[br])
+        if a != b:
+            if a < b:
+                uf[b] = a
+            else:
+                uf[a] = b
     n = 0
     for i in range(nb):
         r = _find(uf, i)
@@ -314,12 +421,12 @@ def _balance(ws: Work, n_isl: int, grid: Grid,
 
 
 @njit(cache=True)
-def _peel(ws: Work, grid: Grid) -> None:  # pragma: no cover - compiled
+def _peel(ws: Work, grid: Grid, non: int) -> None:  # pragma: no cover - compiled
     """Flows of the radial parts of the dirty energised islands by Kirchhoff's current
     law alone: a bus with one branch left (not its island's slack) sends its injection,
     plus what its peeled neighbours sent it, down that branch. Marks those branches used
     and leaves the rest of each bus's injection in ``acc``."""
-    pos, live, f_bus, t_bus, adjp, adjb = grid[0], grid[11], grid[12], grid[13], grid[18], grid[19]
+    pos, f_bus, t_bus, adjp, adjb = grid[0], grid[12], grid[13], grid[18], grid[19]
     fw, iw, bw, out, used, flow = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5]
     p, acc = fw[5], fw[10]
     label, deg, stack = iw[1], iw[9], iw[10]
@@ -329,13 +436,14 @@ def _peel(ws: Work, grid: Grid) -> None:  # pragma: no cover - compiled
         acc[i] = p[i]
         deg[i] = 0
         peeled[i] = False
-    for br in range(f_bus.size):
+    onl = ws[13]
+    for q in range(non):
+        br = onl[q]
         used[br] = False
-        if live[br] and not out[br]:
-            isl = label[f_bus[br]]
-            if dirty[isl] and not dead[isl]:
-                deg[f_bus[br]] += 1
-                deg[t_bus[br]] += 1
+        isl = label[f_bus[br]]
+        if dirty[isl] and not dead[isl]:
+            deg[f_bus[br]] += 1
+            deg[t_bus[br]] += 1
     top = 0
     for i in range(nb):
         if deg[i] == 1 and not grounded[pos[i]]:
@@ -364,13 +472,13 @@ def _peel(ws: Work, grid: Grid) -> None:  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _mesh_flows(ws: Work, grid: Grid) -> bool:  # pragma: no cover - compiled
+def _mesh_flows(ws: Work, grid: Grid, non: int) -> bool:  # pragma: no cover - compiled
     """Flows of the meshed rest of the dirty energised islands: assemble B and the
     injections over the branches not peeled, factorise (up-looking LDL^T, Davis's LDL, on
     the current elimination tree, only the positions left) and solve. False on a zero
     pivot."""
     pos, colp, coli, colbr, lp = grid[0], grid[1], grid[2], grid[3], grid[4]
-    live, f_bus, t_bus, b_pu, pf_pu = grid[11], grid[12], grid[13], grid[14], grid[15]
+    f_bus, t_bus, b_pu, pf_pu = grid[12], grid[13], grid[14], grid[15]
     fw, iw, bw, out, used, flow, li, lx = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[7], ws[8]
     diag, x, y, d, acc = fw[6], fw[7], fw[8], fw[9], fw[10]
     label, parent, flag, lnz, pattern, cols = iw[1], iw[5], iw[6], iw[7], iw[8], iw[11]
@@ -383,9 +491,10 @@ def _mesh_flows(ws: Work, grid: Grid) -> bool:  # pragma: no cover - compiled
         act[k] = a
         x[k] = acc[i] if a else 0.0
         diag[k] = 0.0
-    nl = f_bus.size
-    for br in range(nl):
-        if live[br] and not out[br] and not used[br]:
+    onl = ws[13]
+    for q in range(non):
+        br = onl[q]
+        if not used[br]:
             isl = label[f_bus[br]]
             if dirty[isl] and not dead[isl]:
                 pf = pf_pu[br]
@@ -468,8 +577,9 @@ def _mesh_flows(ws: Work, grid: Grid) -> bool:  # pragma: no cover - compiled
         for p in range(lp[j], lp[j] + lnz[j]):
             xj -= lx[p] * x[li[p]]
         x[j] = xj
-    for br in range(nl):
-        if live[br] and not out[br] and not used[br]:
+    for q in range(non):
+        br = onl[q]
+        if not used[br]:
             isl = label[f_bus[br]]
             if dirty[isl] and not dead[isl]:
                 flow[br] = b_pu[br] * (x[pos[f_bus[br]]] - x[pos[t_bus[br]]]) + pf_pu[br]
@@ -478,45 +588,90 @@ def _mesh_flows(ws: Work, grid: Grid) -> bool:  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _one(s: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np.ndarray,
-         max_rounds: int, grid: Grid, base_mva: float, trips: np.ndarray,
-         n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray, islands: np.ndarray,
-         ok: np.ndarray, ws: Work) -> None:  # pragma: no cover - compiled
-    """One whole cascade (scenario ``s``), written into the output arrays. After the first
-    round only the islands holding a branch that just tripped are solved and checked: the
-    others keep their flows, which tripped nothing."""
+         max_rounds: int, grid: Grid, base: Base, base_mva: float, kw: int, n_base: int,
+         served_base: float, trips: np.ndarray, n_trips: np.ndarray, rounds: np.ndarray,
+         lost: np.ndarray, islands: np.ndarray, ok: np.ndarray,
+         ws: Work) -> None:  # pragma: no cover - compiled
+    """One whole cascade (scenario ``s``), written into the output arrays.
+
+    While the outages keep the base islands (the XOR labels stay independent) and number
+    at most ``kw``, the flows are Woodbury updates of the base flows. Then, per round,
+    islands, balance and the sparse solve; after the first of those rounds only the
+    islands holding a branch that just tripped are solved and checked: the others keep
+    their flows, which tripped nothing."""
     load_mw, live, f_bus, t_bus = grid[9], grid[11], grid[12], grid[13]
-    iw, bw, out, flow, new = ws[1], ws[2], ws[3], ws[5], ws[6]
-    label = iw[1]
-    dead, dirty = bw[1], bw[2]
-    nl = f_bus.size
+    xor, b_label, b_p, b_grounded, b_dead = base[1], base[3], base[4], base[5], base[6]
+    fw, iw, bw, out, flow, new, mlist, basis = ws[0], ws[1], ws[2], ws[3], ws[5], ws[6], \
+        ws[9], ws[12]
+    label, p_bus = iw[1], fw[5]
+    grounded, dead, dirty = bw[0], bw[1], bw[2]
+    nl, nb = f_bus.size, label.size
     for br in range(nl):
         out[br] = False
-    for p in range(init_ptr[s], init_ptr[s + 1]):
-        out[init_idx[p]] = True
+    for i in range(nb):
+        label[i] = b_label[i]
+        p_bus[i] = b_p[i]
+        grounded[i] = b_grounded[i]
+    for k in range(n_base):
+        dead[k] = b_dead[k]
+    for j in range(64):
+        basis[j] = 0
+    n_isl = n_base
+    served_mw = served_base
+    plain = kw > 0
+    nm = 0
+    for q in range(init_ptr[s], init_ptr[s + 1]):
+        br = init_idx[q]
+        if out[br]:
+            continue
+        out[br] = True
+        if plain and live[br]:
+            if nm == kw or not _gf2_insert(basis, xor[br]):
+                plain = False
+            else:
+                mlist[nm] = br
+                nm += 1
+    onl = ws[13]
+    non = 0
+    for br in range(nl):
+        if live[br] and not out[br]:
+            onl[non] = br
+            non += 1
     total_load = 0.0
-    for i in range(load_mw.size):
+    for i in range(nb):
         total_load += load_mw[i]
-    n_isl = -1
-    served_mw = 0.0
     nt = 0
     n_new = 0
-    for it in range(max_rounds + 1):
-        cur = _islands(ws, grid)
-        if cur != n_isl:  # outages only split islands: same count, same partition
-            n_isl = cur
-            served_mw = _balance(ws, n_isl, grid, base_mva)
-        for k in range(n_isl):
-            dirty[k] = it == 0
-        for j in range(n_new):
-            dirty[label[f_bus[new[j]]]] = True
-            dirty[label[t_bus[new[j]]]] = True
-        _peel(ws, grid)
-        if not _mesh_flows(ws, grid):
-            ok[s] = False
-            return
-        n_new = 0
-        for br in range(nl):
-            if live[br] and not out[br]:
+    all_dirty = True
+    for _ in range(max_rounds + 1):
+        if plain:
+            if not _woodbury(ws, base, nm):
+                ok[s] = False
+                return
+            n_new = 0
+            for q in range(non):
+                br = onl[q]
+                if abs(flow[br]) > limit[br]:
+                    new[n_new] = br
+                    n_new += 1
+        else:
+            cur = _islands(ws, grid, non)
+            if cur != n_isl:  # outages only split islands: same count, same partition
+                n_isl = cur
+                served_mw = _balance(ws, n_isl, grid, base_mva)
+            for k in range(n_isl):
+                dirty[k] = all_dirty
+            for j in range(n_new):
+                dirty[label[f_bus[new[j]]]] = True
+                dirty[label[t_bus[new[j]]]] = True
+            all_dirty = False
+            _peel(ws, grid, non)
+            if not _mesh_flows(ws, grid, non):
+                ok[s] = False
+                return
+            n_new = 0
+            for q in range(non):
+                br = onl[q]
                 isl = label[f_bus[br]]
                 if dirty[isl] and not dead[isl] and abs(flow[br]) > limit[br]:
                     new[n_new] = br
@@ -524,10 +679,22 @@ def _one(s: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np.ndarray,
         if n_new == 0:
             break
         for j in range(n_new):
-            out[new[j]] = True
-            trips[s, nt] = new[j]
+            br = new[j]
+            out[br] = True
+            trips[s, nt] = br
             nt += 1
+            if plain:
+                if nm == kw or not _gf2_insert(basis, xor[br]):
+                    plain = False
+                else:
+                    mlist[nm] = br
+                    nm += 1
         rounds[s] += 1
+        m = 0
+        for q in range(non):  # the branches still in service, ascending
+            onl[m] = onl[q]
+            m += not out[onl[q]]
+        non = m
     n_trips[s] = nt
     lost[s] = total_load - served_mw
     islands[s] = n_isl
