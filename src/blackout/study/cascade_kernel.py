@@ -31,6 +31,8 @@ __all__ = ["CascadePlan", "plan_of", "run_block"]
 #: outage sets that keep the base islands are Woodbury updates of the base flows (when the
 #: model holds all of H) up to this many branches out; beyond, the sparse path
 WOODBURY_MAX = 32
+#: scenarios whose sparse solves of a round run together, per thread
+BATCH = 16
 
 try:
     from numba import get_num_threads, njit, prange
@@ -76,6 +78,13 @@ class CascadePlan:
     gen_on: np.ndarray
     adjp: np.ndarray  # CSR of the live branches at each bus
     adjb: np.ndarray
+    li: np.ndarray  # row positions of the base pattern of L, by column (ascending)
+    rowp: np.ndarray  # row k of L: columns rowc[rowp[k]:rowp[k+1]], entry slots rowo
+    rowc: np.ndarray
+    rowo: np.ndarray
+    acolp: np.ndarray  # strictly lower triangle of B by column: rows arow, branches abr
+    arow: np.ndarray
+    abr: np.ndarray
     base_mva: float
     ht: np.ndarray  # the model's H transposed (row m = H[:, m]), or (0, nl) without it
     xor: np.ndarray  # the model's XOR cycle-space labels
@@ -95,7 +104,8 @@ class CascadePlan:
         return (self.pos, self.colp, self.coli, self.colbr, self.lp, self.ref_buses,
                 self.gen_order, self.pmax_on, self.gs_mw, self.load_mw, self.bus_in,
                 self.live, self.f_bus, self.t_bus, self.b_pu, self.pf_pu, self.gen_bus,
-                self.gen_on, self.adjp, self.adjb)
+                self.gen_on, self.adjp, self.adjb, self.li, self.rowp, self.rowc, self.rowo,
+                self.acolp, self.arow, self.abr)
 
     def base(self) -> tuple[np.ndarray, ...]:
         """The Woodbury and base-case arrays, in ``Base`` order."""
@@ -131,8 +141,17 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
     colp = np.cumsum(colp)
     coli = lo[order].astype(np.int64)
     colbr = live[order].astype(np.int64)
-    lnz = _base_column_counts(nb, colp, coli)
+    parent, lnz = _base_column_counts(nb, colp, coli)
     lp = np.concatenate([[0], np.cumsum(lnz)]).astype(np.int64)
+    li = np.zeros(max(int(lp[-1]), 1), dtype=np.int64)
+    rowp = np.zeros(nb + 1, dtype=np.int64)
+    rowc = np.zeros(max(int(lp[-1]), 1), dtype=np.int64)
+    rowo = np.zeros(max(int(lp[-1]), 1), dtype=np.int64)
+    _static_pattern(nb, colp, coli, parent, lp, li, rowp, rowc, rowo)
+    low = np.lexsort((hi[order], lo[order]))  # the upper entries transposed, by column
+    acolp = np.concatenate([[0], np.cumsum(np.bincount(lo, minlength=nb))]).astype(np.int64)
+    arow = hi[order][low].astype(np.int64)
+    abr = colbr[low].astype(np.int64)
     ends = np.concatenate([model.f_bus[live], model.t_bus[live]])
     adjb = np.concatenate([live, live])[np.argsort(ends, kind="stable")].astype(np.int64)
     adjp = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=nb))]).astype(np.int64)
@@ -152,7 +171,8 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
         t_bus=np.asarray(model.t_bus, dtype=np.int64),
         b_pu=np.asarray(model.b_pu, dtype=float), pf_pu=np.asarray(model.pfinj_pu, dtype=float),
         gen_bus=np.asarray(model.gen_bus, dtype=np.int64), gen_on=on,
-        adjp=adjp, adjb=adjb, base_mva=float(model.base_mva),
+        adjp=adjp, adjb=adjb, li=li, rowp=rowp, rowc=rowc, rowo=rowo, acolp=acolp,
+        arow=arow, abr=abr, base_mva=float(model.base_mva),
         ht=ht, xor=np.asarray(model.xor_label, dtype=np.uint64),
         f0=np.asarray(model.f0_pu, dtype=float), kw=WOODBURY_MAX if ht.shape[0] else 0,
     )
@@ -166,13 +186,40 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
                    base_islands=n_isl, base_served_mw=served)
 
 
-def _base_column_counts(n: int, colp: np.ndarray, coli: np.ndarray) -> np.ndarray:
-    """Off-diagonal nonzeros per column of L for the base pattern (LDL symbolic)."""
+def _base_column_counts(n: int, colp: np.ndarray, coli: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """(elimination tree, off-diagonal nonzeros per column of L) of the base pattern."""
     parent = np.full(n, -1, dtype=np.int64)
     flag = np.full(n, -1, dtype=np.int64)
     lnz = np.zeros(n, dtype=np.int64)
     _symbolic(n, colp, coli, parent, flag, lnz)
-    return lnz
+    return parent, lnz
+
+
+@njit(cache=True)
+def _static_pattern(n: int, colp: np.ndarray, coli: np.ndarray, parent: np.ndarray,
+                    lp: np.ndarray, li: np.ndarray, rowp: np.ndarray, rowc: np.ndarray,
+                    rowo: np.ndarray) -> None:  # pragma: no cover - compiled
+    """The base pattern of L: rows of each column (ascending) and, for each row k, the
+    columns it has entries in and those entries' slots (the row subtrees of the etree)."""
+    flag = np.full(n, -1, dtype=np.int64)
+    cnt = np.zeros(n, dtype=np.int64)
+    r = 0
+    for k in range(n):
+        rowp[k] = r
+        flag[k] = k
+        for p in range(colp[k], colp[k + 1]):
+            i = coli[p]
+            while flag[i] != k:
+                flag[i] = k
+                slot = lp[i] + cnt[i]
+                li[slot] = k
+                cnt[i] += 1
+                rowc[r] = i
+                rowo[r] = slot
+                r += 1
+                i = parent[i]
+    rowp[n] = r
 
 
 @njit(cache=True)
@@ -214,7 +261,7 @@ def run_block(plan: CascadePlan, init_ptr: np.ndarray, init_idx: np.ndarray,
     nchunk = max(1, min(s, 4 * get_num_threads()))
     _cascades(nchunk, init_ptr, init_idx, limit_pu, int(max_rounds), plan.grid(),
               plan.base(), plan.base_mva, plan.kw, plan.base_islands, plan.base_served_mw,
-              trips, n_trips, rounds, lost, islands, ok)
+              BATCH, trips, n_trips, rounds, lost, islands, ok)
     return trips, n_trips, rounds, lost, islands, ok
 
 
@@ -239,23 +286,290 @@ def _work(nb: int, nl: int, nnz: int) -> Work:  # pragma: no cover - compiled
             np.zeros(nl, dtype=np.bool_), np.zeros(nl), np.zeros(nl, dtype=np.int64),
             np.zeros(max(nnz, 1), dtype=np.int64), np.zeros(max(nnz, 1)),
             np.zeros(WOODBURY_MAX, dtype=np.int64), np.zeros((WOODBURY_MAX, WOODBURY_MAX)),
-            np.zeros(WOODBURY_MAX), np.zeros(64, dtype=np.uint64), np.zeros(nl, dtype=np.int64))
+            np.zeros(WOODBURY_MAX), np.zeros(64, dtype=np.uint64), np.zeros(nl, dtype=np.int64),
+            np.zeros(8, dtype=np.int64), np.zeros(2))
 
 
 @njit(parallel=True, cache=True)
 def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np.ndarray,
               max_rounds: int, grid: Grid, base: Base, base_mva: float, kw: int,
-              n_base: int, served_base: float, trips: np.ndarray, n_trips: np.ndarray,
-              rounds: np.ndarray, lost: np.ndarray, islands: np.ndarray,
-              ok: np.ndarray) -> None:  # pragma: no cover - compiled
+              n_base: int, served_base: float, batch: int, trips: np.ndarray,
+              n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray,
+              islands: np.ndarray, ok: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Every scenario's cascade; each thread's scenarios run ``batch`` at a time, their
+    sparse solves of a round together (one factorisation loop, the scenarios innermost)."""
     n_s = init_ptr.size - 1
-    nb, nl, nnz = grid[0].size, grid[12].size, grid[4][-1]
+    nb, nl, nnz, n_a = grid[0].size, grid[12].size, grid[20].size, grid[26].size
     step = (n_s + nchunk - 1) // nchunk
     for c in prange(nchunk):
-        ws = _work(nb, nl, nnz)
-        for s in range(c * step, min(n_s, (c + 1) * step)):
-            _one(s, init_ptr, init_idx, limit, max_rounds, grid, base, base_mva, kw, n_base,
-                 served_base, trips, n_trips, rounds, lost, islands, ok, ws)
+        slots = [_work(nb, nl, 1) for _ in range(batch)]
+        mats = (np.zeros((nb, batch)), np.zeros((max(n_a, 1), batch)), np.zeros((nb, batch)),
+                np.zeros((nnz, batch)), np.zeros((nb, batch)), np.zeros((nb, batch)),
+                np.zeros(batch), np.zeros(batch))
+        gmap = np.zeros(batch, dtype=np.int64)
+        nxt, end = c * step, min(n_s, (c + 1) * step)
+        busy = 0
+        for j in range(batch):
+            slots[j][14][0] = -1
+        while True:
+            for j in range(batch):  # fill the free slots
+                if slots[j][14][0] < 0 and nxt < end:
+                    _start(slots[j], nxt, init_ptr, init_idx, grid, base, kw, n_base,
+                           served_base)
+                    nxt += 1
+                    busy += 1
+            if busy == 0:
+                break
+            n_g = 0
+            for j in range(batch):
+                ws = slots[j]
+                st = ws[14]
+                if st[0] < 0:
+                    continue
+                if st[4]:  # Woodbury, the whole round here
+                    if not _woodbury(ws, base, st[3]):
+                        ok[st[0]] = False
+                        st[0] = -1
+                        busy -= 1
+                        continue
+                    _check(ws, grid, limit, False)
+                    if _advance(ws, grid, base, kw, max_rounds, trips, n_trips, rounds,
+                                lost, islands):
+                        busy -= 1
+                else:
+                    _prepare(ws, grid, base_mva)
+                    _assemble(ws, grid, n_g, mats)
+                    gmap[n_g] = j
+                    n_g += 1
+            if n_g:
+                _batch_solve(grid, n_g, mats)
+            for g in range(n_g):
+                ws = slots[gmap[g]]
+                st = ws[14]
+                if mats[7][g] != 0.0:  # zero pivot
+                    ok[st[0]] = False
+                    st[0] = -1
+                    busy -= 1
+                    continue
+                _flows(ws, grid, g, mats)
+                _check(ws, grid, limit, True)
+                if _advance(ws, grid, base, kw, max_rounds, trips, n_trips, rounds, lost,
+                            islands):
+                    busy -= 1
+
+
+@njit(cache=True)
+def _start(ws: Work, s: int, init_ptr: np.ndarray, init_idx: np.ndarray, grid: Grid,
+           base: Base, kw: int, n_base: int,
+           served_base: float) -> None:  # pragma: no cover - compiled
+    """Slot ``ws`` takes scenario ``s``: its initiating outages on the base case."""
+    load_mw, live = grid[9], grid[11]
+    xor, b_label, b_p, b_grounded, b_dead = base[1], base[3], base[4], base[5], base[6]
+    fw, iw, bw, out, mlist, basis, onl, st, sf = ws[0], ws[1], ws[2], ws[3], ws[9], ws[12], \
+        ws[13], ws[14], ws[15]
+    label, p_bus = iw[1], fw[5]
+    grounded, dead = bw[0], bw[1]
+    nl, nb = out.size, label.size
+    for br in range(nl):
+        out[br] = False
+    for i in range(nb):
+        label[i] = b_label[i]
+        p_bus[i] = b_p[i]
+        grounded[i] = b_grounded[i]
+    for k in range(n_base):
+        dead[k] = b_dead[k]
+    for j in range(64):
+        basis[j] = 0
+    plain = kw > 0
+    nm = 0
+    for q in range(init_ptr[s], init_ptr[s + 1]):
+        br = init_idx[q]
+        if out[br]:
+            continue
+        out[br] = True
+        if plain and live[br]:
+            if nm == kw or not _gf2_insert(basis, xor[br]):
+                plain = False
+            else:
+                mlist[nm] = br
+                nm += 1
+    non = 0
+    for br in range(nl):
+        if live[br] and not out[br]:
+            onl[non] = br
+            non += 1
+    total = 0.0
+    for i in range(nb):
+        total += load_mw[i]
+    st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7] = s, 0, n_base, nm, plain, 0, 0, non
+    sf[0], sf[1] = served_base, total
+
+
+@njit(cache=True)
+def _advance(ws: Work, grid: Grid, base: Base, kw: int, max_rounds: int, trips: np.ndarray,
+             n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray,
+             islands: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """Trip this round's overloads (``ws[6][:st[6]]``), or end the scenario (True) when
+    there are none or the rounds ran out, writing its outputs."""
+    xor = base[1]
+    out, new, mlist, basis, onl, st, sf = ws[3], ws[6], ws[9], ws[12], ws[13], ws[14], ws[15]
+    s, n_new = st[0], st[6]
+    if n_new > 0:
+        nt, nm = st[5], st[3]
+        for j in range(n_new):
+            br = new[j]
+            out[br] = True
+            trips[s, nt] = br
+            nt += 1
+            if st[4]:
+                if nm == kw or not _gf2_insert(basis, xor[br]):
+                    st[4] = False
+                else:
+                    mlist[nm] = br
+                    nm += 1
+        st[5], st[3] = nt, nm
+        rounds[s] += 1
+        m = 0
+        for q in range(st[7]):  # the branches still in service, ascending
+            onl[m] = onl[q]
+            m += not out[onl[q]]
+        st[7] = m
+        st[1] += 1
+        if st[1] <= max_rounds:
+            return False
+    n_trips[s] = st[5]
+    lost[s] = sf[1] - sf[0]
+    islands[s] = st[2]
+    st[0] = -1
+    return True
+
+
+@njit(cache=True)
+def _check(ws: Work, grid: Grid, limit: np.ndarray,
+           energised_only: bool) -> None:  # pragma: no cover - compiled
+    """This round's overloads, ascending, into ``ws[6][:st[6]]``: every branch in service
+    with ``|flow| > limit`` (``energised_only``: not in a dark island)."""
+    f_bus = grid[12]
+    label, dead, flow, new, onl, st = ws[1][1], ws[2][1], ws[5], ws[6], ws[13], ws[14]
+    n_new = 0
+    for q in range(st[7]):
+        br = onl[q]
+        if energised_only and dead[label[f_bus[br]]]:
+            continue
+        if abs(flow[br]) > limit[br]:
+            new[n_new] = br
+            n_new += 1
+    st[6] = n_new
+
+
+@njit(cache=True)
+def _prepare(ws: Work, grid: Grid, base_mva: float) -> None:  # pragma: no cover - compiled
+    """Islands of the current topology; re-balance when they changed."""
+    st, sf = ws[14], ws[15]
+    cur = _islands(ws, grid, st[7])
+    if cur != st[2]:  # outages only split islands: same count, same partition
+        st[2] = cur
+        sf[0] = _balance(ws, cur, grid, base_mva)
+
+
+@njit(cache=True)
+def _assemble(ws: Work, grid: Grid, g: int, mats: tuple[np.ndarray, ...]
+              ) -> None:  # pragma: no cover - compiled
+    """Column ``g`` of the batch: the current B (diagonal, strictly lower entries; each
+    grounded position a unit row) and right-hand side (injections less phase shifts)."""
+    pos, f_bus, t_bus, b_pu, pf_pu = grid[0], grid[12], grid[13], grid[14], grid[15]
+    acolp, arow, abr = grid[24], grid[25], grid[26]
+    ad, ao, x = mats[0], mats[1], mats[2]
+    p_bus, grounded, out, onl, st = ws[0][5], ws[2][0], ws[3], ws[13], ws[14]
+    n = pos.size
+    for i in range(n):
+        k = pos[i]
+        x[k, g] = p_bus[i]
+        ad[k, g] = 0.0
+    for q in range(st[7]):
+        br = onl[q]
+        a, b = pos[f_bus[br]], pos[t_bus[br]]
+        if a != b:
+            pf = pf_pu[br]
+            x[a, g] -= pf
+            x[b, g] += pf
+            ad[a, g] += b_pu[br]
+            ad[b, g] += b_pu[br]
+    for k in range(n):
+        if grounded[k]:
+            x[k, g] = 0.0
+            ad[k, g] = 1.0
+    for j in range(n):
+        gj = grounded[j]
+        for e in range(acolp[j], acolp[j + 1]):
+            br = abr[e]
+            ao[e, g] = 0.0 if gj or out[br] or grounded[arow[e]] else -b_pu[br]
+
+
+@njit(cache=True, fastmath=False)
+def _batch_solve(grid: Grid, m: int, mats: tuple[np.ndarray, ...]
+                 ) -> None:  # pragma: no cover - compiled
+    """x <- B^-1 x for the first ``m`` columns of the batch: left-looking LDL^T on the
+    base pattern of L (entries the current topology lacks stay exact zeros), no
+    pivoting; ``mats[7][g]`` nonzero where column ``g`` met a zero pivot."""
+    lp, li, rowp, rowc, rowo, acolp, arow = grid[4], grid[20], grid[21], grid[22], grid[23], \
+        grid[24], grid[25]
+    ad, ao, x, lx, d, w, t, bad = mats[0], mats[1], mats[2], mats[3], mats[4], mats[5], \
+        mats[6], mats[7]
+    n = ad.shape[0]
+    for g in range(m):
+        bad[g] = 0.0
+    for j in range(n):
+        for e in range(acolp[j], acolp[j + 1]):
+            i = arow[e]
+            for g in range(m):
+                w[i, g] += ao[e, g]
+        for g in range(m):
+            d[j, g] = ad[j, g]
+        for r in range(rowp[j], rowp[j + 1]):
+            k = rowc[r]
+            sl = rowo[r]
+            for g in range(m):
+                t[g] = lx[sl, g] * d[k, g]
+                d[j, g] -= t[g] * lx[sl, g]
+            for p in range(sl + 1, lp[k + 1]):
+                i = li[p]
+                for g in range(m):
+                    w[i, g] -= lx[p, g] * t[g]
+        for g in range(m):
+            if d[j, g] == 0.0:
+                bad[g] = 1.0
+                d[j, g] = 1.0
+        for p in range(lp[j], lp[j + 1]):
+            i = li[p]
+            for g in range(m):
+                lx[p, g] = w[i, g] / d[j, g]
+                w[i, g] = 0.0
+    for j in range(n):  # L z = x
+        for p in range(lp[j], lp[j + 1]):
+            i = li[p]
+            for g in range(m):
+                x[i, g] -= lx[p, g] * x[j, g]
+    for j in range(n):
+        for g in range(m):
+            x[j, g] /= d[j, g]
+    for j in range(n - 1, -1, -1):  # L^T theta = z
+        for p in range(lp[j], lp[j + 1]):
+            i = li[p]
+            for g in range(m):
+                x[j, g] -= lx[p, g] * x[i, g]
+
+
+@njit(cache=True)
+def _flows(ws: Work, grid: Grid, g: int, mats: tuple[np.ndarray, ...]
+           ) -> None:  # pragma: no cover - compiled
+    """Branch flows (pu) of the branches in service from the angles in batch column g."""
+    pos, f_bus, t_bus, b_pu, pf_pu = grid[0], grid[12], grid[13], grid[14], grid[15]
+    x = mats[2]
+    flow, onl, st = ws[5], ws[13], ws[14]
+    for q in range(st[7]):
+        br = onl[q]
+        flow[br] = b_pu[br] * (x[pos[f_bus[br]], g] - x[pos[t_bus[br]], g]) + pf_pu[br]
 
 
 @njit(cache=True)
@@ -420,281 +734,3 @@ def _balance(ws: Work, n_isl: int, grid: Grid,
     return served_mw
 
 
-@njit(cache=True)
-def _peel(ws: Work, grid: Grid, non: int) -> None:  # pragma: no cover - compiled
-    """Flows of the radial parts of the dirty energised islands by Kirchhoff's current
-    law alone: a bus with one branch left (not its island's slack) sends its injection,
-    plus what its peeled neighbours sent it, down that branch. Marks those branches used
-    and leaves the rest of each bus's injection in ``acc``."""
-    pos, f_bus, t_bus, adjp, adjb = grid[0], grid[12], grid[13], grid[18], grid[19]
-    fw, iw, bw, out, used, flow = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5]
-    p, acc = fw[5], fw[10]
-    label, deg, stack = iw[1], iw[9], iw[10]
-    grounded, dead, dirty, peeled = bw[0], bw[1], bw[2], bw[4]
-    nb = p.size
-    for i in range(nb):
-        acc[i] = p[i]
-        deg[i] = 0
-        peeled[i] = False
-    onl = ws[13]
-    for q in range(non):
-        br = onl[q]
-        used[br] = False
-        isl = label[f_bus[br]]
-        if dirty[isl] and not dead[isl]:
-            deg[f_bus[br]] += 1
-            deg[t_bus[br]] += 1
-    top = 0
-    for i in range(nb):
-        if deg[i] == 1 and not grounded[pos[i]]:
-            stack[top] = i
-            top += 1
-    while top > 0:
-        top -= 1
-        i = stack[top]
-        if deg[i] != 1:
-            continue
-        for q in range(adjp[i], adjp[i + 1]):
-            br = adjb[q]
-            if out[br] or used[br]:
-                continue
-            j = t_bus[br] if f_bus[br] == i else f_bus[br]
-            used[br] = True
-            flow[br] = acc[i] if f_bus[br] == i else -acc[i]
-            acc[j] += acc[i]
-            deg[j] -= 1
-            if deg[j] == 1 and not grounded[pos[j]]:
-                stack[top] = j
-                top += 1
-            break
-        deg[i] = 0
-        peeled[i] = True
-
-
-@njit(cache=True)
-def _mesh_flows(ws: Work, grid: Grid, non: int) -> bool:  # pragma: no cover - compiled
-    """Flows of the meshed rest of the dirty energised islands: assemble B and the
-    injections over the branches not peeled, factorise (up-looking LDL^T, Davis's LDL, on
-    the current elimination tree, only the positions left) and solve. False on a zero
-    pivot."""
-    pos, colp, coli, colbr, lp = grid[0], grid[1], grid[2], grid[3], grid[4]
-    f_bus, t_bus, b_pu, pf_pu = grid[12], grid[13], grid[14], grid[15]
-    fw, iw, bw, out, used, flow, li, lx = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[7], ws[8]
-    diag, x, y, d, acc = fw[6], fw[7], fw[8], fw[9], fw[10]
-    label, parent, flag, lnz, pattern, cols = iw[1], iw[5], iw[6], iw[7], iw[8], iw[11]
-    grounded, dead, dirty, act, peeled = bw[0], bw[1], bw[2], bw[3], bw[4]
-    n = x.size
-    for i in range(n):
-        k = pos[i]
-        isl = label[i]
-        a = dirty[isl] and not dead[isl] and not peeled[i] and not grounded[k]
-        act[k] = a
-        x[k] = acc[i] if a else 0.0
-        diag[k] = 0.0
-    onl = ws[13]
-    for q in range(non):
-        br = onl[q]
-        if not used[br]:
-            isl = label[f_bus[br]]
-            if dirty[isl] and not dead[isl]:
-                pf = pf_pu[br]
-                a, b = pos[f_bus[br]], pos[t_bus[br]]
-                if a != b:
-                    x[a] -= pf
-                    x[b] += pf
-                    diag[a] += b_pu[br]
-                    diag[b] += b_pu[br]
-    m = 0
-    for k in range(n):
-        cols[m] = k
-        m += act[k]
-        if not act[k]:
-            x[k] = 0.0
-    for c in range(m):  # elimination tree of the current matrix
-        k = cols[c]
-        parent[k] = -1
-        flag[k] = k
-        lnz[k] = 0
-        for p in range(colp[k], colp[k + 1]):
-            i = coli[p]
-            if not act[i] or out[colbr[p]]:
-                continue
-            while flag[i] != k:
-                if parent[i] == -1:
-                    parent[i] = k
-                flag[i] = k
-                i = parent[i]
-    for c in range(m):
-        flag[cols[c]] = -1
-    for c in range(m):
-        k = cols[c]
-        top = n
-        flag[k] = k
-        for p in range(colp[k], colp[k + 1]):
-            i = coli[p]
-            br = colbr[p]
-            if not act[i] or out[br]:
-                continue
-            y[i] -= b_pu[br]
-            ln = 0
-            while flag[i] != k:
-                pattern[ln] = i
-                ln += 1
-                flag[i] = k
-                i = parent[i]
-            while ln > 0:
-                top -= 1
-                ln -= 1
-                pattern[top] = pattern[ln]
-        dk = diag[k]
-        for t in range(top, n):
-            i = pattern[t]
-            yi = y[i]
-            y[i] = 0.0
-            p2 = lp[i] + lnz[i]
-            for p in range(lp[i], p2):
-                y[li[p]] -= lx[p] * yi
-            lki = yi / d[i]
-            dk -= lki * yi
-            li[p2] = k
-            lx[p2] = lki
-            lnz[i] += 1
-        y[k] = 0.0
-        if dk == 0.0:
-            return False
-        d[k] = dk
-    for c in range(m):  # L z = x
-        j = cols[c]
-        xj = x[j]
-        if xj != 0.0:
-            for p in range(lp[j], lp[j] + lnz[j]):
-                x[li[p]] -= lx[p] * xj
-    for c in range(m):
-        x[cols[c]] /= d[cols[c]]
-    for c in range(m - 1, -1, -1):  # L^T theta = z
-        j = cols[c]
-        xj = x[j]
-        for p in range(lp[j], lp[j] + lnz[j]):
-            xj -= lx[p] * x[li[p]]
-        x[j] = xj
-    for q in range(non):
-        br = onl[q]
-        if not used[br]:
-            isl = label[f_bus[br]]
-            if dirty[isl] and not dead[isl]:
-                flow[br] = b_pu[br] * (x[pos[f_bus[br]]] - x[pos[t_bus[br]]]) + pf_pu[br]
-    return True
-
-
-@njit(cache=True)
-def _one(s: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np.ndarray,
-         max_rounds: int, grid: Grid, base: Base, base_mva: float, kw: int, n_base: int,
-         served_base: float, trips: np.ndarray, n_trips: np.ndarray, rounds: np.ndarray,
-         lost: np.ndarray, islands: np.ndarray, ok: np.ndarray,
-         ws: Work) -> None:  # pragma: no cover - compiled
-    """One whole cascade (scenario ``s``), written into the output arrays.
-
-    While the outages keep the base islands (the XOR labels stay independent) and number
-    at most ``kw``, the flows are Woodbury updates of the base flows. Then, per round,
-    islands, balance and the sparse solve; after the first of those rounds only the
-    islands holding a branch that just tripped are solved and checked: the others keep
-    their flows, which tripped nothing."""
-    load_mw, live, f_bus, t_bus = grid[9], grid[11], grid[12], grid[13]
-    xor, b_label, b_p, b_grounded, b_dead = base[1], base[3], base[4], base[5], base[6]
-    fw, iw, bw, out, flow, new, mlist, basis = ws[0], ws[1], ws[2], ws[3], ws[5], ws[6], \
-        ws[9], ws[12]
-    label, p_bus = iw[1], fw[5]
-    grounded, dead, dirty = bw[0], bw[1], bw[2]
-    nl, nb = f_bus.size, label.size
-    for br in range(nl):
-        out[br] = False
-    for i in range(nb):
-        label[i] = b_label[i]
-        p_bus[i] = b_p[i]
-        grounded[i] = b_grounded[i]
-    for k in range(n_base):
-        dead[k] = b_dead[k]
-    for j in range(64):
-        basis[j] = 0
-    n_isl = n_base
-    served_mw = served_base
-    plain = kw > 0
-    nm = 0
-    for q in range(init_ptr[s], init_ptr[s + 1]):
-        br = init_idx[q]
-        if out[br]:
-            continue
-        out[br] = True
-        if plain and live[br]:
-            if nm == kw or not _gf2_insert(basis, xor[br]):
-                plain = False
-            else:
-                mlist[nm] = br
-                nm += 1
-    onl = ws[13]
-    non = 0
-    for br in range(nl):
-        if live[br] and not out[br]:
-            onl[non] = br
-            non += 1
-    total_load = 0.0
-    for i in range(nb):
-        total_load += load_mw[i]
-    nt = 0
-    n_new = 0
-    all_dirty = True
-    for _ in range(max_rounds + 1):
-        if plain:
-            if not _woodbury(ws, base, nm):
-                ok[s] = False
-                return
-            n_new = 0
-            for q in range(non):
-                br = onl[q]
-                if abs(flow[br]) > limit[br]:
-                    new[n_new] = br
-                    n_new += 1
-        else:
-            cur = _islands(ws, grid, non)
-            if cur != n_isl:  # outages only split islands: same count, same partition
-                n_isl = cur
-                served_mw = _balance(ws, n_isl, grid, base_mva)
-            for k in range(n_isl):
-                dirty[k] = all_dirty
-            for j in range(n_new):
-                dirty[label[f_bus[new[j]]]] = True
-                dirty[label[t_bus[new[j]]]] = True
-            all_dirty = False
-            _peel(ws, grid, non)
-            if not _mesh_flows(ws, grid, non):
-                ok[s] = False
-                return
-            n_new = 0
-            for q in range(non):
-                br = onl[q]
-                isl = label[f_bus[br]]
-                if dirty[isl] and not dead[isl] and abs(flow[br]) > limit[br]:
-                    new[n_new] = br
-                    n_new += 1
-        if n_new == 0:
-            break
-        for j in range(n_new):
-            br = new[j]
-            out[br] = True
-            trips[s, nt] = br
-            nt += 1
-            if plain:
-                if nm == kw or not _gf2_insert(basis, xor[br]):
-                    plain = False
-                else:
-                    mlist[nm] = br
-                    nm += 1
-        rounds[s] += 1
-        m = 0
-        for q in range(non):  # the branches still in service, ascending
-            onl[m] = onl[q]
-            m += not out[onl[q]]
-        non = m
-    n_trips[s] = nt
-    lost[s] = total_load - served_mw
-    islands[s] = n_isl
