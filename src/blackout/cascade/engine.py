@@ -26,6 +26,7 @@ from blackout.cascade.settings import CascadeSettings
 from blackout.cascade.simple_dc import simulate_simple_dc
 from blackout.cascade.state import CascadeState
 from blackout.cascade.timeline import Timeline
+from blackout.deadline import check_deadline
 from blackout.events import Event
 from blackout.flow import FlowState, PowerFlowResult, run_ac, run_dc
 from blackout.grid.model import Grid
@@ -89,6 +90,7 @@ class Cascade:
         self.start()
         rounds_at_t = 0
         while True:
+            check_deadline()                                   # a trial's time limit
             changed = self.apply_due_events(t)                 # 1. events due now
             if changed:
                 self.refind_islands()
@@ -171,6 +173,7 @@ class Cascade:
         recorded.
         """
         while True:
+            check_deadline()
             solve_state = self._flow_state()
             result = self._run_flow(solve_state)
             bad = [i for i in result.islands if i.energized and not i.converged]

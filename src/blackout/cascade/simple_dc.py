@@ -24,6 +24,7 @@ import numpy as np
 from blackout.cascade.settings import CascadeSettings
 from blackout.cascade.state import CascadeState
 from blackout.cascade.timeline import Timeline
+from blackout.deadline import check_deadline
 from blackout.events import Event
 from blackout.flow import PowerFlowResult, run_dc
 from blackout.grid.model import Grid
@@ -77,6 +78,7 @@ def simulate_simple_dc(grid: Grid, events: list[Event], settings: CascadeSetting
     rate = grid.branch["rate_a_mva"] * state.rating_factor
     round_no = 0
     while True:
+        check_deadline()
         labels, lost = balance_islands(grid, state)
         result = run_dc(grid, state.flow)
         p = np.abs(result.branch["p_from_mw"])

@@ -197,7 +197,7 @@ class EngineOptions(_Model):
         "cap on the simulated time, s (none: each scenario's horizon)"))
     trial_time_limit_s: float | None = Field(default=60.0, gt=0, description=(
         "wall-clock limit of one trial, s; a trial over it is left out and counted as "
-        "failed (none: no limit; enforced where the trial runs in a main thread)"))
+        "failed (none: no limit; in Dask worker threads checked at every time step)"))
 
 
 class HypothesisSet(_Model):

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, shortest_path
 
+from blackout.deadline import check_deadline
 from blackout.flow import FlowState, run_ac, run_dc
 from blackout.grid.model import Grid
 from blackout.restore.crews import CrewPool, Task, distance_km
@@ -105,6 +106,7 @@ class Restoration:
         """Step to the horizon."""
         horizon, step = self.p.horizon_h, self.p.step_h
         while self.t < horizon - 1e-9:
+            check_deadline()
             self.t = min(self.t + step, horizon)
             self.apply_interference()
             self.field_work()

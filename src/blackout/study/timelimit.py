@@ -8,26 +8,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from blackout.deadline import TrialTimeout, deadline
+
 __all__ = ["TrialTimeout", "time_limit"]
-
-
-class TrialTimeout(Exception):
-    """A trial ran past its wall-clock limit."""
-
-    def __str__(self) -> str:
-        return "over the trial time limit"
 
 
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`TrialTimeout` in this thread after ``seconds`` (s).
+    """Raise :class:`TrialTimeout` in this thread after ``seconds`` (s); ``None``: no limit.
 
-    Enforced with ``SIGALRM`` in the main thread on Unix (serial runs, process pools);
-    elsewhere (Dask worker threads, Windows) and with ``None`` there is no limit.
+    In the main thread on Unix (serial runs, process pools) ``SIGALRM`` interrupts the
+    run wherever it is. Elsewhere (Dask worker threads, Windows) a cooperative deadline
+    (:mod:`blackout.deadline`) is armed instead: the engines' loops check it every time
+    step, power-flow retry or round, so the run stops at the next check after the limit.
     """
-    if seconds is None or not hasattr(signal, "setitimer") or \
-            threading.current_thread() is not threading.main_thread():
+    if seconds is None:
         yield
+        return
+    if not hasattr(signal, "setitimer") or \
+            threading.current_thread() is not threading.main_thread():
+        with deadline(seconds):
+            yield
         return
 
     def _raise(signum: int, frame: Any) -> None:
