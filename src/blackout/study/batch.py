@@ -21,9 +21,11 @@ flow outside ``M``. Nothing is ever refactorised.
 That is the numpy path, used without numba, for :func:`post_outage_flows` and for any
 scenario the compiled loop gives back. With numba (a core dependency) :func:`run_cascades`
 runs every cascade start to end in compiled code instead
-(:mod:`blackout.study.cascade_kernel`: union-find islands, the same balancing sums, a
-sparse LDL^T of each round's own topology in the base fill-reducing order), scenarios
-split between numba's threads; both paths give the same trips and MW (a test checks).
+(:mod:`blackout.study.cascade_kernel`: the same Woodbury update while the base islands
+hold and few branches are out, then union-find islands, the same balancing sums and an
+LDL^T of each round's own topology on the base pattern, factorised for a batch of
+scenarios at once), scenarios split between numba's threads; both paths give the same
+trips and MW (a test checks).
 """
 
 from __future__ import annotations

@@ -1,19 +1,23 @@
-"""The compiled DC cascade loop of the fast engine: one numba function runs whole cascades.
+"""The compiled DC cascade loop of the fast engine: numba runs whole cascades.
 
 Each scenario runs the simple DC rule (see :mod:`blackout.study.batch`) start to end in
-compiled code, scenarios split between threads (``prange``; each is independent, so the
-results do not depend on the thread count). Per round:
+compiled code. Scenarios are split between threads (``prange``) and each thread keeps
+``BATCH`` of them in flight; every scenario is computed on its own, so the results do not
+depend on the thread count or the batching. Per round of one scenario:
 
-1. islands: union-find over the in-service branches (linear in the grid's size);
-2. when the number of islands changed (outages only split, so the partition changed):
-   the island balancing rule of :meth:`DCModel.balance`, the same sums in the same order;
-3. DC flows of the current topology from a sparse LDL^T factorisation of its B matrix
-   (no pivoting, like the model's SuperLU), with each energised island grounded at its
-   slack bus and every bus of a dark island grounded (its branches carry nothing). The
-   elimination order is the base factorisation's fill-reducing order, fixed for the
-   model, so the fill of any outage set fits in the base pattern; the elimination tree
-   is the current topology's, so a shattered grid costs what it has left, not the base;
-4. every in-service branch with ``|P| > limit`` trips (ascending branch order).
+- while its outages keep the base islands (their XOR cycle-space labels stay independent
+  over GF(2)) and number at most ``WOODBURY_MAX``, and the model holds all of H: the flows
+  are the Woodbury update ``f0 + H[:, M] (I - H[M, M])^-1 f0[M]`` of the base flows;
+- otherwise: islands by union-find over the branches still in service; when their number
+  changed (outages only split, so the partition changed) the island balancing rule of
+  :meth:`DCModel.balance` (the same sums in the same order); then the DC flows of the
+  current topology, each energised island grounded at its slack bus and every bus of a
+  dark island grounded (it carries nothing). The B matrices of all the batch's scenarios
+  in this path are factorised together, LDL^T without pivoting (like the model's SuperLU)
+  on the *base* pattern of L in the base fill-reducing order: a removed branch or a
+  grounded bus only leaves exact zeros in that pattern, so there is no per-scenario
+  symbolic work and the innermost loops run over scenarios;
+- every branch in service (and energised) with ``|P| > limit`` trips, ascending.
 
 A zero pivot (possible only with negative susceptances) flags the scenario; the caller
 runs it again on the numpy path.
@@ -76,8 +80,6 @@ class CascadePlan:
     pf_pu: np.ndarray
     gen_bus: np.ndarray
     gen_on: np.ndarray
-    adjp: np.ndarray  # CSR of the live branches at each bus
-    adjb: np.ndarray
     li: np.ndarray  # row positions of the base pattern of L, by column (ascending)
     rowp: np.ndarray  # row k of L: columns rowc[rowp[k]:rowp[k+1]], entry slots rowo
     rowc: np.ndarray
@@ -104,7 +106,7 @@ class CascadePlan:
         return (self.pos, self.colp, self.coli, self.colbr, self.lp, self.ref_buses,
                 self.gen_order, self.pmax_on, self.gs_mw, self.load_mw, self.bus_in,
                 self.live, self.f_bus, self.t_bus, self.b_pu, self.pf_pu, self.gen_bus,
-                self.gen_on, self.adjp, self.adjb, self.li, self.rowp, self.rowc, self.rowo,
+                self.gen_on, self.li, self.rowp, self.rowc, self.rowo,
                 self.acolp, self.arow, self.abr)
 
     def base(self) -> tuple[np.ndarray, ...]:
@@ -152,11 +154,8 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
     acolp = np.concatenate([[0], np.cumsum(np.bincount(lo, minlength=nb))]).astype(np.int64)
     arow = hi[order][low].astype(np.int64)
     abr = colbr[low].astype(np.int64)
-    ends = np.concatenate([model.f_bus[live], model.t_bus[live]])
-    adjb = np.concatenate([live, live])[np.argsort(ends, kind="stable")].astype(np.int64)
-    adjp = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=nb))]).astype(np.int64)
-    on = np.asarray(model.gen_on, dtype=bool)
-    pmax_on = np.where(on, np.maximum(np.asarray(model.pmax_mw, dtype=float), 0.0), 0.0)
+    gen_on = np.asarray(model.gen_on, dtype=bool)
+    pmax_on = np.where(gen_on, np.maximum(np.asarray(model.pmax_mw, dtype=float), 0.0), 0.0)
     nl = int(model.f_bus.size)
     ht = model._ht if model._ht is not None else np.zeros((0, nl))
     plan = CascadePlan(
@@ -170,16 +169,16 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
         f_bus=np.asarray(model.f_bus, dtype=np.int64),
         t_bus=np.asarray(model.t_bus, dtype=np.int64),
         b_pu=np.asarray(model.b_pu, dtype=float), pf_pu=np.asarray(model.pfinj_pu, dtype=float),
-        gen_bus=np.asarray(model.gen_bus, dtype=np.int64), gen_on=on,
-        adjp=adjp, adjb=adjb, li=li, rowp=rowp, rowc=rowc, rowo=rowo, acolp=acolp,
+        gen_bus=np.asarray(model.gen_bus, dtype=np.int64), gen_on=gen_on,
+        li=li, rowp=rowp, rowc=rowc, rowo=rowo, acolp=acolp,
         arow=arow, abr=abr, base_mva=float(model.base_mva),
         ht=ht, xor=np.asarray(model.xor_label, dtype=np.uint64),
         f0=np.asarray(model.f0_pu, dtype=float), kw=WOODBURY_MAX if ht.shape[0] else 0,
     )
-    ws = _work(nb, int(model.f_bus.size), int(lp[-1]))
-    on = np.flatnonzero(plan.live)
-    ws[13][:on.size] = on
-    n_isl = _islands(ws, plan.grid(), on.size)
+    ws = _work(nb, nl)
+    in_service = np.flatnonzero(plan.live)
+    ws[10][:in_service.size] = in_service
+    n_isl = _islands(ws, plan.grid(), in_service.size)
     served = _balance(ws, n_isl, plan.grid(), plan.base_mva)
     return replace(plan, base_label=ws[1][1].copy(), base_p=ws[0][5].copy(),
                    base_grounded=ws[2][0].copy(), base_dead=ws[2][1].copy(),
@@ -265,12 +264,18 @@ def run_block(plan: CascadePlan, init_ptr: np.ndarray, init_idx: np.ndarray,
     return trips, n_trips, rounds, lost, islands, ok
 
 
-#: the model's arrays, in CascadePlan order: pos, colp, coli, colbr, lp, ref_buses,
-#: gen_order, pmax_on, gs_mw, load_mw, bus_in, live, f_bus, t_bus, b_pu, pf_pu, gen_bus,
-#: gen_on, adjp, adjb
+#: the model's arrays (CascadePlan.grid): 0 pos, 1 colp, 2 coli, 3 colbr, 4 lp,
+#: 5 ref_buses, 6 gen_order, 7 pmax_on, 8 gs_mw, 9 load_mw, 10 bus_in, 11 live, 12 f_bus,
+#: 13 t_bus, 14 b_pu, 15 pf_pu, 16 gen_bus, 17 gen_on, 18 li, 19 rowp, 20 rowc, 21 rowo,
+#: 22 acolp, 23 arow, 24 abr
 Grid = tuple[np.ndarray, ...]
-#: one thread's scratch: floats (11, nb), ints (12, nb), bools (5, nb), then per branch
-#: out, used (peeled), flow (pu), new trips; li, lx (the L pattern)
+#: one scenario slot: 0 floats (6, nb): cap, need, served, disp, resid per island and p
+#: (bus injections, pu); 1 ints (5, nb): union-find, label (island per bus), root island,
+#: generators and slack per island; 2 bools (2, nb): grounded (by position), dead (per
+#: island); 3 out, 4 flow (pu), 5 new trips (per branch); 6-8 Woodbury outage list,
+#: matrix, vector; 9 GF(2) basis; 10 branches in service (ascending); 11 ints: scenario
+#: (-1: free), round, islands, outages in the Woodbury list, Woodbury still valid, trips,
+#: new trips, branches in service; 12 floats: served MW, total load MW
 Work = tuple[np.ndarray, ...]
 
 
@@ -279,14 +284,13 @@ Base = tuple[np.ndarray, ...]
 
 
 @njit(cache=True)
-def _work(nb: int, nl: int, nnz: int) -> Work:  # pragma: no cover - compiled
-    """Scratch arrays of one thread (see ``Work``)."""
-    return (np.zeros((11, nb)), np.zeros((12, nb), dtype=np.int64),
-            np.zeros((5, nb), dtype=np.bool_), np.zeros(nl, dtype=np.bool_),
-            np.zeros(nl, dtype=np.bool_), np.zeros(nl), np.zeros(nl, dtype=np.int64),
-            np.zeros(max(nnz, 1), dtype=np.int64), np.zeros(max(nnz, 1)),
-            np.zeros(WOODBURY_MAX, dtype=np.int64), np.zeros((WOODBURY_MAX, WOODBURY_MAX)),
-            np.zeros(WOODBURY_MAX), np.zeros(64, dtype=np.uint64), np.zeros(nl, dtype=np.int64),
+def _work(nb: int, nl: int) -> Work:  # pragma: no cover - compiled
+    """Scratch and state arrays of one scenario slot (see ``Work``)."""
+    return (np.zeros((6, nb)), np.zeros((5, nb), dtype=np.int64),
+            np.zeros((2, nb), dtype=np.bool_), np.zeros(nl, dtype=np.bool_), np.zeros(nl),
+            np.zeros(nl, dtype=np.int64), np.zeros(WOODBURY_MAX, dtype=np.int64),
+            np.zeros((WOODBURY_MAX, WOODBURY_MAX)), np.zeros(WOODBURY_MAX),
+            np.zeros(64, dtype=np.uint64), np.zeros(nl, dtype=np.int64),
             np.zeros(8, dtype=np.int64), np.zeros(2))
 
 
@@ -299,10 +303,10 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
     """Every scenario's cascade; each thread's scenarios run ``batch`` at a time, their
     sparse solves of a round together (one factorisation loop, the scenarios innermost)."""
     n_s = init_ptr.size - 1
-    nb, nl, nnz, n_a = grid[0].size, grid[12].size, grid[20].size, grid[26].size
+    nb, nl, nnz, n_a = grid[0].size, grid[12].size, grid[18].size, grid[24].size
     step = (n_s + nchunk - 1) // nchunk
     for c in prange(nchunk):
-        slots = [_work(nb, nl, 1) for _ in range(batch)]
+        slots = [_work(nb, nl) for _ in range(batch)]
         mats = (np.zeros((nb, batch)), np.zeros((max(n_a, 1), batch)), np.zeros((nb, batch)),
                 np.zeros((nnz, batch)), np.zeros((nb, batch)), np.zeros((nb, batch)),
                 np.zeros(batch), np.zeros(batch))
@@ -310,10 +314,10 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
         nxt, end = c * step, min(n_s, (c + 1) * step)
         busy = 0
         for j in range(batch):
-            slots[j][14][0] = -1
+            slots[j][11][0] = -1
         while True:
             for j in range(batch):  # fill the free slots
-                if slots[j][14][0] < 0 and nxt < end:
+                if slots[j][11][0] < 0 and nxt < end:
                     _start(slots[j], nxt, init_ptr, init_idx, grid, base, kw, n_base,
                            served_base)
                     nxt += 1
@@ -323,7 +327,7 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
             n_g = 0
             for j in range(batch):
                 ws = slots[j]
-                st = ws[14]
+                st = ws[11]
                 if st[0] < 0:
                     continue
                 if st[4]:  # Woodbury, the whole round here
@@ -345,7 +349,7 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
                 _batch_solve(grid, n_g, mats)
             for g in range(n_g):
                 ws = slots[gmap[g]]
-                st = ws[14]
+                st = ws[11]
                 if mats[7][g] != 0.0:  # zero pivot
                     ok[st[0]] = False
                     st[0] = -1
@@ -365,8 +369,8 @@ def _start(ws: Work, s: int, init_ptr: np.ndarray, init_idx: np.ndarray, grid: G
     """Slot ``ws`` takes scenario ``s``: its initiating outages on the base case."""
     load_mw, live = grid[9], grid[11]
     xor, b_label, b_p, b_grounded, b_dead = base[1], base[3], base[4], base[5], base[6]
-    fw, iw, bw, out, mlist, basis, onl, st, sf = ws[0], ws[1], ws[2], ws[3], ws[9], ws[12], \
-        ws[13], ws[14], ws[15]
+    fw, iw, bw, out, mlist, basis, onl, st, sf = ws[0], ws[1], ws[2], ws[3], ws[6], ws[9], \
+        ws[10], ws[11], ws[12]
     label, p_bus = iw[1], fw[5]
     grounded, dead = bw[0], bw[1]
     nl, nb = out.size, label.size
@@ -409,10 +413,10 @@ def _start(ws: Work, s: int, init_ptr: np.ndarray, init_idx: np.ndarray, grid: G
 def _advance(ws: Work, grid: Grid, base: Base, kw: int, max_rounds: int, trips: np.ndarray,
              n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray,
              islands: np.ndarray) -> bool:  # pragma: no cover - compiled
-    """Trip this round's overloads (``ws[6][:st[6]]``), or end the scenario (True) when
+    """Trip this round's overloads (``ws[5][:st[6]]``), or end the scenario (True) when
     there are none or the rounds ran out, writing its outputs."""
     xor = base[1]
-    out, new, mlist, basis, onl, st, sf = ws[3], ws[6], ws[9], ws[12], ws[13], ws[14], ws[15]
+    out, new, mlist, basis, onl, st, sf = ws[3], ws[5], ws[6], ws[9], ws[10], ws[11], ws[12]
     s, n_new = st[0], st[6]
     if n_new > 0:
         nt, nm = st[5], st[3]
@@ -447,10 +451,10 @@ def _advance(ws: Work, grid: Grid, base: Base, kw: int, max_rounds: int, trips: 
 @njit(cache=True)
 def _check(ws: Work, grid: Grid, limit: np.ndarray,
            energised_only: bool) -> None:  # pragma: no cover - compiled
-    """This round's overloads, ascending, into ``ws[6][:st[6]]``: every branch in service
+    """This round's overloads, ascending, into ``ws[5][:st[6]]``: every branch in service
     with ``|flow| > limit`` (``energised_only``: not in a dark island)."""
     f_bus = grid[12]
-    label, dead, flow, new, onl, st = ws[1][1], ws[2][1], ws[5], ws[6], ws[13], ws[14]
+    label, dead, flow, new, onl, st = ws[1][1], ws[2][1], ws[4], ws[5], ws[10], ws[11]
     n_new = 0
     for q in range(st[7]):
         br = onl[q]
@@ -465,7 +469,7 @@ def _check(ws: Work, grid: Grid, limit: np.ndarray,
 @njit(cache=True)
 def _prepare(ws: Work, grid: Grid, base_mva: float) -> None:  # pragma: no cover - compiled
     """Islands of the current topology; re-balance when they changed."""
-    st, sf = ws[14], ws[15]
+    st, sf = ws[11], ws[12]
     cur = _islands(ws, grid, st[7])
     if cur != st[2]:  # outages only split islands: same count, same partition
         st[2] = cur
@@ -478,9 +482,9 @@ def _assemble(ws: Work, grid: Grid, g: int, mats: tuple[np.ndarray, ...]
     """Column ``g`` of the batch: the current B (diagonal, strictly lower entries; each
     grounded position a unit row) and right-hand side (injections less phase shifts)."""
     pos, f_bus, t_bus, b_pu, pf_pu = grid[0], grid[12], grid[13], grid[14], grid[15]
-    acolp, arow, abr = grid[24], grid[25], grid[26]
+    acolp, arow, abr = grid[22], grid[23], grid[24]
     ad, ao, x = mats[0], mats[1], mats[2]
-    p_bus, grounded, out, onl, st = ws[0][5], ws[2][0], ws[3], ws[13], ws[14]
+    p_bus, grounded, out, onl, st = ws[0][5], ws[2][0], ws[3], ws[10], ws[11]
     n = pos.size
     for i in range(n):
         k = pos[i]
@@ -512,8 +516,8 @@ def _batch_solve(grid: Grid, m: int, mats: tuple[np.ndarray, ...]
     """x <- B^-1 x for the first ``m`` columns of the batch: left-looking LDL^T on the
     base pattern of L (entries the current topology lacks stay exact zeros), no
     pivoting; ``mats[7][g]`` nonzero where column ``g`` met a zero pivot."""
-    lp, li, rowp, rowc, rowo, acolp, arow = grid[4], grid[20], grid[21], grid[22], grid[23], \
-        grid[24], grid[25]
+    lp, li, rowp, rowc, rowo, acolp, arow = grid[4], grid[18], grid[19], grid[20], grid[21], \
+        grid[22], grid[23]
     ad, ao, x, lx, d, w, t, bad = mats[0], mats[1], mats[2], mats[3], mats[4], mats[5], \
         mats[6], mats[7]
     n = ad.shape[0]
@@ -566,7 +570,7 @@ def _flows(ws: Work, grid: Grid, g: int, mats: tuple[np.ndarray, ...]
     """Branch flows (pu) of the branches in service from the angles in batch column g."""
     pos, f_bus, t_bus, b_pu, pf_pu = grid[0], grid[12], grid[13], grid[14], grid[15]
     x = mats[2]
-    flow, onl, st = ws[5], ws[13], ws[14]
+    flow, onl, st = ws[4], ws[10], ws[11]
     for q in range(st[7]):
         br = onl[q]
         flow[br] = b_pu[br] * (x[pos[f_bus[br]], g] - x[pos[t_bus[br]], g]) + pf_pu[br]
@@ -587,11 +591,11 @@ def _gf2_insert(basis: np.ndarray, v: np.uint64) -> bool:  # pragma: no cover - 
 
 @njit(cache=True)
 def _woodbury(ws: Work, base: Base, k: int) -> bool:  # pragma: no cover - compiled
-    """Flows (pu) with the ``k`` branches ``ws[9][:k]`` out, the base islands kept:
+    """Flows (pu) with the ``k`` branches ``ws[6][:k]`` out, the base islands kept:
     ``f0 + H[:, M] (I - H[M, M])^-1 f0[M]`` (Gaussian elimination, partial pivoting).
     False on a singular system."""
     ht, f0 = base[0], base[2]
-    flow, m, a, c = ws[5], ws[9], ws[10], ws[11]
+    flow, m, a, c = ws[4], ws[6], ws[7], ws[8]
     for i in range(k):
         for j in range(k):
             a[i, j] = (1.0 if i == j else 0.0) - ht[m[j], m[i]]
@@ -640,9 +644,9 @@ def _find(uf: np.ndarray, i: int) -> int:  # pragma: no cover - compiled
 @njit(cache=True)
 def _islands(ws: Work, grid: Grid, non: int) -> int:  # pragma: no cover - compiled
     """Label every bus with its island (0..n-1 in order of each island's lowest bus) over
-    the ``non`` branches in service ``ws[13]``; returns n."""
+    the ``non`` branches in service ``ws[10]``; returns n."""
     f_bus, t_bus = grid[12], grid[13]
-    iw, onl = ws[1], ws[13]
+    iw, onl = ws[1], ws[10]
     uf, label, root_isl = iw[0], iw[1], iw[2]
     nb = uf.size
     for i in range(nb):
