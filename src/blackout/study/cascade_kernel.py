@@ -87,6 +87,10 @@ class CascadePlan:
     acolp: np.ndarray  # strictly lower triangle of B by column: rows arow, branches abr
     arow: np.ndarray
     abr: np.ndarray
+    entry: np.ndarray  # each branch's entry in that triangle (-1: none)
+    aval0: np.ndarray  # the entries' base values (-b_pu), pu
+    diag0: np.ndarray  # base diagonal of B by position, pu
+    shifters: np.ndarray  # live branches with a phase shift (pfinj_pu != 0), between buses
     base_mva: float
     ht: np.ndarray  # the model's H transposed (row m = H[:, m]), or (0, nl) without it
     xor: np.ndarray  # the model's XOR cycle-space labels
@@ -107,7 +111,8 @@ class CascadePlan:
                 self.gen_order, self.pmax_on, self.gs_mw, self.load_mw, self.bus_in,
                 self.live, self.f_bus, self.t_bus, self.b_pu, self.pf_pu, self.gen_bus,
                 self.gen_on, self.li, self.rowp, self.rowc, self.rowo,
-                self.acolp, self.arow, self.abr)
+                self.acolp, self.arow, self.abr, self.entry, self.aval0, self.diag0,
+                self.shifters)
 
     def base(self) -> tuple[np.ndarray, ...]:
         """The Woodbury and base-case arrays, in ``Base`` order."""
@@ -154,9 +159,17 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
     acolp = np.concatenate([[0], np.cumsum(np.bincount(lo, minlength=nb))]).astype(np.int64)
     arow = hi[order][low].astype(np.int64)
     abr = colbr[low].astype(np.int64)
+    nl = int(model.f_bus.size)
+    entry = np.full(nl, -1, dtype=np.int64)
+    entry[abr] = np.arange(abr.size)
+    b_pu = np.asarray(model.b_pu, dtype=float)
+    aval0 = -b_pu[abr]
+    diag0 = np.zeros(nb)
+    np.add.at(diag0, pf_, b_pu[live])
+    np.add.at(diag0, pt_, b_pu[live])
+    shifters = live[np.asarray(model.pfinj_pu, dtype=float)[live] != 0.0].astype(np.int64)
     gen_on = np.asarray(model.gen_on, dtype=bool)
     pmax_on = np.where(gen_on, np.maximum(np.asarray(model.pmax_mw, dtype=float), 0.0), 0.0)
-    nl = int(model.f_bus.size)
     ht = model._ht if model._ht is not None else np.zeros((0, nl))
     plan = CascadePlan(
         pos=pos, colp=colp, coli=coli, colbr=colbr, lp=lp,
@@ -171,11 +184,12 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
         b_pu=np.asarray(model.b_pu, dtype=float), pf_pu=np.asarray(model.pfinj_pu, dtype=float),
         gen_bus=np.asarray(model.gen_bus, dtype=np.int64), gen_on=gen_on,
         li=li, rowp=rowp, rowc=rowc, rowo=rowo, acolp=acolp,
-        arow=arow, abr=abr, base_mva=float(model.base_mva),
+        arow=arow, abr=abr, entry=entry, aval0=aval0, diag0=diag0, shifters=shifters,
+        base_mva=float(model.base_mva),
         ht=ht, xor=np.asarray(model.xor_label, dtype=np.uint64),
         f0=np.asarray(model.f0_pu, dtype=float), kw=WOODBURY_MAX if ht.shape[0] else 0,
     )
-    ws = _work(nb, nl)
+    ws = _work(nb, nl, abr.size)
     in_service = np.flatnonzero(plan.live)
     ws[10][:in_service.size] = in_service
     n_isl = _islands(ws, plan.grid(), in_service.size)
@@ -267,15 +281,17 @@ def run_block(plan: CascadePlan, init_ptr: np.ndarray, init_idx: np.ndarray,
 #: the model's arrays (CascadePlan.grid): 0 pos, 1 colp, 2 coli, 3 colbr, 4 lp,
 #: 5 ref_buses, 6 gen_order, 7 pmax_on, 8 gs_mw, 9 load_mw, 10 bus_in, 11 live, 12 f_bus,
 #: 13 t_bus, 14 b_pu, 15 pf_pu, 16 gen_bus, 17 gen_on, 18 li, 19 rowp, 20 rowc, 21 rowo,
-#: 22 acolp, 23 arow, 24 abr
+#: 22 acolp, 23 arow, 24 abr, 25 entry, 26 aval0, 27 diag0, 28 shifters
 Grid = tuple[np.ndarray, ...]
-#: one scenario slot: 0 floats (6, nb): cap, need, served, disp, resid per island and p
+#: one scenario slot: 0 floats (8, nb): cap, need, served, disp, resid per island and p
 #: (bus injections, pu); 1 ints (5, nb): union-find, label (island per bus), root island,
 #: generators and slack per island; 2 bools (2, nb): grounded (by position), dead (per
 #: island); 3 out, 4 flow (pu), 5 new trips (per branch); 6-8 Woodbury outage list,
 #: matrix, vector; 9 GF(2) basis; 10 branches in service (ascending); 11 ints: scenario
 #: (-1: free), round, islands, outages in the Woodbury list, Woodbury still valid, trips,
-#: new trips, branches in service; 12 floats: served MW, total load MW
+#: new trips, branches in service; 12 floats: served MW, total load MW; 13 B's strictly
+#: lower entries (0 for branches out), pu; floats rows 6-7: B's diagonal by position and
+#: a right-hand-side scratch
 Work = tuple[np.ndarray, ...]
 
 
@@ -284,14 +300,14 @@ Base = tuple[np.ndarray, ...]
 
 
 @njit(cache=True)
-def _work(nb: int, nl: int) -> Work:  # pragma: no cover - compiled
+def _work(nb: int, nl: int, n_a: int) -> Work:  # pragma: no cover - compiled
     """Scratch and state arrays of one scenario slot (see ``Work``)."""
-    return (np.zeros((6, nb)), np.zeros((5, nb), dtype=np.int64),
+    return (np.zeros((8, nb)), np.zeros((5, nb), dtype=np.int64),
             np.zeros((2, nb), dtype=np.bool_), np.zeros(nl, dtype=np.bool_), np.zeros(nl),
             np.zeros(nl, dtype=np.int64), np.zeros(WOODBURY_MAX, dtype=np.int64),
             np.zeros((WOODBURY_MAX, WOODBURY_MAX)), np.zeros(WOODBURY_MAX),
             np.zeros(64, dtype=np.uint64), np.zeros(nl, dtype=np.int64),
-            np.zeros(8, dtype=np.int64), np.zeros(2))
+            np.zeros(8, dtype=np.int64), np.zeros(2), np.zeros(max(n_a, 1)))
 
 
 @njit(parallel=True, cache=True)
@@ -306,7 +322,7 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
     nb, nl, nnz, n_a = grid[0].size, grid[12].size, grid[18].size, grid[24].size
     step = (n_s + nchunk - 1) // nchunk
     for c in prange(nchunk):
-        slots = [_work(nb, nl) for _ in range(batch)]
+        slots = [_work(nb, nl, n_a) for _ in range(batch)]
         mats = (np.zeros((nb, batch)), np.zeros((max(n_a, 1), batch)), np.zeros((nb, batch)),
                 np.zeros((nnz, batch)), np.zeros((nb, batch)), np.zeros((nb, batch)),
                 np.zeros(batch), np.zeros(batch))
@@ -402,6 +418,13 @@ def _start(ws: Work, s: int, init_ptr: np.ndarray, init_idx: np.ndarray, grid: G
         if live[br] and not out[br]:
             onl[non] = br
             non += 1
+    diag, aval = fw[6], ws[13]
+    for k in range(nb):
+        diag[k] = grid[27][k]
+    for e in range(grid[26].size):
+        aval[e] = grid[26][e]
+    for q in range(init_ptr[s], init_ptr[s + 1]):
+        _drop(ws, grid, init_idx[q])
     total = 0.0
     for i in range(nb):
         total += load_mw[i]
@@ -423,6 +446,7 @@ def _advance(ws: Work, grid: Grid, base: Base, kw: int, max_rounds: int, trips: 
         for j in range(n_new):
             br = new[j]
             out[br] = True
+            _drop(ws, grid, br)
             trips[s, nt] = br
             nt += 1
             if st[4]:
@@ -446,6 +470,19 @@ def _advance(ws: Work, grid: Grid, base: Base, kw: int, max_rounds: int, trips: 
     islands[s] = st[2]
     st[0] = -1
     return True
+
+
+@njit(cache=True)
+def _drop(ws: Work, grid: Grid, br: int) -> None:  # pragma: no cover - compiled
+    """Take branch ``br`` out of the slot's B (diagonal and lower entry), once."""
+    e = grid[25][br]
+    aval = ws[13]
+    if e >= 0 and aval[e] != 0.0:
+        a, b = grid[0][grid[12][br]], grid[0][grid[13][br]]
+        diag = ws[0][6]
+        diag[a] -= grid[14][br]
+        diag[b] -= grid[14][br]
+        aval[e] = 0.0
 
 
 @njit(cache=True)
@@ -481,33 +518,30 @@ def _assemble(ws: Work, grid: Grid, g: int, mats: tuple[np.ndarray, ...]
               ) -> None:  # pragma: no cover - compiled
     """Column ``g`` of the batch: the current B (diagonal, strictly lower entries; each
     grounded position a unit row) and right-hand side (injections less phase shifts)."""
-    pos, f_bus, t_bus, b_pu, pf_pu = grid[0], grid[12], grid[13], grid[14], grid[15]
-    acolp, arow, abr = grid[22], grid[23], grid[24]
+    pos, f_bus, t_bus, pf_pu = grid[0], grid[12], grid[13], grid[15]
+    acolp, arow, shifters = grid[22], grid[23], grid[28]
     ad, ao, x = mats[0], mats[1], mats[2]
-    p_bus, grounded, out, onl, st = ws[0][5], ws[2][0], ws[3], ws[10], ws[11]
+    p_bus, diag, xs = ws[0][5], ws[0][6], ws[0][7]
+    grounded, out, aval = ws[2][0], ws[3], ws[13]
     n = pos.size
     for i in range(n):
-        k = pos[i]
-        x[k, g] = p_bus[i]
-        ad[k, g] = 0.0
-    for q in range(st[7]):
-        br = onl[q]
-        a, b = pos[f_bus[br]], pos[t_bus[br]]
-        if a != b:
-            pf = pf_pu[br]
-            x[a, g] -= pf
-            x[b, g] += pf
-            ad[a, g] += b_pu[br]
-            ad[b, g] += b_pu[br]
+        xs[pos[i]] = p_bus[i]
+    for q in range(shifters.size):
+        br = shifters[q]
+        if not out[br]:
+            xs[pos[f_bus[br]]] -= pf_pu[br]
+            xs[pos[t_bus[br]]] += pf_pu[br]
     for k in range(n):
-        if grounded[k]:
-            x[k, g] = 0.0
-            ad[k, g] = 1.0
+        gk = grounded[k]
+        x[k, g] = 0.0 if gk else xs[k]
+        ad[k, g] = 1.0 if gk else diag[k]
     for j in range(n):
-        gj = grounded[j]
-        for e in range(acolp[j], acolp[j + 1]):
-            br = abr[e]
-            ao[e, g] = 0.0 if gj or out[br] or grounded[arow[e]] else -b_pu[br]
+        if grounded[j]:
+            for e in range(acolp[j], acolp[j + 1]):
+                ao[e, g] = 0.0
+        else:
+            for e in range(acolp[j], acolp[j + 1]):
+                ao[e, g] = 0.0 if grounded[arow[e]] else aval[e]
 
 
 @njit(cache=True, fastmath=False)
