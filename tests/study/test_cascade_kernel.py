@@ -68,3 +68,31 @@ def test_max_rounds_and_threads(case118: DCModel) -> None:
     finally:
         numba.set_num_threads(before)
     _same(one, run_cascades(case118, sets))
+
+
+def test_batching_does_not_change_results(case118: DCModel,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from blackout.study import cascade_kernel
+
+    sets = _sets(case118, 120, 2, seed=9)
+    batched = run_cascades(case118, sets)
+    monkeypatch.setattr(cascade_kernel, "BATCH", 1)
+    alone = run_cascades(case118, sets)
+    _same(batched, alone)
+    np.testing.assert_array_equal(batched.load_lost_mw, alone.load_lost_mw)  # bit for bit
+
+
+def test_flagged_scenarios_rerun_on_numpy_path(case118: DCModel,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from blackout.study import cascade_kernel
+
+    real = cascade_kernel.run_block
+
+    def flag_odd(*args: object, **kwargs: object) -> tuple[np.ndarray, ...]:
+        out = real(*args, **kwargs)  # type: ignore[arg-type]
+        out[5][1::2] = False  # as if a zero pivot had stopped every other scenario
+        return out
+
+    sets = _sets(case118, 40, 2, seed=3)
+    monkeypatch.setattr(cascade_kernel, "run_block", flag_odd)
+    _same(run_cascades(case118, sets), run_cascades(case118, sets, compiled=False))
