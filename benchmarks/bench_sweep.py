@@ -2,10 +2,10 @@
 
 Each cluster is warmed up first (a short sweep of the same scenario and options: every
 worker compiles the scenario and factorises the case once, then keeps it), so the
-timed sweep measures trial throughput, not start-up. Workers: one process, one thread
-and one BLAS thread each. Random N-2 initiating outages (by line length), ratings
-derived as 1.3 x max(|balanced base DC flow|, 31.7 MVA) for every branch, trip above
-1.0 x rate_a: the settings of the equivalence tests.
+timed sweep measures trial throughput, not start-up. Workers: one process, one thread,
+one BLAS thread and one numba thread each. Random N-2 initiating outages (by line
+length), ratings derived as 1.3 x max(|balanced base DC flow|, 31.7 MVA) for every
+branch, trip above 1.0 x rate_a: the settings of the equivalence tests.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ def _sweep(scenario: Path, trials: int, workers: int, chunk: int) -> dict[str, A
 
 
 def main() -> None:
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ.setdefault(var, "1")  # the workers inherit it: one thread each
     cases = [("case118", HERE.parent / "tests" / "data" / "scenarios" / "sweep-case118-dc.yaml",
               10_000, 500),
              ("case2869pegase", HERE / "scenarios" / "sweep-case2869pegase-dc.yaml",

@@ -25,8 +25,10 @@ __all__ = ["SerialExecutor", "make_executor", "dask_client", "executor_workers"]
 
 T = TypeVar("T")
 
-#: environment variables that cap a worker's BLAS / OpenMP threads
-_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+#: environment variables that cap a worker's BLAS / OpenMP / numba threads (one each: the
+#: parallelism is across trials, one process per core)
+_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                "NUMBA_NUM_THREADS")
 
 
 class SerialExecutor(Executor):
