@@ -54,9 +54,9 @@ def main() -> None:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ.setdefault(var, "1")  # the workers inherit it: one thread each
     cases = [("case118", HERE.parent / "tests" / "data" / "scenarios" / "sweep-case118-dc.yaml",
-              10_000, 500),
+              10_000, 2000),
              ("case2869pegase", HERE / "scenarios" / "sweep-case2869pegase-dc.yaml",
-              int(sys.argv[1]) if len(sys.argv) > 1 else 10_000, 50)]
+              int(sys.argv[1]) if len(sys.argv) > 1 else 10_000, 250)]
     rows: list[dict[str, Any]] = []
     ratio_2869 = None
     for case, scenario, trials, chunk in cases:

@@ -106,19 +106,23 @@ class ResultStore:
         for p in self.path.glob(".chunk-*.tmp"):
             p.unlink(missing_ok=True)
 
-    def write_chunk(self, chunk: int, records: Iterable[dict[str, Any]], *,
+    def write_chunk(self, chunk: int, records: Iterable[dict[str, Any]] | pa.Table, *,
                     schema: pa.Schema | None = None,
                     metadata: dict[str, Any] | None = None) -> Path:
-        """Write one chunk's records atomically (temp file in the folder, fsync, rename).
+        """Write one chunk's records (dicts, or an Arrow table) atomically (temp file in
+        the folder, fsync, rename).
 
         ``schema`` fixes the column types (so that every chunk reads back alike, even one
-        whose optional columns are all null); ``metadata`` is stored as the Parquet
-        key-value entry ``blackout`` (JSON)."""
-        rows = list(records)
-        if schema is not None:
-            table = pa.Table.from_pylist(rows, schema=schema)
+        whose optional columns are all null); a table must already have it. ``metadata``
+        is stored as the Parquet key-value entry ``blackout`` (JSON)."""
+        if isinstance(records, pa.Table):
+            table = records
+            if schema is not None and not table.schema.equals(schema):
+                raise ValueError(f"chunk {chunk}: table schema differs from the sweep's")
+        elif schema is not None:
+            table = pa.Table.from_pylist(list(records), schema=schema)
         else:
-            table = pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False)
+            table = pa.Table.from_pandas(pd.DataFrame(list(records)), preserve_index=False)
         if metadata is not None:
             meta = dict(table.schema.metadata or {})
             meta[b"blackout"] = json.dumps(metadata, sort_keys=True).encode()

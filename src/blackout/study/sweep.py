@@ -316,15 +316,19 @@ def _scaled_model(model: Any, factor: float) -> Any:
     return m
 
 
-def run_chunk(spec: _Spec, chunk: int) -> tuple[int, list[dict[str, Any]]]:
-    """Run every trial of chunk ``chunk`` (module level: picklable); returns its rows."""
+def run_chunk(spec: _Spec, chunk: int) -> tuple[int, pa.Table]:
+    """Run every trial of chunk ``chunk`` (module level: picklable); returns its rows as an
+    Arrow table of :data:`ROW_SCHEMA`, built in the worker (so the process writing the
+    results only moves buffers: fast-engine rows carry every tripped branch)."""
     ctx = _context(spec)
     lo = chunk * spec.chunk_size
     draws = [_draw(ctx, i, spec.root_seed)
              for i in range(lo, min(lo + spec.chunk_size, spec.trials))]
     if spec.options.engine == "fast":
-        return chunk, _fast_rows(ctx, draws)
-    return chunk, [_detailed_trial(ctx, d) for d in draws]
+        rows = _fast_rows(ctx, draws)
+    else:
+        rows = [_detailed_trial(ctx, d) for d in draws]
+    return chunk, pa.Table.from_pylist(rows, schema=ROW_SCHEMA)
 
 
 # ---------------------------------------------------------------------------- sweep
@@ -431,7 +435,7 @@ def run_sweep(scenario: Scenario | str | Path, *, trials: int, out: str | Path,
     if progress is not None:
         progress(count, trials)
     window = 1 if isinstance(executor, SerialExecutor) else 2 * executor_workers(executor) + 1
-    pending: set[Future[tuple[int, list[dict[str, Any]]]]] = set()
+    pending: set[Future[tuple[int, pa.Table]]] = set()
     queue = iter(todo)
     try:
         while True:
@@ -452,7 +456,7 @@ def run_sweep(scenario: Scenario | str | Path, *, trials: int, out: str | Path,
                                         f"({type(exc).__name__}: {exc}); finished chunks are "
                                         f"kept in {store.path}: rerun with --resume") from None
                 store.write_chunk(chunk, rows, schema=ROW_SCHEMA, metadata=meta)
-                count += len(rows)
+                count += rows.num_rows
                 if progress is not None:
                     progress(count, trials)
     finally:
