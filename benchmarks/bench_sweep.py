@@ -54,7 +54,7 @@ def main() -> None:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ.setdefault(var, "1")  # the workers inherit it: one thread each
     cases = [("case118", HERE.parent / "tests" / "data" / "scenarios" / "sweep-case118-dc.yaml",
-              10_000, 2000),
+              10_000, 1250),
              ("case2869pegase", HERE / "scenarios" / "sweep-case2869pegase-dc.yaml",
               int(sys.argv[1]) if len(sys.argv) > 1 else 10_000, 250)]
     rows: list[dict[str, Any]] = []

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from blackout.errors import BlackoutError
 
-__all__ = ["ResultStore", "MANIFEST"]
+__all__ = ["ResultStore", "MANIFEST", "encode_chunk"]
 
 MANIFEST = "manifest.json"
 #: manifest keys that may differ between a sweep and its resumption
@@ -106,34 +106,21 @@ class ResultStore:
         for p in self.path.glob(".chunk-*.tmp"):
             p.unlink(missing_ok=True)
 
-    def write_chunk(self, chunk: int, records: Iterable[dict[str, Any]] | pa.Table, *,
-                    schema: pa.Schema | None = None,
+    def write_chunk(self, chunk: int, records: Iterable[dict[str, Any]] | pa.Table | bytes,
+                    *, schema: pa.Schema | None = None,
                     metadata: dict[str, Any] | None = None) -> Path:
-        """Write one chunk's records (dicts, or an Arrow table) atomically (temp file in
-        the folder, fsync, rename).
-
-        ``schema`` fixes the column types (so that every chunk reads back alike, even one
-        whose optional columns are all null); a table must already have it. ``metadata``
-        is stored as the Parquet key-value entry ``blackout`` (JSON)."""
-        if isinstance(records, pa.Table):
-            table = records
-            if schema is not None and not table.schema.equals(schema):
-                raise ValueError(f"chunk {chunk}: table schema differs from the sweep's")
-        elif schema is not None:
-            table = pa.Table.from_pylist(list(records), schema=schema)
-        else:
-            table = pa.Table.from_pandas(pd.DataFrame(list(records)), preserve_index=False)
-        if metadata is not None:
-            meta = dict(table.schema.metadata or {})
-            meta[b"blackout"] = json.dumps(metadata, sort_keys=True).encode()
-            table = table.replace_schema_metadata(meta)
+        """Write one chunk atomically (temp file in the folder, fsync, rename): its records
+        (dicts or an Arrow table, encoded here by :func:`encode_chunk`) or an already
+        encoded Parquet file's bytes (written as they are)."""
+        data = records if isinstance(records, bytes) else encode_chunk(
+            records, schema=schema, metadata=metadata)
         fd, tmp = tempfile.mkstemp(prefix=f".chunk-{chunk:06d}-", suffix=".tmp", dir=self.path)
-        os.close(fd)
         try:
-            pq.write_table(table, tmp)
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; a result is for reading
-            with open(tmp, "rb") as fh:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
                 os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; a result is for reading
             os.replace(tmp, self.chunk_path(chunk))
         finally:
             if os.path.exists(tmp):
@@ -161,3 +148,29 @@ def _atomic_write_text(path: Path, text: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def encode_chunk(records: Iterable[dict[str, Any]] | pa.Table, *,
+                 schema: pa.Schema | None = None,
+                 metadata: dict[str, Any] | None = None) -> bytes:
+    """One chunk as Parquet file bytes (done where the trials ran, so the process that
+    writes the results only writes bytes).
+
+    ``schema`` fixes the column types (so that every chunk reads back alike, even one
+    whose optional columns are all null); a table must already have it. ``metadata``
+    is stored as the Parquet key-value entry ``blackout`` (JSON)."""
+    if isinstance(records, pa.Table):
+        table = records
+        if schema is not None and not table.schema.equals(schema):
+            raise ValueError("chunk table schema differs from the sweep's")
+    elif schema is not None:
+        table = pa.Table.from_pylist(list(records), schema=schema)
+    else:
+        table = pa.Table.from_pandas(pd.DataFrame(list(records)), preserve_index=False)
+    if metadata is not None:
+        meta = dict(table.schema.metadata or {})
+        meta[b"blackout"] = json.dumps(metadata, sort_keys=True).encode()
+        table = table.replace_schema_metadata(meta)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return bytes(sink.getvalue().to_pybytes())

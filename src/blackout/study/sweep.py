@@ -53,7 +53,7 @@ from blackout.events import Event
 from blackout.jsonsafe import json_safe
 from blackout.scenario import CompiledScenario, Scenario, compile_scenario, load_scenario
 from blackout.study.executors import SerialExecutor, executor_workers
-from blackout.study.store import ResultStore
+from blackout.study.store import ResultStore, encode_chunk
 from blackout.study.sweep_spec import SweepOptions, _scenario_data, _Spec, trial_seed
 from blackout.study.timelimit import time_limit
 
@@ -316,10 +316,10 @@ def _scaled_model(model: Any, factor: float) -> Any:
     return m
 
 
-def run_chunk(spec: _Spec, chunk: int) -> tuple[int, pa.Table]:
-    """Run every trial of chunk ``chunk`` (module level: picklable); returns its rows as an
-    Arrow table of :data:`ROW_SCHEMA`, built in the worker (so the process writing the
-    results only moves buffers: fast-engine rows carry every tripped branch)."""
+def run_chunk(spec: _Spec, chunk: int) -> tuple[int, int, bytes]:
+    """Run every trial of chunk ``chunk`` (module level: picklable); returns (chunk, rows,
+    the chunk's Parquet bytes), encoded in the worker so the process that writes the
+    results only writes bytes (fast-engine rows carry every tripped branch)."""
     ctx = _context(spec)
     lo = chunk * spec.chunk_size
     draws = [_draw(ctx, i, spec.root_seed)
@@ -328,7 +328,15 @@ def run_chunk(spec: _Spec, chunk: int) -> tuple[int, pa.Table]:
         rows = _fast_rows(ctx, draws)
     else:
         rows = [_detailed_trial(ctx, d) for d in draws]
-    return chunk, pa.Table.from_pylist(rows, schema=ROW_SCHEMA)
+    data = encode_chunk(rows, schema=ROW_SCHEMA, metadata=_chunk_meta(spec, ctx))
+    return chunk, len(rows), data
+
+
+def _chunk_meta(spec: _Spec, ctx: _Context) -> dict[str, Any]:
+    """What every chunk file carries as its Parquet key-value entry ``blackout``."""
+    return {"case": ctx.scenario.case, "scenario": ctx.scenario.name,
+            "trials_requested": spec.trials, "seed": spec.root_seed,
+            "engine": spec.options.engine}
 
 
 # ---------------------------------------------------------------------------- sweep
@@ -424,8 +432,6 @@ def run_sweep(scenario: Scenario | str | Path, *, trials: int, out: str | Path,
     done = store.completed() & set(range(n_chunks))
     todo = [c for c in range(n_chunks) if c not in done]
     resumed = sum(min(chunk_size, trials - c * chunk_size) for c in done)
-    meta = {"case": manifest["case"], "scenario": manifest["scenario"],
-            "trials_requested": trials, "seed": root_seed, "engine": options.engine}
     executor = executor or SerialExecutor()
     arg: Any = spec
     client = getattr(executor, "_client", None)
@@ -435,7 +441,7 @@ def run_sweep(scenario: Scenario | str | Path, *, trials: int, out: str | Path,
     if progress is not None:
         progress(count, trials)
     window = 1 if isinstance(executor, SerialExecutor) else 2 * executor_workers(executor) + 1
-    pending: set[Future[tuple[int, pa.Table]]] = set()
+    pending: set[Future[tuple[int, int, bytes]]] = set()
     queue = iter(todo)
     try:
         while True:
@@ -448,15 +454,15 @@ def run_sweep(scenario: Scenario | str | Path, *, trials: int, out: str | Path,
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
                 try:
-                    chunk, rows = fut.result()
+                    chunk, n_rows, data = fut.result()
                 except BlackoutError:
                     raise
                 except Exception as exc:
                     raise BlackoutError(f"a chunk of the sweep failed as a whole "
                                         f"({type(exc).__name__}: {exc}); finished chunks are "
                                         f"kept in {store.path}: rerun with --resume") from None
-                store.write_chunk(chunk, rows, schema=ROW_SCHEMA, metadata=meta)
-                count += rows.num_rows
+                store.write_chunk(chunk, data)
+                count += n_rows
                 if progress is not None:
                     progress(count, trials)
     finally:
