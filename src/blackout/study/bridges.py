@@ -206,16 +206,8 @@ if HAVE_NUMBA:
                             post += alpha[j] * f_cap[lb] + beta[j] * f_load[lb]
                     elif base_dead[fb]:
                         post = 0.0
-                    load = abs(post) * il
-                    if load > worst[j]:
-                        worst[j] = load
-                        arg[j] = lb
-                    if load > 1.0:
-                        count[j] += 1
-                    pe = 0.0 if post == 0.0 else post + dl
-                    e = (pe * pe + ql) * il2
-                    if e > est[j]:
-                        est[j] = e
+                    kernels.accumulate(post, post == 0.0, j, lb, il, il2, ql, dl,
+                                       worst, arg, count, est)
         return worst, arg, count, np.sqrt(est)
 
     def bridge_outage_stats(model: DCModel, bridges: np.ndarray, q0_pu: np.ndarray,

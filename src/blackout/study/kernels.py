@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 # lu_solve_rows and n1_block_stats exist only where numba is installed (HAVE_NUMBA)
-__all__ = ["HAVE_NUMBA", "gf2_rank", "lu_solve_rows", "n1_block_stats"]
+__all__ = ["HAVE_NUMBA", "accumulate", "gf2_rank", "lu_solve_rows", "n1_block_stats"]
 
 try:  # numba pays for the triangular solves and the N-1 statistics; numpy/scipy without it
     import numba as _nb
@@ -105,6 +105,25 @@ if HAVE_NUMBA:
 
 
 if HAVE_NUMBA:
+    @_nb.njit(inline="always")
+    def accumulate(post: float, zeroed: bool, j: int, lb: int, il: float, il2: float,
+                   ql: float, dl: float, worst: np.ndarray, arg: np.ndarray,
+                   count: np.ndarray, est: np.ndarray) -> None:  # pragma: no cover - compiled
+        """Fold branch ``lb``'s post-outage flow ``post`` (pu) into outage ``j``'s
+        statistics: worst loading ``|post| * il`` and its branch, the count above 1, and
+        the worst squared MVA estimate ``((post + dl)^2 + ql) * il2`` (``post`` alone
+        when ``zeroed``: the branch carries nothing)."""
+        load = abs(post) * il
+        if load > worst[j]:
+            worst[j] = load
+            arg[j] = lb
+        if load > 1.0:
+            count[j] += 1
+        pe = 0.0 if zeroed else post + dl
+        e = (pe * pe + ql) * il2
+        if e > est[j]:
+            est[j] = e
+
     @_nb.njit(parallel=True, fastmath=True)
     def n1_block_stats(theta: np.ndarray, row: np.ndarray, cols: np.ndarray, f_bus: np.ndarray,
                        t_bus: np.ndarray, b_pu: np.ndarray, f0: np.ndarray, inv: np.ndarray,
@@ -138,16 +157,7 @@ if HAVE_NUMBA:
                 il2 = il * il
                 for j in range(lo, hi):
                     post = fl + bl * (tf[j] - tt[j]) * scale[j]
-                    if cols[j] == lb:
-                        post = 0.0
-                    load = abs(post) * il
-                    if load > worst[j]:
-                        worst[j] = load
-                        arg[j] = lb
-                    if load > 1.0:
-                        count[j] += 1
-                    pe = 0.0 if cols[j] == lb else post + dl
-                    e = (pe * pe + ql) * il2
-                    if e > est[j]:
-                        est[j] = e
+                    out = cols[j] == lb
+                    accumulate(0.0 if out else post, out, j, lb, il, il2, ql, dl,
+                               worst, arg, count, est)
         return worst, arg, count, np.sqrt(est)
