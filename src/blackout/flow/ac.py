@@ -2,7 +2,10 @@
 
 The admittance matrix comes from pandapower's ``makeYbus``; each island is
 solved alone with its own slack (see :func:`blackout.flow.network.island_slack`);
-an island without generation is de-energised. No reactive-power limits are
+an island without generation is de-energised. The largest energised island goes
+through a lightsim2grid ``LSGrid`` kept per grid (:mod:`blackout.flow.lsgrid`),
+which reuses KLU's symbolic analysis between calls on one topology; its answer is
+checked against our own equations and falls back to the per-island solver. No reactive-power limits are
 enforced (as in pandapower's ``runpp`` default).
 """
 
@@ -15,6 +18,7 @@ from scipy.sparse import csc_matrix, csr_matrix
 
 from blackout.errors import ConvergenceError
 from blackout.flow.dc import dc_angle_solver, island_plan
+from blackout.flow.lsgrid import IslandSetup, ls_model
 from blackout.flow.network import (
     Network,
     admittance,
@@ -50,6 +54,7 @@ def run_ac(
     tolerance_mva: float = 1e-8,
     max_iteration: int = 30,
     init: str = "dc",
+    solver: str = "auto",
 ) -> PowerFlowResult:
     """AC power flow of ``grid`` in ``state`` (default: the base case).
 
@@ -61,23 +66,31 @@ def run_ac(
     max_iteration : iteration limit per island.
     init : "dc" (flat start, then a retry from DC-power-flow angles if Newton-Raphson fails;
         the converged solution does not depend on it) or "flat" (no retry).
+    solver : "auto" (the largest energised island through one lightsim2grid LSGrid kept per
+        grid, see :mod:`blackout.flow.lsgrid`; the other islands, and that one whenever the
+        LSGrid does not converge or its answer fails our own equations, through
+        lightsim2grid's ``NRSing_KLU`` on our Ybus) or "island" (every island through
+        ``NRSing_KLU``). Both give the same solution.
 
     Returns
     -------
     PowerFlowResult with bus voltages (pu, degrees), branch flows (MW/Mvar at both ends),
     generator outputs and one :class:`IslandResult` per island.
     """
+    if solver not in ("auto", "island"):
+        raise ValueError(f"solver must be 'auto' or 'island', not {solver!r}")
     state = state or FlowState.of(grid)
     net = build_network(grid, state)
     ybus, yf, yt = admittance(grid, net)
     v = np.zeros(grid.bus.n, dtype=complex)
     islands: list[IslandResult] = []
     slacks: dict[int, int] = {}
-    ycsr = ybus
     angles = dc_angle_solver(grid, net) if init == "dc" else None
-    for k, (buses, _) in enumerate(island_plan(grid, net)):
-        res, v_isl, slack = _solve_island(grid, net, ycsr, buses, k, tolerance_mva,
-                                          max_iteration, angles)
+    plan = island_plan(grid, net)
+    main = _main_island(plan) if solver == "auto" else -1
+    for k, (buses, _) in enumerate(plan):
+        res, v_isl, slack = _solve_island(grid, net, ybus, buses, k, tolerance_mva,
+                                          max_iteration, angles, reuse=k == main)
         islands.append(res)
         if res.energized and res.converged:
             v[buses] = v_isl
@@ -87,10 +100,18 @@ def run_ac(
     return assemble(grid, net, v, islands, slacks, yf=yf, yt=yt, mode="ac")
 
 
+def _main_island(plan: list[tuple[np.ndarray, int | None]]) -> int:
+    """The energised island with the most buses (solved through the reused LSGrid), -1 if
+    none has two buses or more."""
+    sizes = [b.size if slack is not None else 0 for b, slack in plan]
+    if not sizes or max(sizes) < 2:
+        return -1
+    return int(np.argmax(sizes))
+
+
 def _island_setup(grid: Grid, net: Network, ybus: csr_matrix, buses: np.ndarray
-                  ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, csc_matrix,
-                             np.ndarray] | None:
-    """(slack, ref, pv, pq, vm0, Ybus of the island (CSC), slack weights); None without
+                  ) -> IslandSetup | None:
+    """Slack, PV/PQ split, setpoint magnitudes and Ybus (CSC) of one island; None without
     generation. Depends on the topology and the live generators only: cached."""
     slack = island_slack(grid, net, buses)
     if slack is None:
@@ -121,15 +142,16 @@ def _island_setup(grid: Grid, net: Network, ybus: csr_matrix, buses: np.ndarray
     sel = regulated[first_bus]
     vm0[first_bus[sel]] = grid.gen["vm_pu"][gens[first_idx[sel]]]
     y = csc_matrix(ybus) if buses.size == grid.bus.n else csc_matrix(submatrix(ybus, buses))
-    weights = np.zeros(buses.size)
-    weights[ref] = 1.0
-    return slack, ref, pv, pq, vm0, y, weights
+    return IslandSetup(buses, slack, ref, pv, pq, vm0, y)
 
 
 def _solve_island(
     grid: Grid, net: Network, ybus: csr_matrix, buses: np.ndarray, k: int,
     tol: float, max_it: int, angles: Callable[[np.ndarray, int], np.ndarray] | None,
+    *, reuse: bool = False,
 ) -> tuple[IslandResult, np.ndarray, int]:
+    """One island: (summary, complex voltages of ``buses`` in pu, slack bus). ``reuse``:
+    try the grid's LSGrid first (see :mod:`blackout.flow.lsgrid`)."""
     gen_mw = float(net.p_inj_mw[buses].sum() + net.load_p_bus_mw[buses].sum())
     load_mw = float(net.load_p_bus_mw[buses].sum())
     gen_key = hash(net.gen_on.tobytes())
@@ -138,9 +160,17 @@ def _solve_island(
     if setup is None:
         return (IslandResult(k, buses.size, 0.0, load_mw, None, False, False, 0,
                              "no generation: de-energised"), np.zeros(buses.size), -1)
-    slack, ref, pv, pq, vm0, y, weights = setup
+    slack, ref, pv, pq, vm0, y = setup.slack, setup.ref, setup.pv, setup.pq, setup.vm0, setup.y
     sbus = (net.p_inj_mw[buses] + 1j * net.q_inj_mvar[buses]) / grid.base_mva
-    # one solver object per island topology: KLU's symbolic analysis is reused between calls
+    name = str(grid.bus["name"][slack])
+    if reuse:
+        solved = ls_model(grid).solve_island(net, setup, sbus, tol, max_it)
+        if solved is not None:
+            return (IslandResult(k, buses.size, gen_mw, load_mw, name, True, True, solved[1]),
+                    solved[0], slack)
+    weights = np.zeros(buses.size)
+    weights[ref] = 1.0
+    # one solver object per island topology
     solver = cached(grid, net, f"nr:{buses[0]}:{buses.size}:{gen_key}", _solver)
     ok = solver.solve(y, vm0.astype(complex), sbus, ref, weights, pv, pq, max_it, tol)
     iters = int(solver.get_nb_iter())
@@ -150,7 +180,6 @@ def _solve_island(
         solver = _solver()
         ok = solver.solve(y, v0, sbus, ref, weights, pv, pq, max_it, tol)
         iters += int(solver.get_nb_iter())
-    name = str(grid.bus["name"][slack])
     if not ok:
         reason = f"Newton-Raphson did not converge in {iters} iterations ({solver.get_error()})"
         return (IslandResult(k, buses.size, gen_mw, load_mw, name, True, False, iters, reason),
