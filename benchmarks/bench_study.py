@@ -256,15 +256,25 @@ def part_ac() -> dict[str, Any]:
     return {"rows": [{
         "case": "case9241pegase", "contingencies": int(dc.meta["contingencies"]),
         "ac_verified": verified, "dc_part_s": round(t_dc, 2), "ac_part_s": round(t_ac, 1),
-        "total_s": round(total, 1), "ac_s_per_contingency": round(t_ac / max(verified, 1), 3),
+        "total_s": round(total, 1), "ac_s_per_contingency": round(t_ac / max(verified, 1), 4),
+        "ac_full_run_ac": int(ac.meta.get("ac_full_run_ac", 0)),
     }], "notes": [
         "total = DCModel.build + base-case AC (reactive flows for the MVA estimate) + DC "
-        "screen_n1(cascade=False) + verify_ac(screen_pct=90, top=20): one full run_ac per "
-        "verified contingency (every islanding outage, every estimated loading >= 90 %, "
-        "the top 20); one run, one process.",
-        f"{verified} of {int(dc.meta['contingencies'])} contingencies were picked for AC; "
-        "when every one is picked the screening rule (any branch of the grid estimated at "
-        ">= 90 %) is what bounds the time: (number verified) x (one full run_ac).",
+        "screen_n1(cascade=False) + verify_ac(screen_pct=80, top=20) (every islanding outage, "
+        "every estimated loading >= 80 %, the top 20); one run, one process.",
+        "verify_ac now solves the picked outages in batches of 256 with lightsim2grid's "
+        "ContingencyAnalysisCPP on the LSGrid run_ac uses (study/ac_verify.py): the "
+        "symbolic factorisation kept, Newton-Raphson from the base solution with chord "
+        "iterations, all cores (2 here), flows from the voltages with our Yf/Yt; outages "
+        "that cut off a part are solved on the slack's side, a cut-off part with generation "
+        "alone as its own island; ac_full_run_ac outages (not converged there, or outside the "
+        "batch's reach) get one full run_ac each. Same columns as one run_ac per outage (tests). "
+        "Before: one full run_ac per outage, 814 s.",
+        f"{verified} of {int(dc.meta['contingencies'])} contingencies were picked for AC: with "
+        "these synthetic ratings (1.3 x base flow) every branch starts at ~77 %, so almost "
+        "any outage moves some branch past 80 % and the rule picks nearly all; what bounds "
+        "the time is (number verified) x (~3 chord Newton-Raphson solves' worth of KLU work "
+        "on 9241 buses per outage, ~3.8 ms on 2 threads). The selection rule is unchanged.",
     ], "targets": [{"target": "issue 7: AC-verified N-1 of case9241pegase <= 60 s",
                     "measured": f"{total:.1f} s ({verified} AC power flows)",
                     "met": bool(total <= 60)}]}

@@ -1,0 +1,98 @@
+"""Batched AC verification of outages equals one full run_ac per outage, islands included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+import blackout
+from blackout.flow import FlowState, run_ac
+from blackout.flow.dc import island_plan
+from blackout.flow.network import build_network
+from blackout.grid.model import Grid
+from blackout.grid.ratings import derive_ratings
+from blackout.study import ac_verify as av
+from blackout.study.dcmodel import balanced_grid
+
+
+def _rated(case: str) -> Grid:
+    return derive_ratings(balanced_grid(blackout.load_case(case)), k=1.3, floor_mva=31.7,
+                          override_given=True)
+
+
+def _full(grid: Grid, branches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    worst, over, conv = [], [], []
+    for b in branches:
+        st = FlowState.of(grid)
+        st.branch_in[int(b)] = False
+        res = run_ac(grid, st)
+        loading = np.nan_to_num(np.asarray(res.branch["loading_percent"], dtype=float))
+        worst.append(loading.max())
+        over.append(int((loading > 100.0).sum()))
+        conv.append(res.converged)
+    return np.array(worst), np.array(over), np.array(conv)
+
+
+def _check(grid: Grid, branches: np.ndarray) -> av.OutageAC:
+    got = av.verify_outages(grid, branches, threads=2, batch=64)
+    worst, over, conv = _full(grid, branches)
+    np.testing.assert_array_equal(got.converged, conv)
+    np.testing.assert_allclose(got.max_loading_pct[conv], worst[conv], atol=1e-5)
+    np.testing.assert_array_equal(got.overloads[conv], over[conv])
+    return got
+
+
+def test_case118_every_outage_equals_full_run_ac() -> None:
+    grid = _rated("case118")
+    got = _check(grid, np.flatnonzero(grid.branch["in_service"]))
+    assert not got.full_run_ac.any()  # bridges (dark parts, parts with generation) batched
+
+
+def test_case2869_sample_and_all_bridges_equal_full_run_ac() -> None:
+    grid = _rated("case2869pegase")
+    net = build_network(grid, FlowState.of(grid))
+    plan = island_plan(grid, net)
+    live = np.flatnonzero(grid.branch["in_service"])
+    _, parts = av._batchable(grid, net, 0, int(plan[0][1]), live)
+    has_gen = np.zeros(grid.bus.n, dtype=bool)
+    has_gen[grid.gen["bus"]] = True
+    with_gen = [b for b, p in parts.items() if has_gen[p].any()][:15]
+    dark = [b for b, p in parts.items() if not has_gen[p].any()][:15]
+    branches = np.unique(np.r_[live[::60], with_gen, dark]).astype(np.int64)
+    got = _check(grid, branches)
+    assert got.full_run_ac.sum() <= 2
+
+
+@pytest.mark.parametrize("case", ["case118", "case2869pegase"])
+def test_bridges_cut_off_exactly_what_connected_components_find(case: str) -> None:
+    grid = blackout.load_case(case)
+    net = build_network(grid, FlowState.of(grid))
+    slack = int(island_plan(grid, net)[0][1])  # type: ignore[arg-type]
+    f, t = grid.branch["from_bus"], grid.branch["to_bus"]
+    live = net.live
+    parts = av._split_off(grid.bus.n, f[live], t[live], live, slack, grid.branch.n)
+    n = grid.bus.n
+    for b in live[::3] if case == "case2869pegase" else live:
+        keep = live[live != b]
+        adj = coo_matrix((np.ones(keep.size), (f[keep], t[keep])), shape=(n, n))
+        k, labels = connected_components(adj, directed=False)
+        cut = np.flatnonzero(labels != labels[slack])
+        if k == 1:
+            assert int(b) not in parts
+        else:
+            np.testing.assert_array_equal(np.sort(parts[int(b)]), cut)
+
+
+def test_two_base_islands_keep_the_other_islands_loading() -> None:
+    """Base case already split in two: outages in the main island are batched, the other
+    island keeps its base loading; outages in the other island go through run_ac."""
+    grid = _rated("case118")
+    side = grid.bus["number"] <= 11
+    f, t = grid.branch["from_bus"], grid.branch["to_bus"]
+    in_service = np.array(grid.branch["in_service"]) & ~(side[f] != side[t])
+    grid = grid.replace(branch={**dict(grid.branch.items()), "in_service": in_service})
+    branches = np.flatnonzero(in_service)
+    got = _check(grid, branches)
+    assert got.full_run_ac.any() and not got.full_run_ac.all()
