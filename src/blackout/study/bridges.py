@@ -168,7 +168,7 @@ if HAVE_NUMBA:
                     y[r, j] -= resid / base_mva
         return alpha, beta, dead_s, dead_l, served_mw
 
-    @_nb.njit(parallel=True, fastmath=True)
+    @_nb.njit(parallel=True, fastmath=True, cache=True)
     def _stats(theta: np.ndarray, row: np.ndarray, bridge: np.ndarray, child: np.ndarray,
                labels: np.ndarray, tin: np.ndarray, size: np.ndarray, dead_s: np.ndarray,
                dead_r: np.ndarray, base_dead: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
@@ -183,7 +183,7 @@ if HAVE_NUMBA:
         arg = np.zeros(k, dtype=np.int64)
         count = np.zeros(k, dtype=np.int64)
         est = np.zeros(k)
-        nchunk = min(k, _nb.get_num_threads() * 4)
+        nchunk = min(k, kernels.CHUNKS)
         step = (k + nchunk - 1) // nchunk
         for ch in _nb.prange(nchunk):
             j0 = ch * step

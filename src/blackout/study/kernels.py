@@ -19,6 +19,10 @@ try:  # numba pays for the triangular solves and the N-1 statistics; numpy/scipy
     import numba as _nb
 
     HAVE_NUMBA = True
+    #: right-hand sides / outages are split in this many chunks between threads: a
+    #: compile-time constant (a call to get_num_threads would keep the kernels out of
+    #: numba's on-disk cache); results do not depend on it
+    CHUNKS = 4 * max(1, int(getattr(_nb.config, "NUMBA_NUM_THREADS", 1)))
 except ImportError:  # pragma: no cover - numba is optional: scipy SuperLU and numpy instead
     HAVE_NUMBA = False
 
@@ -58,13 +62,13 @@ if HAVE_NUMBA:
                 break
         return rank
 
-    @_nb.njit(parallel=True, fastmath=True)
+    @_nb.njit(parallel=True, fastmath=True, cache=True)
     def lu_solve_rows(lp: np.ndarray, li: np.ndarray, lx: np.ndarray, up: np.ndarray,
                        ui: np.ndarray, ux: np.ndarray, x: np.ndarray) -> None:  # pragma: no cover
         """In place: x <- U^-1 L^-1 x for CSC factors (L unit lower), x of shape (n, k),
         row-major, the right-hand sides split between threads."""
         n, k = x.shape
-        nchunk = min(k, _nb.get_num_threads() * 4)
+        nchunk = min(k, CHUNKS)
         step = (k + nchunk - 1) // nchunk
         for c in _nb.prange(nchunk):
             lo = c * step
@@ -124,7 +128,7 @@ if HAVE_NUMBA:
         if e > est[j]:
             est[j] = e
 
-    @_nb.njit(parallel=True, fastmath=True)
+    @_nb.njit(parallel=True, fastmath=True, cache=True)
     def n1_block_stats(theta: np.ndarray, row: np.ndarray, cols: np.ndarray, f_bus: np.ndarray,
                        t_bus: np.ndarray, b_pu: np.ndarray, f0: np.ndarray, inv: np.ndarray,
                        q2: np.ndarray, dp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
@@ -142,7 +146,7 @@ if HAVE_NUMBA:
             m = cols[j]
             hmm = b_pu[m] * (theta[row[f_bus[m]], j] - theta[row[t_bus[m]], j])
             scale[j] = f0[m] / (1.0 - hmm)
-        nchunk = min(k, _nb.get_num_threads() * 4)
+        nchunk = min(k, CHUNKS)
         step = (k + nchunk - 1) // nchunk
         worst = np.zeros(k)
         arg = np.zeros(k, dtype=np.int64)
