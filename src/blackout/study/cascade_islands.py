@@ -1,0 +1,168 @@
+"""Scenario state of the compiled cascade loop, and its island step.
+
+The compiled functions of :mod:`blackout.study.cascade_kernel` pass the model's arrays
+(``Grid``), the base case (``Base``) and one scenario slot's state (``Work``) as tuples of
+arrays; this module defines them, allocates a slot (``_work``) and finds and balances the
+islands of a slot (union-find over the branches in service, then the island balancing
+rule of :meth:`blackout.study.dcmodel.DCModel.balance`, the same sums in the same order).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["WOODBURY_MAX", "Grid", "Work", "Base"]
+
+#: outage sets that keep the base islands are Woodbury updates of the base flows (when the
+#: model holds all of H) up to this many branches out; beyond, the sparse path
+WOODBURY_MAX = 32
+
+try:
+    from numba import get_num_threads, njit, prange
+except ImportError:  # pragma: no cover - without numba batch.py runs its numpy path
+    prange = range  # type: ignore[assignment,misc]
+
+    def njit(*_a: Any, **_k: Any) -> Any:  # type: ignore[no-redef]
+        return lambda f: f
+
+    def get_num_threads() -> int:  # type: ignore[misc]
+        return 1
+
+
+#: the model's arrays (CascadePlan.grid): 0 pos, 1 colp, 2 coli, 3 colbr, 4 lp,
+#: 5 ref_buses, 6 gen_order, 7 pmax_on, 8 gs_mw, 9 load_mw, 10 bus_in, 11 live, 12 f_bus,
+#: 13 t_bus, 14 b_pu, 15 pf_pu, 16 gen_bus, 17 gen_on, 18 li, 19 rowp, 20 rowc, 21 rowo,
+#: 22 acolp, 23 arow, 24 abr, 25 entry, 26 aval0, 27 diag0, 28 shifters
+Grid = tuple[np.ndarray, ...]
+#: one scenario slot: 0 floats (8, nb): cap, need, served, disp, resid per island and p
+#: (bus injections, pu); 1 ints (5, nb): union-find, label (island per bus), root island,
+#: generators and slack per island; 2 bools (2, nb): grounded (by position), dead (per
+#: island); 3 out, 4 flow (pu), 5 new trips (per branch); 6-8 Woodbury outage list,
+#: matrix, vector; 9 GF(2) basis; 10 branches in service (ascending); 11 ints: scenario
+#: (-1: free), round, islands, outages in the Woodbury list, Woodbury still valid, trips,
+#: new trips, branches in service; 12 floats: served MW, total load MW; 13 B's strictly
+#: lower entries (0 for branches out), pu; floats rows 6-7: B's diagonal by position and
+#: a right-hand-side scratch
+Work = tuple[np.ndarray, ...]
+
+
+#: ht, xor, f0, base_label, base_p, base_grounded, base_dead (CascadePlan.base)
+Base = tuple[np.ndarray, ...]
+
+
+@njit(cache=True)
+def _work(nb: int, nl: int, n_a: int) -> Work:  # pragma: no cover - compiled
+    """Scratch and state arrays of one scenario slot (see ``Work``)."""
+    return (np.zeros((8, nb)), np.zeros((5, nb), dtype=np.int64),
+            np.zeros((2, nb), dtype=np.bool_), np.zeros(nl, dtype=np.bool_), np.zeros(nl),
+            np.zeros(nl, dtype=np.int64), np.zeros(WOODBURY_MAX, dtype=np.int64),
+            np.zeros((WOODBURY_MAX, WOODBURY_MAX)), np.zeros(WOODBURY_MAX),
+            np.zeros(64, dtype=np.uint64), np.zeros(nl, dtype=np.int64),
+            np.zeros(8, dtype=np.int64), np.zeros(2), np.zeros(max(n_a, 1)))
+
+
+@njit(cache=True)
+def _find(uf: np.ndarray, i: int) -> int:  # pragma: no cover - compiled
+    while uf[i] != i:
+        uf[i] = uf[uf[i]]
+        i = uf[i]
+    return i
+
+
+@njit(cache=True)
+def _islands(ws: Work, grid: Grid, non: int) -> int:  # pragma: no cover - compiled
+    """Label every bus with its island (0..n-1 in order of each island's lowest bus) over
+    the ``non`` branches in service ``ws[10]``; returns n."""
+    f_bus, t_bus = grid[12], grid[13]
+    iw, onl = ws[1], ws[10]
+    uf, label, root_isl = iw[0], iw[1], iw[2]
+    nb = uf.size
+    for i in range(nb):
+        uf[i] = i
+    for q in range(non):
+        br = onl[q]
+        a = _find(uf, f_bus[br])
+        b = _find(uf, t_bus[br])
+        if a != b:
+            if a < b:
+                uf[b] = a
+            else:
+                uf[a] = b
+    n = 0
+    for i in range(nb):
+        r = _find(uf, i)
+        if r == i:
+            root_isl[i] = n
+            n += 1
+        label[i] = root_isl[r]
+    return n
+
+
+@njit(cache=True)
+def _balance(ws: Work, n_isl: int, grid: Grid,
+             base_mva: float) -> float:  # pragma: no cover - compiled
+    """The island balancing rule (:meth:`DCModel.balance`, the same sums in the same order)
+    on the island labels: bus injections (pu), dark islands, grounded positions (dark
+    buses and each energised island's slack); returns the served load, MW."""
+    pos, ref_buses, gen_order, pmax_on = grid[0], grid[5], grid[6], grid[7]
+    gs_mw, load_mw, bus_in, gen_bus, gen_on = grid[8], grid[9], grid[10], grid[16], grid[17]
+    fw, iw, bw = ws[0], ws[1], ws[2]
+    cap, need, served, disp, resid, p = fw[0], fw[1], fw[2], fw[3], fw[4], fw[5]
+    label, cnt, slack = iw[1], iw[3], iw[4]
+    grounded, dead = bw[0], bw[1]
+    nb = label.size
+    for k in range(n_isl):
+        cnt[k] = 0
+        cap[k] = 0.0
+        need[k] = 0.0
+        resid[k] = 0.0
+        slack[k] = -1
+    for g in range(gen_bus.size):
+        if gen_on[g]:
+            isl = label[gen_bus[g]]
+            cnt[isl] += 1
+            cap[isl] += pmax_on[g]
+    for i in range(nb):
+        need[label[i]] += load_mw[i]
+    for k in range(n_isl):
+        sv = 0.0
+        if cnt[k] > 0:
+            sv = 1.0
+            if need[k] > 0:
+                sv = min(1.0, cap[k] / need[k])
+        served[k] = sv
+        disp[k] = need[k] * sv / cap[k] if cap[k] > 0 else 0.0
+        dead[k] = cnt[k] == 0
+    for i in range(nb):
+        p[i] = 0.0
+    for g in range(gen_bus.size):
+        if gen_on[g]:
+            p[gen_bus[g]] += pmax_on[g] * disp[label[gen_bus[g]]]
+    served_mw = 0.0
+    for i in range(nb):
+        ld = load_mw[i] * served[label[i]]
+        served_mw += ld
+        p[i] = p[i] - ld - gs_mw[i]
+        if dead[label[i]] or not bus_in[i]:
+            p[i] = 0.0
+        resid[label[i]] += p[i]
+    for j in range(ref_buses.size):
+        r = ref_buses[j]
+        if slack[label[r]] < 0:
+            slack[label[r]] = r
+    for j in range(gen_order.size):
+        gb = gen_bus[gen_order[j]]
+        if slack[label[gb]] < 0:
+            slack[label[gb]] = gb
+    for k in range(n_isl):
+        if slack[k] >= 0:
+            p[slack[k]] -= resid[k]
+    for i in range(nb):
+        p[i] /= base_mva
+        grounded[pos[i]] = dead[label[i]]
+    for k in range(n_isl):
+        if slack[k] >= 0:
+            grounded[pos[slack[k]]] = True
+    return served_mw
