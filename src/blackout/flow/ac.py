@@ -5,8 +5,8 @@ solved alone with its own slack (see :func:`blackout.flow.network.island_slack`)
 an island without generation is de-energised. The largest energised island goes
 through a lightsim2grid ``LSGrid`` kept per grid (:mod:`blackout.flow.lsgrid`),
 which reuses KLU's symbolic analysis between calls on one topology; its answer is
-checked against our own equations and falls back to the per-island solver. No reactive-power limits are
-enforced (as in pandapower's ``runpp`` default).
+checked against our own equations and falls back to the per-island solver. No
+reactive-power limits are enforced (as in pandapower's ``runpp`` default).
 """
 
 from __future__ import annotations

@@ -251,9 +251,8 @@ if HAVE_NUMBA:
                                + model.pbusinj_pu[:, None]) - model.pfinj_pu[:, None]
         f_cap, f_load = np.ascontiguousarray(fcl[:, 0]), np.ascontiguousarray(fcl[:, 1])
         p0_mw = model.p0_pu * model.base_mva
-        _, row = model.unit_transfer_angles(np.flatnonzero(model.live)[:1])
-        rhs_row = model._rhs_row
-        assert rhs_row is not None and model._factors is not None
+        row, rhs_row = model.solver_rows()
+        assert model._factors is not None
         inv = np.where(model.rate_mva > 0, model.base_mva / np.where(model.rate_mva > 0,
                                                                       model.rate_mva, 1.0), 0.0)
         q2 = q0_pu ** 2

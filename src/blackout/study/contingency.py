@@ -80,9 +80,7 @@ def _dc_block_stats(model: DCModel, plain: np.ndarray, q0_pu: np.ndarray, block:
     est = np.zeros(n)
     if HAVE_NUMBA:
         if n:  # outages in the order of their first non-zero row in the forward solve, so
-            model.unit_transfer_angles(plain[:1])  # each block skips its leading zero rows
-            rr = model._rhs_row
-            assert rr is not None
+            rr = model.solver_rows()[1]  # that each block skips its leading zero rows
             first = np.minimum(np.where(rr[model.f_bus[plain]] >= 0, rr[model.f_bus[plain]], n),
                                np.where(rr[model.t_bus[plain]] >= 0, rr[model.t_bus[plain]], n))
             order = np.argsort(first, kind="stable")

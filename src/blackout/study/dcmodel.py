@@ -178,10 +178,30 @@ class DCModel:
         (``y`` row-major, its last row zero for the reference buses). Compiled solver only.
         ``out``: a C-contiguous buffer of at least (n_reduced + 1) x len(cols) to reuse
         (``y`` is then a view of it), saving a large allocation per call."""
+        row, rhs_row = self.solver_rows()
+        _, _, lp, li, lx, upp, ui, ux = self._factors  # type: ignore[misc]
+        n = self.keep.size
+        if out is not None and out.shape[0] == n + 1 and out.shape[1] == cols.size:
+            y = out
+            y[:] = 0.0
+        else:
+            y = np.zeros((n + 1, cols.size))
+        j = np.arange(cols.size)
+        rf, rt = rhs_row[self.f_bus[cols]], rhs_row[self.t_bus[cols]]
+        okf, okt = rf >= 0, rt >= 0
+        y[rf[okf], j[okf]] += 1.0
+        y[rt[okt], j[okt]] -= 1.0
+        kernels.lu_solve_rows(lp, li, lx, upp, ui, ux, y[:n])
+        return y, row
+
+    def solver_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The compiled solver's row maps, per bus: ``(row, rhs_row)``: where a bus's angle
+        lies in a solution (``n_reduced`` for the reference buses: the zero row) and where
+        its injection goes in a right-hand side (-1 for the reference buses)."""
         self._ensure_factors()
-        perm_r, perm_c, lp, li, lx, upp, ui, ux = self._factors  # type: ignore[misc]
-        n, nb = self.keep.size, self.bus_in.size
-        if self._row_of_bus is None:
+        if self._row_of_bus is None or self._rhs_row is None:
+            perm_r, perm_c = self._factors[0], self._factors[1]  # type: ignore[index]
+            n, nb = self.keep.size, self.bus_in.size
             red = np.full(nb, -1, dtype=np.int64)
             red[self.keep] = np.arange(n)
             row = np.full(nb, n, dtype=np.int64)
@@ -189,18 +209,7 @@ class DCModel:
             rhs_row = np.full(nb, -1, dtype=np.int64)
             rhs_row[self.keep] = perm_r[red[self.keep]]
             self._row_of_bus, self._rhs_row = row, rhs_row
-        if out is not None and out.shape[0] == n + 1 and out.shape[1] == cols.size:
-            y = out
-            y[:] = 0.0
-        else:
-            y = np.zeros((n + 1, cols.size))
-        j = np.arange(cols.size)
-        rf, rt = self._rhs_row[self.f_bus[cols]], self._rhs_row[self.t_bus[cols]]  # type: ignore[index]
-        okf, okt = rf >= 0, rt >= 0
-        y[rf[okf], j[okf]] += 1.0
-        y[rt[okt], j[okt]] -= 1.0
-        kernels.lu_solve_rows(lp, li, lx, upp, ui, ux, y[:n])
-        return y, self._row_of_bus
+        return self._row_of_bus, self._rhs_row
 
     def _ensure_factors(self) -> None:
         if self._factors is None:
