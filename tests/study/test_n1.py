@@ -243,3 +243,22 @@ def test_ac_verification_finds_every_ac_violation_case2869_subset(case2869: DCMo
     res = verify_ac(sub, model)
     full = _full_ac(model.grid, res.table["branch"].to_numpy())
     assert _check_complete(res, full) > 0
+
+
+def test_ac_meta_counts_the_base_case_overloads_every_contingency_inherits(
+        case118: DCModel) -> None:
+    """With the fixture's DC-sized ratings the AC base case already overloads branches
+    (reactive flow on top of the DC-sized rating): verify_ac reports how many, and every
+    verified contingency's AC overload count includes them unless the outage relieves them;
+    with ratings raised above the AC base flow there are none."""
+    base = np.nan_to_num(np.asarray(run_ac(case118.grid).branch["loading_percent"],
+                                    dtype=float))
+    expected = int((base > 100.0).sum())
+    assert expected > 0
+    p0, q0 = base_ac_pq(case118)
+    res = verify_ac(screen_n1(case118, cascade=False, q0_mvar=q0, p0_mw=p0), case118, top=5)
+    assert res.meta["ac_base_overloads"] == expected
+    secure = _ac_model(case118)
+    p0, q0 = base_ac_pq(secure)
+    res = verify_ac(screen_n1(secure, cascade=False, q0_mvar=q0, p0_mw=p0), secure, top=5)
+    assert res.meta["ac_base_overloads"] == 0

@@ -187,7 +187,10 @@ def verify_ac(result: N1Result, model: DCModel, *, screen_pct: float = 80.0, top
     The picked outages are solved in batches by :func:`blackout.study.ac_verify.verify_outages`
     (lightsim2grid's C++ contingency analysis on the LSGrid of :func:`run_ac`, our island
     semantics kept; one full :func:`run_ac` where it does not apply): the same columns as one
-    full ``run_ac`` per outage. ``meta["ac_full_run_ac"]`` counts the full ones."""
+    full ``run_ac`` per outage. ``meta["ac_full_run_ac"]`` counts the full ones;
+    ``meta["ac_base_overloads"]`` the branches already above rate_a in the AC base case
+    (they are in every contingency's ``ac_overloads``: with ratings sized on DC flows the
+    reactive flow alone can overload a branch before any outage)."""
     t0 = time.perf_counter()
     grid = model.grid
     tab = result.table.copy()
@@ -201,8 +204,10 @@ def verify_ac(result: N1Result, model: DCModel, *, screen_pct: float = 80.0, top
     tab.loc[idx, "ac_max_loading_pct"] = ac.max_loading_pct
     tab.loc[idx, "ac_overloads"] = ac.overloads
     tab.loc[idx, "ac_converged"] = ac.converged
+    base = np.nan_to_num(np.asarray(run_ac(grid).branch["loading_percent"], dtype=float))
     meta = {**result.meta, "mode": "ac", "ac_screen_pct": screen_pct, "ac_top": top,
             "ac_verified": int(pick.sum()), "ac_full_run_ac": int(ac.full_run_ac.sum()),
+            "ac_base_overloads": int((base > 100.0).sum()),
             "ac_seconds": round(time.perf_counter() - t0, 4)}
     return N1Result(tab, meta)
 
