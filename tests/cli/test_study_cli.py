@@ -29,6 +29,22 @@ def test_n1_json(tmp_path: Path) -> None:
     assert {"name", "max_loading_pct", "cascade_load_lost_mw"} <= set(row)
 
 
+def test_n1_ac_with_ratings_sized_on_the_ac_base_flow(tmp_path: Path) -> None:
+    """--derive-ratings K,FLOOR,ac sizes ratings on the AC apparent power: the AC base case
+    then overloads nothing (with DC-sized ratings case118 starts with overloads in AC)."""
+    got = {}
+    for rule in ("1.3,31.7", "1.3,31.7,ac"):
+        out = tmp_path / f"{rule}.json"
+        r = runner.invoke(app, ["n1", "case118", "--ac", "--top", "3", "--derive-ratings",
+                                rule, "--format", "json", "--out", str(out)])
+        assert r.exit_code == 0, r.output
+        got[rule] = json.loads(out.read_text())
+    assert got["1.3,31.7"]["ac_base_overloads"] > 0
+    assert got["1.3,31.7,ac"]["ac_base_overloads"] == 0
+    assert "base AC |S|" in got["1.3,31.7,ac"]["ratings"]
+    assert "base DC flow" in got["1.3,31.7"]["ratings"]
+
+
 def test_n1_table() -> None:
     r = runner.invoke(app, ["n1", "case30", "--top", "3", "--format", "table"])
     assert r.exit_code == 0, r.output
@@ -64,6 +80,8 @@ def test_nk_exhaustive_table() -> None:
     ["nk", "nosuchcase"],
     ["nk", "case118", "-k", "4", "--exhaustive"],
     ["nk", "case14", "--derive-ratings", "x"],
+    ["n1", "case14", "--derive-ratings", "1.5,50,xy"],
+    ["n1", "case14", "--derive-ratings", "1.5,50,ac,1"],
     ["n1", "nosuchcase"],
     ["n1", "case14", "--by", "nothing"],
 ])

@@ -18,8 +18,8 @@ from blackout.grid.model import Grid
 FormatOpt = Annotated[Format | None, typer.Option("--format", "-f", help="table or json")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="write the output to FILE")]
 RatingsOpt = Annotated[str, typer.Option(
-    "--derive-ratings", help="rate unrated branches as K*max(|balanced base DC flow|, FLOOR): "
-    "K[,FLOOR_MVA]")]
+    "--derive-ratings", help="rate unrated branches as K*max(base flow, FLOOR): "
+    "K[,FLOOR_MVA[,dc|ac]] (the balanced base case's DC |P|, default, or AC |S|)")]
 TripOpt = Annotated[float, typer.Option(
     "--trip-multiple", help="a branch trips when |P| > this x rate_a_mva")]
 
@@ -29,15 +29,18 @@ def study_grid(case: str, ratings: str) -> Grid:
     from blackout.grid.ratings import derive_ratings
     from blackout.study.dcmodel import balanced_grid
 
-    parts = ratings.split(",")
+    parts = [p.strip() for p in ratings.split(",")]
     try:
         k = float(parts[0])
         floor = float(parts[1]) if len(parts) > 1 else 50.0
     except ValueError:
-        raise BlackoutError(f"--derive-ratings expects K[,FLOOR_MVA], got {ratings!r}") from None
-    if k <= 0 or floor < 0 or len(parts) > 2:
-        raise BlackoutError("--derive-ratings: K must be > 0 and FLOOR_MVA >= 0")
-    return derive_ratings(balanced_grid(load_case(case)), k=k, floor_mva=floor)
+        raise BlackoutError(f"--derive-ratings expects K[,FLOOR_MVA[,dc|ac]], got {ratings!r}"
+                            ) from None
+    basis = parts[2].lower() if len(parts) > 2 else "dc"
+    if k <= 0 or floor < 0 or len(parts) > 3 or basis not in ("dc", "ac"):
+        raise BlackoutError("--derive-ratings: K must be > 0, FLOOR_MVA >= 0 and the basis "
+                            f"dc or ac, got {ratings!r}")
+    return derive_ratings(balanced_grid(load_case(case)), k=k, floor_mva=floor, basis=basis)
 
 
 def _table(title: str, frame: pd.DataFrame, meta: dict[str, Any]) -> None:
