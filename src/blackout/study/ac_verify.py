@@ -42,6 +42,7 @@ from blackout.flow.result import PowerFlowResult
 from blackout.flow.state import FlowState
 from blackout.grid.model import Grid
 from blackout.grid.topology import extract_buses
+from blackout.study import kernels
 
 __all__ = ["OutageAC", "verify_outages"]
 
@@ -209,11 +210,11 @@ def _solve_fast(grid: Grid, net: Network, base: PowerFlowResult, main: int,
     ca.redistribute_slack = False
     ca.init_from_n_powerflow = True
     ca.nb_thread = int(max(1, threads))
-    base_mva = grid.base_mva
     f = np.asarray(grid.branch["from_bus"])[net.live]
     t = np.asarray(grid.branch["to_bus"])[net.live]
     rate = np.asarray(grid.branch["rate_a_mva"], dtype=float)[net.live]
-    rated = rate > 0
+    # loading % per MVA at either end (0 where unrated)
+    scale = np.where(rate > 0, 100.0 * grid.base_mva / np.where(rate > 0, rate, 1.0), 0.0)
     in_main = net.labels == main
     main_rows = in_main[f]
     # other islands: their base-case loading stays
@@ -239,30 +240,43 @@ def _solve_fast(grid: Grid, net: Network, base: PowerFlowResult, main: int,
         order = [by_cpp[int(d[0])] for d in ca.my_defaults()]
         conv = np.asarray(ca.converged_mask(), dtype=bool)
         vs = np.asarray(ca.get_voltages())
-        cur_f = (yf @ vs.T).T  # (batch, live branches)
-        cur_t = (yt @ vs.T).T
-        vm = np.abs(vs)
-        vm_f, vm_t = vm[:, f], vm[:, t]
-        # |S| = |V| |I| at each end, MVA
-        s_max = np.maximum(vm_f * np.abs(cur_f), vm_t * np.abs(cur_t)) * base_mva
-        s_max[(vm_f == 0) | (vm_t == 0)] = 0.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            loading = np.where(rated, s_max / rate * 100.0, 0.0)
+        worst, over = _loading(vs, yf, yt, f, t, scale,
+                               np.asarray([position[branches[r]] for r in order]))
         for j, r in enumerate(order):
             if not conv[j] or not _dark_as_expected(vs[j], in_main,
                                                      parts.get(int(branches[r]))):
                 continue
-            row = loading[j]
-            row[position[branches[r]]] = 0.0
-            out.max_loading_pct[r] = max(float(row.max()), other_max)
-            out.overloads[r] = int((row > 100.0).sum()) + other_over
+            out.max_loading_pct[r] = max(float(worst[j]), other_max)
+            out.overloads[r] = int(over[j]) + other_over
             out.converged[r] = others_ok
             part = parts.get(int(branches[r]))
             if part is not None and has_gen[part].any():
-                worst, over, ok = _alone(grid, part)
-                out.max_loading_pct[r] = max(out.max_loading_pct[r], worst)
-                out.overloads[r] += over
-                out.converged[r] &= ok
+                p_worst, p_over, p_ok = _alone(grid, part)
+                out.max_loading_pct[r] = max(out.max_loading_pct[r], p_worst)
+                out.overloads[r] += p_over
+                out.converged[r] &= p_ok
+
+
+def _loading(vs: np.ndarray, yf: csr_matrix, yt: csr_matrix, f: np.ndarray, t: np.ndarray,
+             scale: np.ndarray, skip: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of bus voltages ``vs``: worst branch loading (%) and the count above 100,
+    the MVA at both ends from our Yf/Yt as :func:`run_ac` computes it; branch ``skip[row]``
+    (the outaged one) and branches with a dead end carry nothing."""
+    if kernels.HAVE_NUMBA:
+        yf, yt = csr_matrix(yf), csr_matrix(yt)
+        return kernels.ac_loading_stats(
+            np.ascontiguousarray(vs, dtype=complex), yf.indptr.astype(np.int64),
+            yf.indices.astype(np.int64), yf.data.astype(complex), yt.indptr.astype(np.int64),
+            yt.indices.astype(np.int64), yt.data.astype(complex), f.astype(np.int64),
+            t.astype(np.int64), scale, skip.astype(np.int64))
+    cur_f = (yf @ vs.T).T  # (rows, branches)
+    cur_t = (yt @ vs.T).T
+    vm = np.abs(vs)
+    vm_f, vm_t = vm[:, f], vm[:, t]
+    loading = np.maximum(vm_f * np.abs(cur_f), vm_t * np.abs(cur_t)) * scale
+    loading[(vm_f == 0) | (vm_t == 0)] = 0.0
+    loading[np.arange(vs.shape[0]), skip] = 0.0
+    return loading.max(axis=1, initial=0.0), (loading > 100.0).sum(axis=1)
 
 
 def _alone(grid: Grid, buses: np.ndarray) -> tuple[float, int, bool]:
