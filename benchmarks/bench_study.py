@@ -286,10 +286,12 @@ def part_ac() -> dict[str, Any]:
         "lightsim2grid: ~80 % of the AC part, profiled; our flows and checks the rest).",
         "Tried and dropped: chord iterations on the base case's Jacobian factorisation with "
         "the outage as a rank-4 Woodbury correction (no refactorisation per outage; numba "
-        "multi-right-hand-side solves): same solutions (1e-10 pu) but no faster on "
-        "case9241pegase (14.7 vs 13.9 ms per outage on one thread, measured side by side): "
-        "the ~6 full triangular solves per outage plus the 4 for the correction cost what "
-        "KLU's refactorisation saves.",
+        "multi-right-hand-side solves): same solutions (1e-10 pu) but slower on "
+        "case9241pegase (7.9 vs 6.4-7.0 ms per outage on 2 threads, 1,024 outages, measured "
+        "side by side; 5.7 iterations on average): the ~6 triangular solves per outage "
+        "(memory-bound, ~0.45 ms each) plus the 4 for the correction cost more than KLU's "
+        "refactorisation saves. Nor do looser tolerances help lightsim2grid much (1e-6 pu: "
+        "5.5 instead of 6.9 iterations, same time): its refactorisation per outage dominates.",
     ], "targets": [{"target": "issue 7: AC-verified N-1 of case9241pegase <= 60 s",
                     "measured": f"{total:.1f} s ({verified} AC power flows)",
                     "met": bool(total <= 60)}]}
