@@ -128,3 +128,35 @@ def test_compiled_loading_equals_the_numpy_formula(monkeypatch: pytest.MonkeyPat
     np.testing.assert_allclose(got[0], ref[0], rtol=1e-12)
     np.testing.assert_array_equal(got[1], ref[1])
     assert ref[1].sum() > 0
+
+
+def test_progress_is_reported_per_batch_and_ends_at_the_total() -> None:
+    """``progress(done, total)``: monotone, one call per batch at least, last call (n, n),
+    and the answer does not depend on it being asked for."""
+    grid = _rated("case118")
+    branches = np.flatnonzero(grid.branch["in_service"])[:100]
+    calls: list[tuple[int, int]] = []
+    got = av.verify_outages(grid, branches, batch=16,
+                            progress=lambda d, t: calls.append((d, t)))
+    ref = av.verify_outages(grid, branches, batch=16)
+    assert len(calls) >= 100 // 16
+    assert calls[-1] == (100, 100)
+    assert all(t == 100 for _, t in calls)
+    done = [d for d, _ in calls]
+    assert done == sorted(done)
+    np.testing.assert_array_equal(got.max_loading_pct, ref.max_loading_pct)
+    np.testing.assert_array_equal(got.overloads, ref.overloads)
+
+
+def test_progress_bar_draws_on_a_terminal_and_is_silent_otherwise(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from blackout.cli.progress import progress_bar
+
+    with progress_bar(False, "AC N-1", "outages") as p:
+        assert p is None
+    with progress_bar(True, "AC N-1", "outages") as p:
+        assert p is not None
+        p(3, 10)
+        p(10, 10)
+    err = capsys.readouterr().err
+    assert "AC N-1" in err and "10/10" in err

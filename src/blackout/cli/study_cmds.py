@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from rich.table import Table as RichTable
 
 from blackout.cases import load_case
 from blackout.cli.app import Format, app, console, emit, guarded
+from blackout.cli.progress import progress_bar
 from blackout.errors import BlackoutError
 from blackout.grid.model import Grid
 
@@ -84,7 +86,8 @@ def n1_cmd(
     p0, q0 = base_ac_pq(model) if ac else (None, None)
     res = screen_n1(model, trip_multiple=trip_multiple, q0_mvar=q0, p0_mw=p0)
     if ac:
-        res = verify_ac(res, model, screen_pct=screen_pct, top=top)
+        with progress_bar(sys.stderr.isatty(), "AC N-1", "outages") as progress:
+            res = verify_ac(res, model, screen_pct=screen_pct, top=top, progress=progress)
     rows = res.ranked(by=by, top=top)
     data = {**res.meta, "ranked_by": by,
             "contingencies": rows.replace({np.nan: None}).to_dict(orient="records")}

@@ -6,14 +6,13 @@ See docs/study.md ("Sweeps") for seeding, what varies per trial, storage and res
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from blackout.cli.app import Format, app, console, emit, guarded
+from blackout.cli.progress import progress_bar
 from blackout.errors import BlackoutError
 
 __all__ = ["sweep_cmd", "parse_range", "parse_ratings"]
@@ -48,43 +47,6 @@ def parse_ratings(text: str) -> tuple[float, float, bool]:
     if len(parts) > 2:
         raise BlackoutError(f"--derive-ratings expects K[,FLOOR_MVA[,all]], got {text!r}")
     return k, floor, override
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar (trials, trials/s, ETA) on stderr when it is a terminal."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(),
-                   TaskProgressColumn(),
-                   TextColumn("{task.fields[rate]} trials/s"), TimeRemainingColumn(),
-                   console=Console(stderr=True), transient=False)
-    task = bar.add_task("sweep", total=None, rate="-")
-    state: dict[str, Any] = {}
-
-    def update(done: int, total: int) -> None:
-        import time
-
-        now = time.perf_counter()
-        if "t0" not in state:
-            state["t0"], state["d0"] = now, done
-        dt = now - state["t0"]
-        rate = (done - state["d0"]) / dt if dt > 0 else 0.0
-        bar.update(task, completed=done, total=total, rate=f"{rate:.1f}")
-
-    with bar:
-        yield update
 
 
 def _print_summary(s: dict[str, Any]) -> None:
@@ -169,7 +131,7 @@ def sweep_cmd(
         trial_time_limit_s=trial_time_limit)
     options.validate()
     with make_executor(workers, scheduler) as executor, \
-            _progress(sys.stderr.isatty()) as progress:
+            progress_bar(sys.stderr.isatty()) as progress:
         result = run_sweep(scenario, trials=trials, out=out, root_seed=seed, options=options,
                            executor=executor, resume=resume, chunk_size=chunk_size,
                            progress=progress)

@@ -28,6 +28,7 @@ from a flat start, to the same tolerance (tested against one full ``run_ac`` per
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,8 +64,8 @@ class OutageAC:
 
 
 def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = None,
-                   batch: int = 256, tolerance_mva: float = 1e-8, max_iteration: int = 100
-                   ) -> OutageAC:
+                   batch: int = 256, tolerance_mva: float = 1e-8, max_iteration: int = 100,
+                   progress: Callable[[int, int], None] | None = None) -> OutageAC:
     """AC power flow of the base case of ``grid`` with each branch of ``branches`` (positions)
     out, one at a time: worst loading, overload count and convergence per outage.
 
@@ -72,6 +73,8 @@ def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = No
     the results do not depend on it. batch : outages per C++ call (memory: batch x buses
     complex voltages, and batch x branches flows). max_iteration : for the batch's chord
     iterations (a full :func:`run_ac`, where needed, keeps its own default of 30).
+    progress : called as ``progress(done, total)`` after each batch and each full run_ac
+    (``done``: outages with their final answer).
     """
     branches = np.asarray(branches, dtype=np.int64)
     n = branches.size
@@ -99,9 +102,11 @@ def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = No
         assert setup is not None
         _solve_fast(grid, net, base, main, setup, branches, np.flatnonzero(fast), parts, out,
                     threads=threads or os.cpu_count() or 1, batch=batch, tol=tolerance_mva,
-                    max_it=max_iteration, yf=yf, yt=yt)
+                    max_it=max_iteration, yf=yf, yt=yt, progress=progress)
         slow = np.union1d(slow, np.flatnonzero(fast & ~out.converged))
-    for i in slow:
+    for done, i in enumerate(slow):
+        if progress is not None:
+            progress(n - slow.size + done, n)
         st = FlowState.of(grid)
         st.branch_in[int(branches[i])] = False
         res = run_ac(grid, st, tolerance_mva=tolerance_mva)
@@ -110,6 +115,8 @@ def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = No
         out.overloads[i] = int((loading > 100.0).sum())
         out.converged[i] = bool(res.converged)
         out.full_run_ac[i] = True
+    if progress is not None:
+        progress(n, n)
     return out
 
 
@@ -189,7 +196,8 @@ def _split_off(nb: int, f: np.ndarray, t: np.ndarray, ids: np.ndarray, root: int
 def _solve_fast(grid: Grid, net: Network, base: PowerFlowResult, main: int,
                 setup: IslandSetup, branches: np.ndarray, rows: np.ndarray,
                 parts: dict[int, np.ndarray], out: OutageAC, *, threads: int, batch: int,
-                tol: float, max_it: int, yf: csr_matrix, yt: csr_matrix) -> None:
+                tol: float, max_it: int, yf: csr_matrix, yt: csr_matrix,
+                progress: Callable[[int, int], None] | None = None) -> None:
     """Fill ``out`` at ``rows`` from lightsim2grid's contingency analysis of the main island;
     a row it does not converge on (or whose answer is not ours) is left unconverged."""
     from lightsim2grid.algorithm import NR_KLU, AlgorithmType, RefactorPolicyType
@@ -255,6 +263,8 @@ def _solve_fast(grid: Grid, net: Network, base: PowerFlowResult, main: int,
                 out.max_loading_pct[r] = max(out.max_loading_pct[r], p_worst)
                 out.overloads[r] += p_over
                 out.converged[r] &= p_ok
+        if progress is not None:
+            progress(int(out.converged[rows].sum()), branches.size)
 
 
 def _loading(vs: np.ndarray, yf: csr_matrix, yt: csr_matrix, f: np.ndarray, t: np.ndarray,

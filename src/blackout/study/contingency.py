@@ -16,6 +16,7 @@ reactive flows change after the outage, hence the 20 % margin of the default
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,8 +181,8 @@ def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool = Tru
     return N1Result(table, meta)
 
 
-def verify_ac(result: N1Result, model: DCModel, *, screen_pct: float = 80.0, top: int = 20
-              ) -> N1Result:
+def verify_ac(result: N1Result, model: DCModel, *, screen_pct: float = 80.0, top: int = 20,
+              progress: Callable[[int, int], None] | None = None) -> N1Result:
     """AC-verify the riskiest contingencies of a DC screening (see module docstring).
 
     The picked outages are solved in batches by :func:`blackout.study.ac_verify.verify_outages`
@@ -198,7 +199,8 @@ def verify_ac(result: N1Result, model: DCModel, *, screen_pct: float = 80.0, top
     pick |= tab.index.isin(result.ranked(top=top).index)
     rows = np.flatnonzero(pick.to_numpy())
     # batched AC (study/ac_verify.py): same answer as one full run_ac per outage
-    ac = verify_outages(grid, tab["branch"].to_numpy()[rows].astype(np.int64))
+    ac = verify_outages(grid, tab["branch"].to_numpy()[rows].astype(np.int64),
+                        progress=progress)
     idx = tab.index[rows]
     tab.loc[idx, "ac_verified"] = True
     tab.loc[idx, "ac_max_loading_pct"] = ac.max_loading_pct
