@@ -134,8 +134,7 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
                     st[0] = -1
                     busy -= 1
                     continue
-                _flows(ws, grid, g, mats)
-                _check(ws, grid, limit, True)
+                _flows(ws, grid, g, mats, limit)
                 if _advance(ws, grid, base, kw, max_rounds, trips, n_trips, rounds, lost,
                             islands):
                     busy -= 1
@@ -362,15 +361,28 @@ def _batch_solve(grid: Grid, m: int, mats: tuple[np.ndarray, ...]
 
 
 @njit(cache=True)
-def _flows(ws: Work, grid: Grid, g: int, mats: tuple[np.ndarray, ...]
-           ) -> None:  # pragma: no cover - compiled
-    """Branch flows (pu) of the branches in service from the angles in batch column g."""
+def _flows(ws: Work, grid: Grid, g: int, mats: tuple[np.ndarray, ...],
+           limit: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Branch flows (pu) of the branches in service from the angles in batch column g
+    (first copied out of the batch, contiguous), and this round's overloads, ascending,
+    into ``ws[5][:st[6]]``: those with ``|flow| > limit`` not in a dark island."""
     pos, f_bus, t_bus, b_pu, pf_pu = grid[0], grid[12], grid[13], grid[14], grid[15]
     x = mats[2]
-    flow, onl, st = ws[4], ws[10], ws[11]
+    xs = ws[0][7]
+    label, dead = ws[1][1], ws[2][1]
+    flow, new, onl, st = ws[4], ws[5], ws[10], ws[11]
+    for k in range(xs.size):
+        xs[k] = x[k, g]
+    n_new = 0
     for q in range(st[7]):
         br = onl[q]
-        flow[br] = b_pu[br] * (x[pos[f_bus[br]], g] - x[pos[t_bus[br]], g]) + pf_pu[br]
+        a = f_bus[br]
+        fl = b_pu[br] * (xs[pos[a]] - xs[pos[t_bus[br]]]) + pf_pu[br]
+        flow[br] = fl
+        if abs(fl) > limit[br] and not dead[label[a]]:
+            new[n_new] = br
+            n_new += 1
+    st[6] = n_new
 
 
 @njit(cache=True)
