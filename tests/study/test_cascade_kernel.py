@@ -96,3 +96,28 @@ def test_flagged_scenarios_rerun_on_numpy_path(case118: DCModel,
     sets = _sets(case118, 40, 2, seed=3)
     monkeypatch.setattr(cascade_kernel, "run_block", flag_odd)
     _same(run_cascades(case118, sets), run_cascades(case118, sets, compiled=False))
+
+
+
+def test_dark_phase_shifters_never_trip(case2869: DCModel) -> None:
+    """A dark island carries nothing, but the flow formula gives a phase shifter there its
+    shift: with limits just below the shifts, only the dark-island skip of the islanded
+    rounds' flows-and-check pass keeps them in service, as on the numpy path."""
+    from blackout.study.batch import _run_compiled, _run_numpy
+    from blackout.study.cascade_plan import plan_of
+
+    shifters = plan_of(case2869).shifters
+    limit = np.where(case2869.rate_mva > 0, case2869.rate_mva / case2869.base_mva, np.inf)
+    limit[shifters] = 0.99 * np.abs(case2869.pfinj_pu[shifters])
+    sets = _sets(case2869, 25, 2, seed=4)
+    fast = _run_compiled(case2869, sets, limit, 1000)
+    _same(fast, _run_numpy(case2869, sets, limit, 1000))
+
+
+def test_mostly_dark_cascades_equal_numpy_path(case118: DCModel) -> None:
+    """Low limits: most of the grid goes dark and splits into many islands (the final
+    count includes the dark ones), the same as on the numpy path."""
+    sets = _sets(case118, 80, 2, seed=21)
+    fast = run_cascades(case118, sets, trip_multiple=0.6)
+    assert np.median(fast.islands) > 20  # a mostly dark end: many islands
+    _same(fast, run_cascades(case118, sets, trip_multiple=0.6, compiled=False))
