@@ -122,9 +122,9 @@ def test_compiled_loading_equals_the_numpy_formula(monkeypatch: pytest.MonkeyPat
     rate[::7] = 0.0  # unrated
     scale = np.where(rate > 0, 100.0 * grid.base_mva / np.where(rate > 0, rate, 1.0), 0.0)
     skip = rng.integers(0, f.size, 9)
-    got = av._loading(vs, yf, yt, f, t, scale, skip)
+    got = av._loading(vs, av._terminal_admittances(yf, yt), f, t, scale, skip)
     monkeypatch.setattr(kernels, "HAVE_NUMBA", False)
-    ref = av._loading(vs, yf, yt, f, t, scale, skip)
+    ref = av._loading(vs, av._terminal_admittances(yf, yt), f, t, scale, skip)
     np.testing.assert_allclose(got[0], ref[0], rtol=1e-12)
     np.testing.assert_array_equal(got[1], ref[1])
     assert ref[1].sum() > 0

@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -55,12 +56,15 @@ class OutageAC:
     max_loading_pct : worst branch loading, % of rate_a (0 where unrated or dark).
     overloads : branches above 100 %. converged : every energised island converged.
     full_run_ac : True where one full :func:`run_ac` was needed (see module docstring).
+    base_overloads : branches above 100 % in the base case itself (in every outage's
+    ``overloads`` unless the outage relieves them).
     """
 
     max_loading_pct: np.ndarray
     overloads: np.ndarray
     converged: np.ndarray
     full_run_ac: np.ndarray
+    base_overloads: int = 0
 
 
 def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = None,
@@ -78,13 +82,14 @@ def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = No
     """
     branches = np.asarray(branches, dtype=np.int64)
     n = branches.size
-    out = OutageAC(np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool),
-                   np.zeros(n, dtype=bool))
-    if n == 0:
-        return out
     state = FlowState.of(grid)
     net = build_network(grid, state)
     base = run_ac(grid, state)
+    base_loading = np.nan_to_num(np.asarray(base.branch["loading_percent"], dtype=float))
+    out = OutageAC(np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool),
+                   np.zeros(n, dtype=bool), int((base_loading > 100.0).sum()))
+    if n == 0:
+        return out
     plan = island_plan(grid, net)
     main = _main_island(plan)
     fast = np.zeros(n, dtype=bool)
@@ -223,6 +228,7 @@ def _solve_fast(grid: Grid, net: Network, base: PowerFlowResult, main: int,
     rate = np.asarray(grid.branch["rate_a_mva"], dtype=float)[net.live]
     # loading % per MVA at either end (0 where unrated)
     scale = np.where(rate > 0, 100.0 * grid.base_mva / np.where(rate > 0, rate, 1.0), 0.0)
+    ends = _terminal_admittances(yf, yt)
     in_main = net.labels == main
     main_rows = in_main[f]
     # other islands: their base-case loading stays
@@ -248,7 +254,7 @@ def _solve_fast(grid: Grid, net: Network, base: PowerFlowResult, main: int,
         order = [by_cpp[int(d[0])] for d in ca.my_defaults()]
         conv = np.asarray(ca.converged_mask(), dtype=bool)
         vs = np.asarray(ca.get_voltages())
-        worst, over = _loading(vs, yf, yt, f, t, scale,
+        worst, over = _loading(vs, ends, f, t, scale,
                                np.asarray([position[branches[r]] for r in order]))
         for j, r in enumerate(order):
             if not conv[j] or not _dark_as_expected(vs[j], in_main,
@@ -267,18 +273,28 @@ def _solve_fast(grid: Grid, net: Network, base: PowerFlowResult, main: int,
             progress(int(out.converged[rows].sum()), branches.size)
 
 
-def _loading(vs: np.ndarray, yf: csr_matrix, yt: csr_matrix, f: np.ndarray, t: np.ndarray,
+def _terminal_admittances(yf: csr_matrix, yt: csr_matrix) -> tuple[Any, ...]:
+    """Yf and Yt as the loading pass wants them, made once per verification: the CSR
+    arrays (compiled pass) or the matrices themselves (numpy)."""
+    if not kernels.HAVE_NUMBA:
+        return (yf, yt)
+    yf, yt = csr_matrix(yf), csr_matrix(yt)
+    return (yf.indptr.astype(np.int64), yf.indices.astype(np.int64), yf.data.astype(complex),
+            yt.indptr.astype(np.int64), yt.indices.astype(np.int64), yt.data.astype(complex))
+
+
+def _loading(vs: np.ndarray, ends: tuple[Any, ...], f: np.ndarray, t: np.ndarray,
              scale: np.ndarray, skip: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row of bus voltages ``vs``: worst branch loading (%) and the count above 100,
-    the MVA at both ends from our Yf/Yt as :func:`run_ac` computes it; branch ``skip[row]``
-    (the outaged one) and branches with a dead end carry nothing."""
+    the MVA at both ends from our Yf/Yt (``ends``, from :func:`_terminal_admittances`) as
+    :func:`run_ac` computes it; branch ``skip[row]`` (the outaged one) and branches with a
+    dead end carry nothing."""
     if kernels.HAVE_NUMBA:
-        yf, yt = csr_matrix(yf), csr_matrix(yt)
-        return kernels.ac_loading_stats(
-            np.ascontiguousarray(vs, dtype=complex), yf.indptr.astype(np.int64),
-            yf.indices.astype(np.int64), yf.data.astype(complex), yt.indptr.astype(np.int64),
-            yt.indices.astype(np.int64), yt.data.astype(complex), f.astype(np.int64),
-            t.astype(np.int64), scale, skip.astype(np.int64))
+        fp, fi, fv, tp, ti, tv = ends
+        return kernels.ac_loading_stats(np.ascontiguousarray(vs, dtype=complex), fp, fi, fv,
+                                        tp, ti, tv, f.astype(np.int64), t.astype(np.int64),
+                                        scale, skip.astype(np.int64))
+    yf, yt = ends
     cur_f = (yf @ vs.T).T  # (rows, branches)
     cur_t = (yt @ vs.T).T
     vm = np.abs(vs)
