@@ -289,9 +289,8 @@ def part_ac() -> dict[str, Any]:
         "these synthetic ratings (1.3 x base DC flow, floor 31.7 MVA) the AC base case itself "
         f"has {base_over} branches above rate_a (reactive flow on top of the DC-sized "
         "rating), so every contingency has AC violations and a screen that misses none must "
-        "verify them all; with ratings raised to 1.25 x the base AC apparent power (the tests' "
-        "set-up) 69 % of case2869pegase's 4,582 outages still overload some branch in AC "
-        "(measured with one full run_ac each), so a selection rule cannot halve the work "
+        "verify them all; with ratings sized on the AC apparent power (second row) most "
+        "outages still overload some branch in AC, so a selection rule cannot halve the work "
         "either. What bounds the time is (number verified) x (chord Newton-Raphson on "
         "9241 buses: ~7 iterations, one KLU refactorisation per outage, 2 threads, inside "
         "lightsim2grid: ~80 % of the AC part, profiled; our flows and checks the rest).",
