@@ -1,13 +1,22 @@
-"""AC verification of single-branch outages in batches (lightsim2grid ContingencyAnalysisCPP).
+"""AC verification of single-branch outages in batches.
 
 One full :func:`blackout.flow.run_ac` per outage repeats, for every outage, the KLU
 symbolic analysis and a flat start. Here the largest energised island of the base case
-is loaded once into lightsim2grid's C++ contingency analysis (from the same LSGrid
-:func:`run_ac` uses, :mod:`blackout.flow.lsgrid`): it removes each branch from the
-admittance matrix, keeps the symbolic factorisation, starts Newton-Raphson from the base
-solution (chord iterations: the Jacobian factorised once per outage) and runs on several
-threads. Branch flows (MVA at both ends) are then computed
-from the returned voltages with our own Yf/Yt, exactly as :func:`run_ac` does.
+is solved once, and its outages from that solution:
+
+- outages that keep the island connected: first a fast-decoupled power flow on the base
+  case's B'/B'' factors with the outage as a rank-2 correction
+  (:mod:`blackout.study.ac_fdpf`, no refactorisation per outage, same mismatch equations
+  and tolerance as Newton-Raphson);
+- the rest (bridges), and any it does not converge on within ``FDPF_MAX_IT`` iterations:
+  lightsim2grid's C++ contingency analysis (ContingencyAnalysisCPP), loaded from the same
+  LSGrid :func:`run_ac` uses (:mod:`blackout.flow.lsgrid`): it removes each branch from
+  the admittance matrix, keeps the symbolic factorisation, starts Newton-Raphson from the
+  base solution (chord iterations: the Jacobian factorised once per outage) and runs on
+  several threads.
+
+Branch flows (MVA at both ends) are then computed from the voltages with our own Yf/Yt,
+exactly as :func:`run_ac` does.
 
 Our island semantics are kept:
 
@@ -44,9 +53,12 @@ from blackout.flow.result import PowerFlowResult
 from blackout.flow.state import FlowState
 from blackout.grid.model import Grid
 from blackout.grid.topology import extract_buses
-from blackout.study import kernels
+from blackout.study import ac_fdpf, kernels
 
 __all__ = ["OutageAC", "verify_outages"]
+
+#: fast-decoupled iterations (a P and a Q half each) before an outage goes to lightsim2grid
+FDPF_MAX_IT = 40
 
 
 @dataclass
@@ -69,7 +81,8 @@ class OutageAC:
 
 def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = None,
                    batch: int = 256, tolerance_mva: float = 1e-8, max_iteration: int = 100,
-                   progress: Callable[[int, int], None] | None = None) -> OutageAC:
+                   progress: Callable[[int, int], None] | None = None,
+                   fast_decoupled: bool = True) -> OutageAC:
     """AC power flow of the base case of ``grid`` with each branch of ``branches`` (positions)
     out, one at a time: worst loading, overload count and convergence per outage.
 
@@ -78,7 +91,9 @@ def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = No
     complex voltages, and batch x branches flows). max_iteration : for the batch's chord
     iterations (a full :func:`run_ac`, where needed, keeps its own default of 30).
     progress : called as ``progress(done, total)`` after each batch and each full run_ac
-    (``done``: outages with their final answer).
+    (``done``: outages with their final answer). fast_decoupled : outages that keep the
+    main island connected go first to :mod:`blackout.study.ac_fdpf` (False: all to
+    lightsim2grid); either way the same equations to the same tolerance.
     """
     branches = np.asarray(branches, dtype=np.int64)
     n = branches.size
@@ -107,7 +122,8 @@ def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = No
         assert setup is not None
         _solve_fast(grid, net, base, main, setup, branches, np.flatnonzero(fast), parts, out,
                     threads=threads or os.cpu_count() or 1, batch=batch, tol=tolerance_mva,
-                    max_it=max_iteration, yf=yf, yt=yt, progress=progress)
+                    max_it=max_iteration, yf=yf, yt=yt, progress=progress,
+                    decoupled=fast_decoupled)
         slow = np.union1d(slow, np.flatnonzero(fast & ~out.converged))
     for done, i in enumerate(slow):
         if progress is not None:
@@ -202,27 +218,13 @@ def _solve_fast(grid: Grid, net: Network, base: PowerFlowResult, main: int,
                 setup: IslandSetup, branches: np.ndarray, rows: np.ndarray,
                 parts: dict[int, np.ndarray], out: OutageAC, *, threads: int, batch: int,
                 tol: float, max_it: int, yf: csr_matrix, yt: csr_matrix,
-                progress: Callable[[int, int], None] | None = None) -> None:
-    """Fill ``out`` at ``rows`` from lightsim2grid's contingency analysis of the main island;
-    a row it does not converge on (or whose answer is not ours) is left unconverged."""
-    from lightsim2grid.algorithm import NR_KLU, AlgorithmType, RefactorPolicyType
-    from lightsim2grid.contingencyAnalysis import ContingencyAnalysisCPP
-
-    model = ls_model(grid)
+                progress: Callable[[int, int], None] | None = None,
+                decoupled: bool = True) -> None:
+    """Fill ``out`` at ``rows``: the outages that cut nothing off by the fast-decoupled
+    solve (``decoupled``), the rest and those it does not converge on from lightsim2grid's
+    contingency analysis of the main island; a row neither converges on (or whose answer is
+    not ours) is left unconverged."""
     buses = setup.buses
-    with model.lock:
-        model.sync(net, buses, setup.slack)
-        ca = ContingencyAnalysisCPP(model.model)  # works on its own copy
-    ca.change_algorithm(AlgorithmType.NR_KLU)
-    # chord iterations (the Jacobian factorised once per outage): more, cheaper iterations
-    # to the same tolerance (about 1.4x faster on case9241pegase)
-    chord = NR_KLU()
-    chord.set_refactor_policy(RefactorPolicyType.Chord)
-    ca.set_algo_config(chord.get_config())
-    ca.handle_disconnected_grid = True
-    ca.redistribute_slack = False
-    ca.init_from_n_powerflow = True
-    ca.nb_thread = int(max(1, threads))
     f = np.asarray(grid.branch["from_bus"])[net.live]
     t = np.asarray(grid.branch["to_bus"])[net.live]
     rate = np.asarray(grid.branch["rate_a_mva"], dtype=float)[net.live]
@@ -241,9 +243,33 @@ def _solve_fast(grid: Grid, net: Network, base: PowerFlowResult, main: int,
     position[net.live] = np.arange(net.live.size)
     v0 = np.ones(grid.bus.n, dtype=complex)
     v0[buses] = setup.vm0
-    cpp_of = model.cpp_branch_id
     has_gen = np.zeros(grid.bus.n, dtype=bool)
     has_gen[np.asarray(grid.gen["bus"])[net.gen_on]] = True
+    checks = (ends, f, t, scale, position, other_max, other_over, others_ok)
+    asked = rows
+    if decoupled:
+        rows = _solve_decoupled(grid, net, base, setup, branches, rows, parts, out, checks,
+                                batch=batch, tol=tol, progress=progress)
+    if rows.size == 0:
+        return
+    from lightsim2grid.algorithm import NR_KLU, AlgorithmType, RefactorPolicyType
+    from lightsim2grid.contingencyAnalysis import ContingencyAnalysisCPP
+
+    model = ls_model(grid)
+    with model.lock:
+        model.sync(net, buses, setup.slack)
+        ca = ContingencyAnalysisCPP(model.model)  # works on its own copy
+    ca.change_algorithm(AlgorithmType.NR_KLU)
+    # chord iterations (the Jacobian factorised once per outage): more, cheaper iterations
+    # to the same tolerance (about 1.4x faster on case9241pegase)
+    chord = NR_KLU()
+    chord.set_refactor_policy(RefactorPolicyType.Chord)
+    ca.set_algo_config(chord.get_config())
+    ca.handle_disconnected_grid = True
+    ca.redistribute_slack = False
+    ca.init_from_n_powerflow = True
+    ca.nb_thread = int(max(1, threads))
+    cpp_of = model.cpp_branch_id
     for lo in range(0, rows.size, batch):
         chunk = rows[lo:lo + batch]
         ca.clear()
@@ -270,7 +296,54 @@ def _solve_fast(grid: Grid, net: Network, base: PowerFlowResult, main: int,
                 out.overloads[r] += p_over
                 out.converged[r] &= p_ok
         if progress is not None:
+            progress(int(out.converged[asked].sum()), branches.size)
+
+
+def _solve_decoupled(grid: Grid, net: Network, base: PowerFlowResult, setup: IslandSetup,
+                     branches: np.ndarray, rows: np.ndarray, parts: dict[int, np.ndarray],
+                     out: OutageAC, checks: tuple[Any, ...], *, batch: int, tol: float,
+                     progress: Callable[[int, int], None] | None) -> np.ndarray:
+    """Fill ``out`` at the ``rows`` whose outage keeps the main island connected, by the
+    fast-decoupled solve on the base factors (:mod:`blackout.study.ac_fdpf`); returns the
+    rows left for lightsim2grid (bridges, self-loops, not converged within
+    ``FDPF_MAX_IT`` iterations, or B'/B'' singular)."""
+    ends, f, t, scale, position, other_max, other_over, others_ok = checks
+    buses = setup.buses
+    in_main = np.zeros(grid.bus.n, dtype=bool)
+    in_main[buses] = True
+    isl_rows = np.flatnonzero(in_main[f])  # the main island's live branches (net.live positions)
+    at = np.full(f.size, -1, dtype=np.int64)
+    at[isl_rows] = np.arange(isl_rows.size)
+    pos = position[branches[rows]]
+    ok = (pos >= 0) & np.array([int(b) not in parts for b in branches[rows]], dtype=bool)
+    ok &= at[np.maximum(pos, 0)] >= 0
+    ok &= f[np.maximum(pos, 0)] != t[np.maximum(pos, 0)]
+    if not ok.any():
+        return rows
+    vm = np.asarray(base.bus["vm_pu"], dtype=float)[buses]
+    va = np.deg2rad(np.asarray(base.bus["va_degree"], dtype=float))[buses]
+    sbus = (net.p_inj_mw[buses] + 1j * net.q_inj_mvar[buses]) / grid.base_mva
+    isl = ac_fdpf.decoupled_island(grid.base_mva, net.bus, net.branch, buses, isl_rows,
+                                   setup.ref, setup.pv, setup.pq, sbus, vm * np.exp(1j * va))
+    if isl is None:
+        return rows
+    left = [rows[~ok]]
+    todo = rows[ok]
+    for lo in range(0, todo.size, batch):
+        chunk = todo[lo:lo + batch]
+        skip = position[branches[chunk]]
+        v, conv, _ = ac_fdpf.solve_outages(isl, at[skip], tol=tol, max_it=FDPF_MAX_IT)
+        vs = np.zeros((chunk.size, grid.bus.n), dtype=complex)
+        vs[:, buses] = v
+        worst, over = _loading(vs, ends, f, t, scale, skip)
+        done = chunk[conv]
+        out.max_loading_pct[done] = np.maximum(worst[conv], other_max)
+        out.overloads[done] = over[conv] + other_over
+        out.converged[done] = others_ok
+        left.append(chunk[~conv])
+        if progress is not None:
             progress(int(out.converged[rows].sum()), branches.size)
+    return np.sort(np.concatenate(left))
 
 
 def _terminal_admittances(yf: csr_matrix, yt: csr_matrix) -> tuple[Any, ...]:
