@@ -263,6 +263,7 @@ def _ac_n1(basis: str) -> dict[str, Any]:
         "verified_with_ac_violation": violating, "dc_part_s": round(t_dc, 2),
         "ac_part_s": round(t_ac, 1), "total_s": round(t_dc + t_ac, 1),
         "ac_s_per_contingency": round(t_ac / max(verified, 1), 4),
+        "ac_fast_decoupled": int(ac.meta["ac_fast_decoupled"]),
         "ac_full_run_ac": int(ac.meta.get("ac_full_run_ac", 0)),
         "base_case_ac_overloads": int(ac.meta["ac_base_overloads"]),
     }
@@ -277,23 +278,30 @@ def part_ac() -> dict[str, Any]:
         "total = DCModel.build + base-case AC (reactive flows for the MVA estimate) + DC "
         "screen_n1(cascade=False) + verify_ac(screen_pct=80, top=20) (every islanding outage, "
         "every estimated loading >= 80 %, the top 20); one run, one process.",
-        "verify_ac now solves the picked outages in batches of 256 with lightsim2grid's "
-        "ContingencyAnalysisCPP on the LSGrid run_ac uses (study/ac_verify.py): the "
-        "symbolic factorisation kept, Newton-Raphson from the base solution with chord "
-        "iterations, all cores (2 here), flows from the voltages with our Yf/Yt; outages "
-        "that cut off a part are solved on the slack's side, a cut-off part with generation "
-        "alone as its own island; ac_full_run_ac outages (not converged there, or outside the "
-        "batch's reach) get one full run_ac each. Same columns as one run_ac per outage (tests). "
-        "Before: one full run_ac per outage, 814 s.",
+        "verify_ac solves the picked outages in batches (study/ac_verify.py): those that keep "
+        "the main island connected (ac_fast_decoupled of them) by a fast-decoupled power flow "
+        "(XB) on the base case's B'/B'' factors with each outage as a rank-2 Woodbury "
+        "correction (study/ac_fdpf.py: no refactorisation per outage, 16 outages per thread "
+        "in flight stored outages-innermost, 2 threads; Newton-Raphson's equations and "
+        "tolerance, 1e-8 pu; more than 20 iterations: handed on); bridges and handed-on ones "
+        "with lightsim2grid's ContingencyAnalysisCPP on the LSGrid run_ac uses (symbolic "
+        "factorisation kept, Newton-Raphson from the base solution with chord iterations, "
+        "all cores; parts cut off dark, or solved alone as their own island when they hold "
+        "generation); ac_full_run_ac outages (not converged there) get one full run_ac each. "
+        "Flows from the voltages with our Yf/Yt. Same columns as one run_ac per outage "
+        "(tests). Before: all through ContingencyAnalysisCPP, 106.8 s on the slower machine "
+        "of 2026-12-02 and 80.5 s on this one the same day as this run (ac part 71.2 s); "
+        "before that one full run_ac per outage, 814 s.",
         f"{verified} of {row['contingencies']} contingencies were picked for AC. With "
         "these synthetic ratings (1.3 x base DC flow, floor 31.7 MVA) the AC base case itself "
         f"has {base_over} branches above rate_a (reactive flow on top of the DC-sized "
         "rating), so every contingency has AC violations and a screen that misses none must "
         "verify them all; with ratings sized on the AC apparent power (second row) most "
         "outages still overload some branch in AC, so a selection rule cannot halve the work "
-        "either. What bounds the time is (number verified) x (chord Newton-Raphson on "
-        "9241 buses: ~7 iterations, one KLU refactorisation per outage, 2 threads, inside "
-        "lightsim2grid: ~80 % of the AC part, profiled; our flows and checks the rest).",
+        "either. What bounds the time now: the fast-decoupled iterations (~11 per outage on "
+        "this balanced grid, each two Ybus products and two triangular solves per outage, "
+        "memory-bound), then the ~1,700 bridges and handed-on outages through lightsim2grid "
+        "(~4 ms each) and the few full run_ac of outages nothing converges on.",
         "Tried and dropped: chord iterations on the base case's Jacobian factorisation with "
         "the outage as a rank-4 Woodbury correction (no refactorisation per outage; numba "
         "multi-right-hand-side solves): same solutions (1e-10 pu) but slower on "

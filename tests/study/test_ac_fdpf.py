@@ -125,6 +125,7 @@ def test_verify_outages_same_with_and_without_it(case: str) -> None:
     with_fd = av.verify_outages(grid, branches, batch=64)
     without = av.verify_outages(grid, branches, batch=64, fast_decoupled=False)
     np.testing.assert_array_equal(with_fd.converged, without.converged)
+    assert with_fd.fast_decoupled.mean() > 0.8 and not without.fast_decoupled.any()
     ok = with_fd.converged
     np.testing.assert_allclose(with_fd.max_loading_pct[ok], without.max_loading_pct[ok],
                                atol=1e-5)

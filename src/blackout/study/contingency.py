@@ -186,9 +186,11 @@ def verify_ac(result: N1Result, model: DCModel, *, screen_pct: float = 80.0, top
     """AC-verify the riskiest contingencies of a DC screening (see module docstring).
 
     The picked outages are solved in batches by :func:`blackout.study.ac_verify.verify_outages`
-    (lightsim2grid's C++ contingency analysis on the LSGrid of :func:`run_ac`, our island
-    semantics kept; one full :func:`run_ac` where it does not apply): the same columns as one
-    full ``run_ac`` per outage. ``meta["ac_full_run_ac"]`` counts the full ones;
+    (a fast-decoupled solve on the base factors for outages that keep the island connected,
+    lightsim2grid's C++ contingency analysis on the LSGrid of :func:`run_ac` for the rest,
+    our island semantics kept; one full :func:`run_ac` where neither applies): the same
+    columns as one full ``run_ac`` per outage. ``meta["ac_fast_decoupled"]`` counts the
+    outages the first solved, ``meta["ac_full_run_ac"]`` the full ones;
     ``meta["ac_base_overloads"]`` the branches already above rate_a in the AC base case
     (they are in every contingency's ``ac_overloads``: with ratings sized on DC flows the
     reactive flow alone can overload a branch before any outage)."""
@@ -208,6 +210,7 @@ def verify_ac(result: N1Result, model: DCModel, *, screen_pct: float = 80.0, top
     tab.loc[idx, "ac_converged"] = ac.converged
     meta = {**result.meta, "mode": "ac", "ac_screen_pct": screen_pct, "ac_top": top,
             "ac_verified": int(pick.sum()), "ac_full_run_ac": int(ac.full_run_ac.sum()),
+            "ac_fast_decoupled": int(ac.fast_decoupled.sum()),
             "ac_base_overloads": ac.base_overloads,
             "ac_seconds": round(time.perf_counter() - t0, 4)}
     return N1Result(tab, meta)
