@@ -130,7 +130,7 @@ def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = No
         _solve_fast(grid, net, base, main, setup, branches, np.flatnonzero(fast), parts, out,
                     threads=threads or os.cpu_count() or 1, batch=batch, tol=tolerance_mva,
                     max_it=max_iteration, yf=yf, yt=yt, progress=progress,
-                    decoupled=fast_decoupled)
+                    decoupled=fast_decoupled and kernels.HAVE_NUMBA)
         slow = np.union1d(slow, np.flatnonzero(fast & ~out.converged))
     for done, i in enumerate(slow):
         if progress is not None:
