@@ -72,7 +72,7 @@ def decoupled_island(base_mva: float, bus: np.ndarray, branch: np.ndarray,
     """The :class:`DecoupledIsland` of the island ``buses`` (Grid positions, ascending)
     whose live branches are ``rows`` of the internal ``branch`` array (pandapower layout,
     ``bus`` likewise); ``ref``/``pv``/``pq`` local indices, ``sbus`` pu, ``v0`` the base
-    solution of the island. None when B' or B'' is singular."""
+    solution of the island. None when B' or B'' is singular or empty (no PQ bus)."""
     local = np.full(bus.shape[0], -1, dtype=np.int64)
     local[buses] = np.arange(buses.size)
     ib = bus[buses].copy()
@@ -95,6 +95,8 @@ def decoupled_island(base_mva: float, bus: np.ndarray, branch: np.ndarray,
     bpp, bppf, bppt = makeYbus(base_mva, ib, bpp_br)
     set_p = np.sort(np.concatenate([pv, pq])).astype(np.int64)
     set_q = np.sort(pq).astype(np.int64)
+    if set_p.size == 0 or set_q.size == 0:  # nothing to decouple: Newton-Raphson does it
+        return None
     try:
         fac_p = _factors(-csc_matrix(bp)[set_p][:, set_p].imag)
         fac_q = _factors(-csc_matrix(bpp)[set_q][:, set_q].imag)
