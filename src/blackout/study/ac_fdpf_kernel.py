@@ -101,23 +101,6 @@ def woodbury_setup(fac: Factors, pos: np.ndarray, a: int, b: int, c: np.ndarray,
 
 
 @njit(cache=True)
-def solve_out(fac: Factors, b: np.ndarray, w: np.ndarray, x: np.ndarray, r: int,
-              idx: np.ndarray, wcols: np.ndarray,
-              kmat: np.ndarray) -> None:  # pragma: no cover - compiled
-    """x <- (a - U C U^T)^-1 b: the base solve and the rank-r correction (one outage)."""
-    lu_solve(fac, b, w, x)
-    coef = np.zeros(2)
-    for i in range(r):
-        for j in range(r):
-            coef[i] += kmat[i, j] * x[idx[j]]
-    for i in range(r):
-        if coef[i] != 0.0:
-            col = wcols[i]
-            for q in range(x.size):
-                x[q] += coef[i] * col[q]
-
-
-@njit(cache=True)
 def rotation(dx: float) -> complex:  # pragma: no cover - compiled
     """exp(-j dx): Taylor terms to dx^8 for |dx| < 0.01 (error < 1e-17), else cos/sin."""
     if abs(dx) < 0.01:
