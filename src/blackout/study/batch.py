@@ -21,8 +21,9 @@ flow outside ``M``. Nothing is ever refactorised.
 That is the numpy path, used without numba, for :func:`post_outage_flows` and for any
 scenario the compiled loop gives back. With numba (a core dependency) :func:`run_cascades`
 runs every cascade start to end in compiled code instead
-(:mod:`blackout.study.cascade_kernel`: the same Woodbury update while the base islands
-hold and few branches are out, then union-find islands, the same balancing sums and an
+(:mod:`blackout.study.cascade_kernel`: the same Woodbury update while few branches are
+out, islands split off by a search from the cut and re-balanced on the base factors
+(:mod:`blackout.study.cascade_split`), then union-find islands, the same balancing sums and an
 LDL^T of each round's own topology on the base pattern, factorised for a batch of
 scenarios at once), scenarios split between numba's threads; both paths give the same
 trips and MW (a test checks).

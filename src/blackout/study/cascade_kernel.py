@@ -2,12 +2,16 @@
 
 Each scenario runs the simple DC rule (see :mod:`blackout.study.batch`) start to end in
 compiled code. Scenarios are split between threads (``prange``) and each thread keeps
-``BATCH`` of them in flight; every scenario is computed on its own, so the results do not
+``SLOTS`` of them in flight; every scenario is computed on its own, so the results do not
 depend on the thread count or the batching. Per round of one scenario:
 
-- while its outages keep the base islands (their XOR cycle-space labels stay independent
-  over GF(2)) and number at most ``WOODBURY_MAX``, and the model holds all of H: the flows
-  are the Woodbury update ``f0 + H[:, M] (I - H[M, M])^-1 f0[M]`` of the base flows;
+- while at most ``WOODBURY_MAX`` of its outages have independent XOR cycle-space labels
+  (over GF(2)) and the model holds all of H: the flows are the Woodbury update
+  ``F + H[:, M] (I - H[M, M])^-1 F[M]`` over those outages ``M``, where ``F`` is the base
+  flows ``f0`` until an island splits; an outage whose label depends on the others closes
+  a cut, and :mod:`blackout.study.cascade_split` finds the smaller side, re-balances the
+  islands and solves ``F`` for the new injections on the base factors (why the other
+  outages can then be left out of ``M``: see there);
 - otherwise: islands by union-find over the branches still in service; when their number
   changed (outages only split, so the partition changed) the island balancing rule of
   :meth:`DCModel.balance` (the same sums in the same order); then the DC flows of the
@@ -16,7 +20,8 @@ depend on the thread count or the batching. Per round of one scenario:
   in this path are factorised together, LDL^T without pivoting (like the model's SuperLU)
   on the *base* pattern of L in the base fill-reducing order: a removed branch or a
   grounded bus only leaves exact zeros in that pattern, so there is no per-scenario
-  symbolic work and the innermost loops run over scenarios;
+  symbolic work and the innermost loops run over scenarios. Scenarios on this path wait
+  until ``BATCH`` of them can run the round together (or nothing else is left to run);
 - every branch in service (and energised) with ``|P| > limit`` trips, ascending.
 
 A zero pivot (possible only with negative susceptances) flags the scenario; the caller
@@ -39,11 +44,15 @@ from blackout.study.cascade_islands import (
     prange,
 )
 from blackout.study.cascade_plan import CascadePlan, plan_of
+from blackout.study.cascade_split import _shift_base, _split
 
 __all__ = ["CascadePlan", "plan_of", "run_block"]
 
 #: scenarios whose sparse solves of a round run together, per thread
 BATCH = 16
+#: scenarios in flight per thread: those on the Woodbury path run a round each pass, those
+#: past it wait until ``BATCH`` of them can run their sparse round together
+SLOTS = 32
 
 
 def run_block(plan: CascadePlan, init_ptr: np.ndarray, init_idx: np.ndarray,
@@ -69,33 +78,35 @@ def run_block(plan: CascadePlan, init_ptr: np.ndarray, init_idx: np.ndarray,
     nchunk = max(1, min(s, 4 * get_num_threads()))
     _cascades(nchunk, init_ptr, init_idx, limit_pu, int(max_rounds), plan.grid(),
               plan.base(), plan.base_mva, plan.kw, plan.base_islands, plan.base_served_mw,
-              BATCH, trips, n_trips, rounds, lost, islands, ok)
+              BATCH, max(SLOTS, 2 * BATCH), trips, n_trips, rounds, lost, islands, ok)
     return trips, n_trips, rounds, lost, islands, ok
 
 
 @njit(parallel=True, cache=True)
 def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np.ndarray,
               max_rounds: int, grid: Grid, base: Base, base_mva: float, kw: int,
-              n_base: int, served_base: float, batch: int, trips: np.ndarray,
+              n_base: int, served_base: float, batch: int, n_slot: int, trips: np.ndarray,
               n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray,
               islands: np.ndarray, ok: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Every scenario's cascade; each thread's scenarios run ``batch`` at a time, their
-    sparse solves of a round together (one factorisation loop, the scenarios innermost)."""
+    """Every scenario's cascade; each thread keeps ``n_slot`` scenarios in flight: a pass
+    runs one Woodbury round of each scenario on that path, and one sparse round of up to
+    ``batch`` of the others together (one factorisation loop, the scenarios innermost)
+    once ``batch`` of them wait or nothing else is left to run."""
     n_s = init_ptr.size - 1
     nb, nl, nnz, n_a = grid[0].size, grid[12].size, grid[18].size, grid[24].size
     step = (n_s + nchunk - 1) // nchunk
     for c in prange(nchunk):
-        slots = [_work(nb, nl, n_a) for _ in range(batch)]
+        slots = [_work(nb, nl, n_a) for _ in range(n_slot)]
         mats = (np.zeros((nb, batch)), np.zeros((max(n_a, 1), batch)), np.zeros((nb, batch)),
                 np.zeros((nnz, batch)), np.zeros((nb, batch)), np.zeros((nb, batch)),
-                np.zeros(batch), np.zeros(batch))
+                np.zeros(batch), np.zeros(batch), np.zeros((batch, nb)))
         gmap = np.zeros(batch, dtype=np.int64)
         nxt, end = c * step, min(n_s, (c + 1) * step)
         busy = 0
-        for j in range(batch):
+        for j in range(n_slot):
             slots[j][11][0] = -1
         while True:
-            for j in range(batch):  # fill the free slots
+            for j in range(n_slot):  # fill the free slots
                 if slots[j][11][0] < 0 and nxt < end:
                     _start(slots[j], nxt, init_ptr, init_idx, grid, base, kw, n_base,
                            served_base)
@@ -103,29 +114,36 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
                     busy += 1
             if busy == 0:
                 break
-            n_g = 0
-            for j in range(batch):
+            n_wait, n_wood = 0, 0
+            for j in range(n_slot):
                 ws = slots[j]
                 st = ws[11]
-                if st[0] < 0:
-                    continue
-                if st[4]:  # Woodbury, the whole round here
-                    if not _woodbury(ws, base, st[3]):
+                if st[0] >= 0 and st[4]:  # Woodbury: the whole round here
+                    if not _woodbury_round(ws, grid, base, base_mva, limit):
                         ok[st[0]] = False
                         st[0] = -1
                         busy -= 1
-                        continue
-                    _check(ws, grid, limit, False)
-                    if _advance(ws, grid, base, kw, max_rounds, trips, n_trips, rounds,
-                                lost, islands):
+                    elif _advance(ws, grid, base, kw, max_rounds, trips, n_trips, rounds,
+                                  lost, islands):
                         busy -= 1
-                else:
-                    _prepare(ws, grid, base_mva)
-                    _assemble(ws, grid, n_g, mats)
-                    gmap[n_g] = j
-                    n_g += 1
+                if st[0] >= 0:
+                    if st[4]:
+                        n_wood += 1
+                    else:
+                        n_wait += 1
+            n_g = 0
+            if n_wait >= batch or (n_wait > 0 and n_wood == 0 and nxt >= end):
+                for j in range(n_slot):
+                    ws = slots[j]
+                    st = ws[11]
+                    if st[0] >= 0 and not st[4] and n_g < batch:
+                        _prepare(ws, grid, base_mva)
+                        _assemble(ws, grid, n_g, mats)
+                        gmap[n_g] = j
+                        n_g += 1
             if n_g:
                 _batch_solve(grid, n_g, mats)
+                _transpose(mats[2], mats[8], n_g)
             for g in range(n_g):
                 ws = slots[gmap[g]]
                 st = ws[11]
@@ -141,14 +159,35 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
 
 
 @njit(cache=True)
+def _woodbury_round(ws: Work, grid: Grid, base: Base, base_mva: float,
+                    limit: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """One round of a slot on the Woodbury path: islands split since the last round
+    re-balanced and their base-topology flows solved, the update, the overload check.
+    False on a singular Woodbury system."""
+    st = ws[11]
+    f_base = base[2]
+    if st[8]:  # islands split on this path: base flows of the new balance
+        if st[9]:
+            st[2] += st[9]
+            st[9] = 0
+            ws[12][0] = _balance(ws, st[2], grid, base_mva)
+            _shift_base(ws, grid, base)
+        f_base = ws[15]
+    if not _woodbury(ws, base, st[3], f_base):
+        return False
+    _check(ws, grid, limit, st[8] != 0)
+    return True
+
+
+@njit(cache=True)
 def _start(ws: Work, s: int, init_ptr: np.ndarray, init_idx: np.ndarray, grid: Grid,
            base: Base, kw: int, n_base: int,
            served_base: float) -> None:  # pragma: no cover - compiled
     """Slot ``ws`` takes scenario ``s``: its initiating outages on the base case."""
     load_mw, live = grid[9], grid[11]
-    xor, b_label, b_p, b_grounded, b_dead = base[1], base[3], base[4], base[5], base[6]
-    fw, iw, bw, out, mlist, basis, onl, st, sf = ws[0], ws[1], ws[2], ws[3], ws[6], ws[9], \
-        ws[10], ws[11], ws[12]
+    b_label, b_p, b_grounded, b_dead = base[3], base[4], base[5], base[6]
+    fw, iw, bw, out, basis, onl, st, sf = ws[0], ws[1], ws[2], ws[3], ws[9], ws[10], \
+        ws[11], ws[12]
     label, p_bus = iw[1], fw[5]
     grounded, dead = bw[0], bw[1]
     nl, nb = out.size, label.size
@@ -164,17 +203,14 @@ def _start(ws: Work, s: int, init_ptr: np.ndarray, init_idx: np.ndarray, grid: G
         basis[j] = 0
     plain = kw > 0
     nm = 0
+    st[8], st[9] = 0, 0
     for q in range(init_ptr[s], init_ptr[s + 1]):
         br = init_idx[q]
         if out[br]:
             continue
         out[br] = True
         if plain and live[br]:
-            if nm == kw or not _gf2_insert(basis, xor[br]):
-                plain = False
-            else:
-                mlist[nm] = br
-                nm += 1
+            nm, plain = _enter(ws, grid, base, br, nm, kw, n_base)
     non = 0
     for br in range(nl):
         if live[br] and not out[br]:
@@ -200,8 +236,7 @@ def _advance(ws: Work, grid: Grid, base: Base, kw: int, max_rounds: int, trips: 
              islands: np.ndarray) -> bool:  # pragma: no cover - compiled
     """Trip this round's overloads (``ws[5][:st[6]]``), or end the scenario (True) when
     there are none or the rounds ran out, writing its outputs."""
-    xor = base[1]
-    out, new, mlist, basis, onl, st, sf = ws[3], ws[5], ws[6], ws[9], ws[10], ws[11], ws[12]
+    out, new, onl, st, sf = ws[3], ws[5], ws[10], ws[11], ws[12]
     s, n_new = st[0], st[6]
     if n_new > 0:
         nt, nm = st[5], st[3]
@@ -212,11 +247,8 @@ def _advance(ws: Work, grid: Grid, base: Base, kw: int, max_rounds: int, trips: 
             trips[s, nt] = br
             nt += 1
             if st[4]:
-                if nm == kw or not _gf2_insert(basis, xor[br]):
-                    st[4] = False
-                else:
-                    mlist[nm] = br
-                    nm += 1
+                nm, still = _enter(ws, grid, base, br, nm, kw, st[2])
+                st[4] = still
         st[5], st[3] = nt, nm
         rounds[s] += 1
         m = 0
@@ -232,6 +264,26 @@ def _advance(ws: Work, grid: Grid, base: Base, kw: int, max_rounds: int, trips: 
     islands[s] = st[2]
     st[0] = -1
     return True
+
+
+@njit(cache=True)
+def _enter(ws: Work, grid: Grid, base: Base, br: int, nm: int, kw: int,
+           n_isl: int) -> tuple[int, bool]:  # pragma: no cover - compiled
+    """Branch ``br`` goes out while the slot is on the Woodbury path: onto the outage list
+    if its label is independent, else (it closed a cut) a split island when the base
+    factors allow (:mod:`blackout.study.cascade_split`); returns (list length, still on
+    the path)."""
+    mlist, basis, st = ws[6], ws[9], ws[11]
+    if _gf2_insert(basis, base[1][br]):
+        if nm == kw:
+            return nm, False
+        mlist[nm] = br
+        return nm + 1, True
+    if base[8].size == ws[1][1].size and _split(ws, grid, br, n_isl + st[9]):
+        st[9] += 1
+        st[8] = 1
+        return nm, True
+    return nm, False
 
 
 @njit(cache=True)
@@ -257,9 +309,7 @@ def _check(ws: Work, grid: Grid, limit: np.ndarray,
     n_new = 0
     for q in range(st[7]):
         br = onl[q]
-        if energised_only and dead[label[f_bus[br]]]:
-            continue
-        if abs(flow[br]) > limit[br]:
+        if abs(flow[br]) > limit[br] and not (energised_only and dead[label[f_bus[br]]]):
             new[n_new] = br
             n_new += 1
     st[6] = n_new
@@ -270,8 +320,10 @@ def _prepare(ws: Work, grid: Grid, base_mva: float) -> None:  # pragma: no cover
     """Islands of the current topology; re-balance when they changed."""
     st, sf = ws[11], ws[12]
     cur = _islands(ws, grid, st[7])
-    if cur != st[2]:  # outages only split islands: same count, same partition
-        st[2] = cur
+    # outages only split islands: same count, same partition (but islands split on the
+    # Woodbury path were numbered otherwise: balance again under the union-find labels)
+    if cur != st[2] or st[8]:
+        st[2], st[8], st[9] = cur, 0, 0
         sf[0] = _balance(ws, cur, grid, base_mva)
 
 
@@ -363,26 +415,31 @@ def _batch_solve(grid: Grid, m: int, mats: tuple[np.ndarray, ...]
 @njit(cache=True)
 def _flows(ws: Work, grid: Grid, g: int, mats: tuple[np.ndarray, ...],
            limit: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Branch flows (pu) of the branches in service from the angles in batch column g
-    (first copied out of the batch, contiguous), and this round's overloads, ascending,
-    into ``ws[5][:st[6]]``: those with ``|flow| > limit`` not in a dark island."""
+    """This round's overloads, ascending, into ``ws[5][:st[6]]``: the branches in service,
+    not in a dark island, whose flow (pu) from the angles of batch column ``g`` (``mats[8]
+    [g]``, the solved batch transposed) has ``|flow| > limit``."""
     pos, f_bus, t_bus, b_pu, pf_pu = grid[0], grid[12], grid[13], grid[14], grid[15]
-    x = mats[2]
-    xs = ws[0][7]
+    xs = mats[8][g]
     label, dead = ws[1][1], ws[2][1]
-    flow, new, onl, st = ws[4], ws[5], ws[10], ws[11]
-    for k in range(xs.size):
-        xs[k] = x[k, g]
+    new, onl, st = ws[5], ws[10], ws[11]
     n_new = 0
     for q in range(st[7]):
         br = onl[q]
         a = f_bus[br]
         fl = b_pu[br] * (xs[pos[a]] - xs[pos[t_bus[br]]]) + pf_pu[br]
-        flow[br] = fl
         if abs(fl) > limit[br] and not dead[label[a]]:
             new[n_new] = br
             n_new += 1
     st[6] = n_new
+
+
+@njit(cache=True)
+def _transpose(x: np.ndarray, xt: np.ndarray, m: int) -> None:  # pragma: no cover - compiled
+    """``xt[g, k] = x[k, g]`` for the first ``m`` columns (each column's flows pass then
+    reads its angles contiguously)."""
+    for k in range(x.shape[0]):
+        for g in range(m):
+            xt[g, k] = x[k, g]
 
 
 @njit(cache=True)
@@ -399,11 +456,12 @@ def _gf2_insert(basis: np.ndarray, v: np.uint64) -> bool:  # pragma: no cover - 
 
 
 @njit(cache=True)
-def _woodbury(ws: Work, base: Base, k: int) -> bool:  # pragma: no cover - compiled
+def _woodbury(ws: Work, base: Base, k: int,
+              f0: np.ndarray) -> bool:  # pragma: no cover - compiled
     """Flows (pu) with the ``k`` branches ``ws[6][:k]`` out, the base islands kept:
-    ``f0 + H[:, M] (I - H[M, M])^-1 f0[M]`` (Gaussian elimination, partial pivoting).
-    False on a singular system."""
-    ht, f0 = base[0], base[2]
+    ``f0 + H[:, M] (I - H[M, M])^-1 f0[M]`` (Gaussian elimination, partial pivoting) for
+    base-topology flows ``f0``. False on a singular system."""
+    ht = base[0]
     flow, m, a, c = ws[4], ws[6], ws[7], ws[8]
     for i in range(k):
         for j in range(k):

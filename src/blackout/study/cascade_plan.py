@@ -19,6 +19,7 @@ from blackout.study.cascade_islands import (
     _work,
     njit,
 )
+from blackout.study.cascade_split import base_factors
 
 __all__ = ["CascadePlan", "plan_of"]
 
@@ -64,6 +65,8 @@ class CascadePlan:
     aval0: np.ndarray  # the entries' base values (-b_pu), pu
     diag0: np.ndarray  # base diagonal of B by position, pu
     shifters: np.ndarray  # live branches with a phase shift (pfinj_pu != 0), between buses
+    adjp: np.ndarray  # live branches at each bus: adjb[adjp[i]:adjp[i+1]]
+    adjb: np.ndarray
     base_mva: float
     ht: np.ndarray  # the model's H transposed (row m = H[:, m]), or (0, nl) without it
     xor: np.ndarray  # the model's XOR cycle-space labels
@@ -77,6 +80,10 @@ class CascadePlan:
     base_dead: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
     base_islands: int = 0
     base_served_mw: float = 0.0
+    # LDL^T of the base B (base pattern, grounded positions unit rows): L values, D; empty
+    # when it meets a zero pivot (islands then leave the Woodbury path)
+    base_lx: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    base_d: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def grid(self) -> tuple[np.ndarray, ...]:
         """The arrays the compiled functions take, in ``Grid`` order."""
@@ -85,12 +92,12 @@ class CascadePlan:
                 self.live, self.f_bus, self.t_bus, self.b_pu, self.pf_pu, self.gen_bus,
                 self.gen_on, self.li, self.rowp, self.rowc, self.rowo,
                 self.acolp, self.arow, self.abr, self.entry, self.aval0, self.diag0,
-                self.shifters)
+                self.shifters, self.adjp, self.adjb)
 
     def base(self) -> tuple[np.ndarray, ...]:
         """The Woodbury and base-case arrays, in ``Base`` order."""
         return (self.ht, self.xor, self.f0, self.base_label, self.base_p,
-                self.base_grounded, self.base_dead)
+                self.base_grounded, self.base_dead, self.base_lx, self.base_d)
 
 
 def plan_of(model: object) -> CascadePlan:
@@ -144,6 +151,9 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
     gen_on = np.asarray(model.gen_on, dtype=bool)
     pmax_on = np.where(gen_on, np.maximum(np.asarray(model.pmax_mw, dtype=float), 0.0), 0.0)
     ht = model._ht if model._ht is not None else np.zeros((0, nl))
+    ends = np.concatenate([model.f_bus[live], model.t_bus[live]])
+    adjb = np.concatenate([live, live])[np.argsort(ends, kind="stable")].astype(np.int64)
+    adjp = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=nb))]).astype(np.int64)
     plan = CascadePlan(
         pos=pos, colp=colp, coli=coli, colbr=colbr, lp=lp,
         ref_buses=np.flatnonzero(model.ref_gen_bus).astype(np.int64),
@@ -158,6 +168,7 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
         gen_bus=np.asarray(model.gen_bus, dtype=np.int64), gen_on=gen_on,
         li=li, rowp=rowp, rowc=rowc, rowo=rowo, acolp=acolp,
         arow=arow, abr=abr, entry=entry, aval0=aval0, diag0=diag0, shifters=shifters,
+        adjp=adjp, adjb=adjb,
         base_mva=float(model.base_mva),
         ht=ht, xor=np.asarray(model.xor_label, dtype=np.uint64),
         f0=np.asarray(model.f0_pu, dtype=float), kw=WOODBURY_MAX if ht.shape[0] else 0,
@@ -167,9 +178,12 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
     ws[10][:in_service.size] = in_service
     n_isl = _islands(ws, plan.grid(), in_service.size)
     served = _balance(ws, n_isl, plan.grid(), plan.base_mva)
+    from blackout.study.cascade_kernel import _batch_solve  # it imports this module
+
+    base_lx, base_d = base_factors(plan.grid(), ws[2][0].copy(), _batch_solve)
     return replace(plan, base_label=ws[1][1].copy(), base_p=ws[0][5].copy(),
                    base_grounded=ws[2][0].copy(), base_dead=ws[2][1].copy(),
-                   base_islands=n_isl, base_served_mw=served)
+                   base_islands=n_isl, base_served_mw=served, base_lx=base_lx, base_d=base_d)
 
 
 def _base_column_counts(n: int, colp: np.ndarray, coli: np.ndarray

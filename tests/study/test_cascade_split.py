@@ -1,0 +1,115 @@
+"""Islands inside the compiled loop's Woodbury path (study/cascade_split.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from blackout.study.batch import BatchResult, run_cascades
+from blackout.study.dcmodel import DCModel
+from blackout.study.kernels import HAVE_NUMBA
+
+from .conftest import rated
+
+pytestmark = pytest.mark.skipif(not HAVE_NUMBA, reason="the compiled loop needs numba")
+
+LOAD_MW_TOL = 1e-6
+
+
+@pytest.fixture(scope="module")
+def mild2869() -> DCModel:
+    """case2869pegase rated 2 x base flow: most cascades stay small, many start with a
+    bridge out, so they split islands on the Woodbury path."""
+    return DCModel.build(rated("case2869pegase", 2.0, 31.7))
+
+
+def _same(a: BatchResult, b: BatchResult) -> None:
+    for s in range(len(a.tripped)):
+        assert a.tripped[s].tolist() == b.tripped[s].tolist(), s
+    np.testing.assert_array_equal(a.rounds, b.rounds)
+    np.testing.assert_array_equal(a.islands, b.islands)
+    np.testing.assert_allclose(a.load_lost_mw, b.load_lost_mw, rtol=0, atol=LOAD_MW_TOL)
+
+
+def _with_bridge(model: DCModel, n: int, seed: int) -> list[list[int]]:
+    """N-2 sets of one bridge and one other live branch."""
+    rng = np.random.default_rng(seed)
+    live = np.flatnonzero(model.live)
+    bridges = live[model.xor_label[live] == 0]
+    return [sorted({int(rng.choice(bridges)), int(rng.choice(live))}) for _ in range(n)]
+
+
+def _plan_swapped(model: DCModel, monkeypatch: pytest.MonkeyPatch, **changes: object) -> None:
+    from blackout.study.cascade_plan import plan_of
+
+    monkeypatch.setitem(model.__dict__, "_cascade_plan", replace(plan_of(model), **changes))
+
+
+def test_split_path_equals_union_find_path_and_numpy(mild2869: DCModel,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    sets = _with_bridge(mild2869, 150, seed=3)
+    fast = run_cascades(mild2869, sets)
+    assert (fast.islands > mild2869.base_islands).all()
+    assert (fast.rounds > 0).sum() >= 10  # some of them cascade on
+    _same(fast, run_cascades(mild2869, sets, compiled=False))
+    _plan_swapped(mild2869, monkeypatch, base_lx=np.zeros(0), base_d=np.zeros(0))
+    _same(fast, run_cascades(mild2869, sets))  # every split through union-find + LDL^T
+
+
+def test_label_collisions_fall_back(case118: DCModel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every label zero each outage looks like a cut: the search finds most ends
+    still connected and the slot leaves the Woodbury path; the answers do not change."""
+    rng = np.random.default_rng(8)
+    live = np.flatnonzero(case118.live)
+    sets = [rng.choice(live, 2, replace=False).tolist() for _ in range(120)]
+    expected = run_cascades(case118, sets, compiled=False)
+    _plan_swapped(case118, monkeypatch, xor=np.zeros_like(case118.xor_label))
+    _same(run_cascades(case118, sets), expected)
+
+
+def test_split_labels_the_smaller_side(case118: DCModel) -> None:
+    from blackout.study.cascade_islands import _work
+    from blackout.study.cascade_kernel import _start
+    from blackout.study.cascade_plan import plan_of
+    from blackout.study.cascade_split import _split
+
+    plan = plan_of(case118)
+    nb, nl = plan.pos.size, plan.f_bus.size
+    live = np.flatnonzero(plan.live)
+    for br in live[plan.xor[live] == 0][:10]:
+        ws = _work(nb, nl, plan.abr.size)
+        _start(ws, 0, np.array([0, 0]), np.zeros(0, dtype=np.int64), plan.grid(), plan.base(),
+               plan.kw, plan.base_islands, plan.base_served_mw)
+        ws[3][br] = True
+        assert _split(ws, plan.grid(), int(br), 7)
+        on = live[live != br]
+        adj = coo_matrix((np.ones(on.size), (plan.f_bus[on], plan.t_bus[on])), shape=(nb, nb))
+        comp = connected_components(adj, directed=False)[1]
+        a, b = comp[plan.f_bus[br]], comp[plan.t_bus[br]]
+        small = a if (comp == a).sum() <= (comp == b).sum() else b
+        np.testing.assert_array_equal(np.flatnonzero(ws[1][1] == 7), np.flatnonzero(comp == small))
+        assert not ws[14][0].any()  # the search leaves no marks behind
+    ws[3][live[0]] = True  # a branch whose ends stay connected: no split, labels untouched
+    before = ws[1][1].copy()
+    if plan.xor[live[0]] != 0:
+        assert not _split(ws, plan.grid(), int(live[0]), 9)
+        np.testing.assert_array_equal(ws[1][1], before)
+
+
+def test_shift_base_equals_base_flows(case118: DCModel) -> None:
+    from blackout.study.cascade_islands import _work
+    from blackout.study.cascade_plan import plan_of
+    from blackout.study.cascade_split import _shift_base
+
+    plan = plan_of(case118)
+    ws = _work(plan.pos.size, plan.f_bus.size, plan.abr.size)
+    rng = np.random.default_rng(1)
+    p = case118.p0_pu + rng.normal(0, 0.05, case118.p0_pu.size)
+    p -= p.mean()  # one base island: balanced
+    ws[0][5][:] = p
+    _shift_base(ws, plan.grid(), plan.base())
+    np.testing.assert_allclose(ws[15], case118.base_flows(p[:, None])[:, 0], rtol=0, atol=1e-10)
