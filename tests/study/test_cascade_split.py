@@ -44,9 +44,14 @@ def _with_bridge(model: DCModel, n: int, seed: int) -> list[list[int]]:
 
 
 def _plan_swapped(model: DCModel, monkeypatch: pytest.MonkeyPatch, **changes: object) -> None:
-    from blackout.study.cascade_plan import plan_of
+    """The model's compiled-loop plan, built with the split path on whatever the grid's size,
+    with ``changes``."""
+    from blackout.study import cascade_plan
 
-    monkeypatch.setitem(model.__dict__, "_cascade_plan", replace(plan_of(model), **changes))
+    monkeypatch.setattr(cascade_plan, "SPLIT_MIN_BUSES", 0)
+    plan = cascade_plan._build_plan(model)
+    assert plan.base_d.size == plan.pos.size
+    monkeypatch.setitem(model.__dict__, "_cascade_plan", replace(plan, **changes))
 
 
 def test_split_path_equals_union_find_path_and_numpy(mild2869: DCModel,
@@ -58,6 +63,19 @@ def test_split_path_equals_union_find_path_and_numpy(mild2869: DCModel,
     _same(fast, run_cascades(mild2869, sets, compiled=False))
     _plan_swapped(mild2869, monkeypatch, base_lx=np.zeros(0), base_d=np.zeros(0))
     _same(fast, run_cascades(mild2869, sets))  # every split through union-find + LDL^T
+
+
+def test_small_grids_split_on_the_sparse_path(case118: DCModel,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """case118 is below SPLIT_MIN_BUSES (no base factors): the same answers with the split
+    path forced on."""
+    from blackout.study.cascade_plan import plan_of
+
+    assert plan_of(case118).base_d.size == 0
+    sets = _with_bridge(case118, 200, seed=2)
+    default = run_cascades(case118, sets)
+    _plan_swapped(case118, monkeypatch)
+    _same(run_cascades(case118, sets), default)
 
 
 def test_label_collisions_fall_back(case118: DCModel, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -100,11 +118,13 @@ def test_split_labels_the_smaller_side(case118: DCModel) -> None:
         np.testing.assert_array_equal(ws[1][1], before)
 
 
-def test_shift_base_equals_base_flows(case118: DCModel) -> None:
+def test_shift_base_equals_base_flows(case118: DCModel,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from blackout.study.cascade_islands import _work
     from blackout.study.cascade_plan import plan_of
     from blackout.study.cascade_split import _shift_base
 
+    _plan_swapped(case118, monkeypatch)
     plan = plan_of(case118)
     ws = _work(plan.pos.size, plan.f_bus.size, plan.abr.size)
     rng = np.random.default_rng(1)
