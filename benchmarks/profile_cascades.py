@@ -16,6 +16,7 @@ import inspect
 import sys
 import time
 import types
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,8 @@ def _instrumented() -> types.ModuleType:
                 break
             end += 1
         stmt = src[call_at:end + 1]
-        timed = f"_t0 = _cycles()\n{indent}_r = {stmt}\n{indent}prof[{i}] += _cycles() - _t0\n"
+        timed = (f"_t0 = _cycles()\n{indent}_r = {stmt}\n{indent}prof[{i}] += _cycles() - _t0\n"
+                 f"{indent}prof[{len(PHASES) + i}] += 1\n")
         src = src[:at] + timed + indent + ("if not _r" if call_at != at else "_r") + \
             src[end + 1:]
     mod = types.ModuleType("cascade_kernel_profiled")
@@ -99,25 +101,34 @@ def main() -> None:
     _, ptr, flat = _initiating_sets(events, model.n_branch)
 
     def run(p: np.ndarray, f: np.ndarray, prof: np.ndarray) -> None:
-        s, nl = p.size - 1, model.n_branch
-        ck._cascades(1, p, f, limit, 1000, plan.grid(), plan.base(), plan.base_mva, plan.kw,
-                     plan.base_islands, plan.base_served_mw, ck.BATCH, max(ck.SLOTS, ck.BATCH),
-                     np.empty((s, nl), dtype=np.int32), np.zeros(s, dtype=np.int64),
-                     np.zeros(s, dtype=np.int64), np.zeros(s), np.zeros(s, dtype=np.int64),
-                     np.ones(s, dtype=np.bool_), prof)
+        """run_block's call of the loop, with the counters."""
+        calls: list[tuple[Any, ...]] = []
+        real = ck._cascades
+        ck._cascades = lambda *args: calls.append(args)  # capture run_block's arguments
+        try:
+            ck.run_block(plan, p, f, limit, 1000)
+        finally:
+            ck._cascades = real
+        args = list(calls[0])
+        args[0] = 1  # one chunk: one thread
+        real(*args, prof)
 
-    run(ptr[:6], flat[:ptr[5]], np.zeros(len(PHASES)))  # compiles
-    prof = np.zeros(len(PHASES))
+    run(ptr[:6], flat[:ptr[5]], np.zeros(2 * len(PHASES)))  # compiles
+    prof_calls = np.zeros(2 * len(PHASES))
     t0 = time.perf_counter()
-    run(ptr, flat, prof)
+    run(ptr, flat, prof_calls)
     wall = time.perf_counter() - t0
+    prof, calls = prof_calls[:len(PHASES)], prof_calls[len(PHASES):]
     total = prof.sum()
     print(f"{case}, ratings {k} x base flow, {n} random N-2 sets, one thread: "
           f"{1e6 * wall / n:.0f} us per cascade ({n / wall:,.0f}/s)")
-    for share, name in sorted(zip(prof / total, PHASES.values(), strict=True), reverse=True):
-        print(f"  {100 * share:5.1f} %  ~{share * 1e6 * wall / n:6.1f} us/cascade  {name}")
-    print("  (shares of the cycles counted; the rest of the loop, trips and bookkeeping, is "
-          "spread over them in the per-cascade figures)")
+    for share, c, name in sorted(zip(prof / total, calls, PHASES.values(), strict=True),
+                                 reverse=True):
+        print(f"  {100 * share:5.1f} %  ~{share * 1e6 * wall / n:6.1f} us/cascade  "
+              f"{c / n:5.2f} calls/cascade  {name}")
+    print(f"  (shares of the {total / n:,.0f} cycles per cascade counted in these calls; the "
+          "rest of the loop, trips and bookkeeping, is spread over them in the per-cascade "
+          "figures)")
 
 
 if __name__ == "__main__":
