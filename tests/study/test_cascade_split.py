@@ -89,21 +89,21 @@ def test_label_collisions_fall_back(case118: DCModel, monkeypatch: pytest.Monkey
     _same(run_cascades(case118, sets), expected)
 
 
-def test_split_labels_the_smaller_side(case118: DCModel) -> None:
+def test_cut_labels_the_smaller_side(case118: DCModel) -> None:
     from blackout.study.cascade_islands import _work
     from blackout.study.cascade_kernel import _start
     from blackout.study.cascade_plan import plan_of
-    from blackout.study.cascade_split import _split
+    from blackout.study.cascade_split import _cut
 
     plan = plan_of(case118)
     nb, nl = plan.pos.size, plan.f_bus.size
     live = np.flatnonzero(plan.live)
+    ws = _work(nb, nl, plan.abr.size)
     for br in live[plan.xor[live] == 0][:10]:
-        ws = _work(nb, nl, plan.abr.size)
         _start(ws, 0, np.array([0, 0]), np.zeros(0, dtype=np.int64), plan.grid(), plan.base(),
                plan.kw, plan.base_islands, plan.base_served_mw)
         ws[3][br] = True
-        assert _split(ws, plan.grid(), int(br), 7)
+        assert _cut(ws, plan.grid(), int(br), 7, nb)[0] == 1
         on = live[live != br]
         adj = coo_matrix((np.ones(on.size), (plan.f_bus[on], plan.t_bus[on])), shape=(nb, nb))
         comp = connected_components(adj, directed=False)[1]
@@ -111,11 +111,31 @@ def test_split_labels_the_smaller_side(case118: DCModel) -> None:
         small = a if (comp == a).sum() <= (comp == b).sum() else b
         np.testing.assert_array_equal(np.flatnonzero(ws[1][1] == 7), np.flatnonzero(comp == small))
         assert not ws[14][0].any()  # the search leaves no marks behind
-    ws[3][live[0]] = True  # a branch whose ends stay connected: no split, labels untouched
+    inner = int(live[plan.xor[live] != 0][0])  # its ends stay connected: no split
+    ws[3][inner] = True
     before = ws[1][1].copy()
-    if plan.xor[live[0]] != 0:
-        assert not _split(ws, plan.grid(), int(live[0]), 9)
-        np.testing.assert_array_equal(ws[1][1], before)
+    assert _cut(ws, plan.grid(), inner, 9, nb)[0] == 0
+    assert _cut(ws, plan.grid(), inner, 9, -1)[0] == -1  # out of budget
+    np.testing.assert_array_equal(ws[1][1], before)
+    assert not ws[14][0].any()
+
+
+@pytest.mark.parametrize("search", [0, 2, 10_000])
+def test_search_past_the_woodbury_path_does_not_change_results(
+        mild2869: DCModel, search: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the Woodbury path a round's islands come from searches (when it has at most
+    SEARCH_TRIPS trips) or union-find: never, rarely and always searching agree with the
+    numpy path."""
+    from blackout.study import cascade_kernel
+
+    rng = np.random.default_rng(12)
+    live = np.flatnonzero(mild2869.live)
+    sets = [rng.choice(live, 40, replace=False).tolist() for _ in range(12)]  # past the path
+    sets += _with_bridge(mild2869, 40, seed=13)
+    expected = run_cascades(mild2869, sets, compiled=False)
+    assert (expected.rounds > 2).sum() >= 5
+    monkeypatch.setattr(cascade_kernel, "SEARCH_TRIPS", search)
+    _same(run_cascades(mild2869, sets), expected)
 
 
 def test_shift_base_equals_base_flows(case118: DCModel,

@@ -43,8 +43,9 @@ Grid = tuple[np.ndarray, ...]
 #: island); 3 out, 4 flow (pu), 5 new trips (per branch); 6-8 Woodbury outage list,
 #: matrix, vector; 9 GF(2) basis; 10 branches in service (ascending); 11 ints: scenario
 #: (-1: free), round, islands, outages in the Woodbury list, Woodbury still valid, trips,
-#: new trips, branches in service, islands split inside the Woodbury path (labels not in
-#: union-find order), splits not yet balanced; 12 floats: served MW, total load MW; 13 B's
+#: new trips, branches in service, islands split by a search (labels not in union-find
+#: order; on the Woodbury path its flows then start from ws[15]), splits not yet
+#: balanced, labels stale (union-find at the next round); 12 floats: served MW, total load MW; 13 B's
 #: strictly lower entries (0 for branches out), pu; floats rows 6-7: B's diagonal by
 #: position and a right-hand-side scratch; 14 ints (3, nb): the split search's marks
 #: (0 outside a search) and its two queues; 15 base-topology flows of the current
@@ -65,7 +66,7 @@ def _work(nb: int, nl: int, n_a: int) -> Work:  # pragma: no cover - compiled
             np.zeros(nl, dtype=np.int64), np.zeros(WOODBURY_MAX, dtype=np.int64),
             np.zeros((WOODBURY_MAX, WOODBURY_MAX)), np.zeros(WOODBURY_MAX),
             np.zeros(64, dtype=np.uint64), np.zeros(nl, dtype=np.int64),
-            np.zeros(10, dtype=np.int64), np.zeros(2), np.zeros(max(n_a, 1)),
+            np.zeros(11, dtype=np.int64), np.zeros(2), np.zeros(max(n_a, 1)),
             np.zeros((3, nb), dtype=np.int64), np.zeros(nl))
 
 

@@ -12,9 +12,12 @@ depend on the thread count or the batching. Per round of one scenario:
   a cut, and :mod:`blackout.study.cascade_split` finds the smaller side, re-balances the
   islands and solves ``F`` for the new injections on the base factors (why the other
   outages can then be left out of ``M``: see there);
-- otherwise: islands by union-find over the branches still in service; when their number
-  changed (outages only split, so the partition changed) the island balancing rule of
-  :meth:`DCModel.balance` (the same sums in the same order); then the DC flows of the
+- otherwise (:mod:`blackout.study.cascade_woodbury` has the path above): islands from
+  the same search, trip by trip, in a round with at most ``SEARCH_TRIPS`` trips (half
+  the grid's buses searched at most), else by union-find over the branches still in
+  service; when they changed (outages only split, so the partition changed) the island
+  balancing rule of :meth:`DCModel.balance` (the same sums in the same order); then the
+  DC flows of the
   current topology, each energised island grounded at its slack bus and every bus of a
   dark island grounded (it carries nothing). The B matrices of all the batch's scenarios
   in this path are factorised together, LDL^T without pivoting (like the model's SuperLU)
@@ -44,7 +47,8 @@ from blackout.study.cascade_islands import (
     prange,
 )
 from blackout.study.cascade_plan import CascadePlan, plan_of
-from blackout.study.cascade_split import _shift_base, _split
+from blackout.study.cascade_split import _cut
+from blackout.study.cascade_woodbury import _enter, _woodbury_round
 
 __all__ = ["CascadePlan", "plan_of", "run_block"]
 
@@ -53,6 +57,10 @@ BATCH = 16
 #: scenarios in flight per thread: those on the Woodbury path run a round each pass, those
 #: past it wait until ``BATCH`` of them can run their sparse round together
 SLOTS = 32
+#: past the Woodbury path, a round's trips are searched for the islands they split when
+#: there are at most this many (and the searches stop after half the grid's buses);
+#: otherwise union-find over the whole grid
+SEARCH_TRIPS = 16
 
 
 def run_block(plan: CascadePlan, init_ptr: np.ndarray, init_idx: np.ndarray,
@@ -77,7 +85,8 @@ def run_block(plan: CascadePlan, init_ptr: np.ndarray, init_idx: np.ndarray,
     ok = np.ones(s, dtype=np.bool_)
     nchunk = max(1, min(s, 4 * get_num_threads()))
     _cascades(nchunk, init_ptr, init_idx, limit_pu, int(max_rounds), plan.grid(),
-              plan.base(), plan.base_mva, plan.kw, plan.base_islands, plan.base_served_mw,
+              plan.base(), plan.base_mva, plan.kw,
+              SEARCH_TRIPS if plan.base_d.size else 0, plan.base_islands, plan.base_served_mw,
               BATCH, max(SLOTS, 2 * BATCH), trips, n_trips, rounds, lost, islands, ok)
     return trips, n_trips, rounds, lost, islands, ok
 
@@ -85,7 +94,7 @@ def run_block(plan: CascadePlan, init_ptr: np.ndarray, init_idx: np.ndarray,
 @njit(parallel=True, cache=True)
 def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np.ndarray,
               max_rounds: int, grid: Grid, base: Base, base_mva: float, kw: int,
-              n_base: int, served_base: float, batch: int, n_slot: int, trips: np.ndarray,
+              search: int, n_base: int, served_base: float, batch: int, n_slot: int, trips: np.ndarray,
               n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray,
               islands: np.ndarray, ok: np.ndarray) -> None:  # pragma: no cover - compiled
     """Every scenario's cascade; each thread keeps ``n_slot`` scenarios in flight: a pass
@@ -123,7 +132,7 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
                         ok[st[0]] = False
                         st[0] = -1
                         busy -= 1
-                    elif _advance(ws, grid, base, kw, max_rounds, trips, n_trips, rounds,
+                    elif _advance(ws, grid, base, kw, search, max_rounds, trips, n_trips, rounds,
                                   lost, islands):
                         busy -= 1
                 if st[0] >= 0:
@@ -153,30 +162,9 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
                     busy -= 1
                     continue
                 _flows(ws, grid, g, mats, limit)
-                if _advance(ws, grid, base, kw, max_rounds, trips, n_trips, rounds, lost,
+                if _advance(ws, grid, base, kw, search, max_rounds, trips, n_trips, rounds, lost,
                             islands):
                     busy -= 1
-
-
-@njit(cache=True)
-def _woodbury_round(ws: Work, grid: Grid, base: Base, base_mva: float,
-                    limit: np.ndarray) -> bool:  # pragma: no cover - compiled
-    """One round of a slot on the Woodbury path: islands split since the last round
-    re-balanced and their base-topology flows solved, the update, the overload check.
-    False on a singular Woodbury system."""
-    st = ws[11]
-    f_base = base[2]
-    if st[8]:  # islands split on this path: base flows of the new balance
-        if st[9]:
-            st[2] += st[9]
-            st[9] = 0
-            ws[12][0] = _balance(ws, st[2], grid, base_mva)
-            _shift_base(ws, grid, base)
-        f_base = ws[15]
-    if not _woodbury(ws, base, st[3], f_base):
-        return False
-    _check(ws, grid, limit, st[8] != 0)
-    return True
 
 
 @njit(cache=True)
@@ -203,7 +191,7 @@ def _start(ws: Work, s: int, init_ptr: np.ndarray, init_idx: np.ndarray, grid: G
         basis[j] = 0
     plain = kw > 0
     nm = 0
-    st[8], st[9] = 0, 0
+    st[8], st[9], st[10] = 0, 0, 0
     for q in range(init_ptr[s], init_ptr[s + 1]):
         br = init_idx[q]
         if out[br]:
@@ -227,12 +215,14 @@ def _start(ws: Work, s: int, init_ptr: np.ndarray, init_idx: np.ndarray, grid: G
     for i in range(nb):
         total += load_mw[i]
     st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7] = s, 0, n_base, nm, plain, 0, 0, non
+    if not plain:  # left the Woodbury path: outages after it were not searched
+        st[10] = 1
     sf[0], sf[1] = served_base, total
 
 
 @njit(cache=True)
-def _advance(ws: Work, grid: Grid, base: Base, kw: int, max_rounds: int, trips: np.ndarray,
-             n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray,
+def _advance(ws: Work, grid: Grid, base: Base, kw: int, search: int, max_rounds: int,
+             trips: np.ndarray, n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray,
              islands: np.ndarray) -> bool:  # pragma: no cover - compiled
     """Trip this round's overloads (``ws[5][:st[6]]``), or end the scenario (True) when
     there are none or the rounds ran out, writing its outputs."""
@@ -240,6 +230,7 @@ def _advance(ws: Work, grid: Grid, base: Base, kw: int, max_rounds: int, trips: 
     s, n_new = st[0], st[6]
     if n_new > 0:
         nt, nm = st[5], st[3]
+        left = grid[0].size // 2
         for j in range(n_new):
             br = new[j]
             out[br] = True
@@ -249,6 +240,17 @@ def _advance(ws: Work, grid: Grid, base: Base, kw: int, max_rounds: int, trips: 
             if st[4]:
                 nm, still = _enter(ws, grid, base, br, nm, kw, st[2])
                 st[4] = still
+            elif st[10] == 0:  # islands by the searches, while few trips and within budget
+                if n_new > search:
+                    st[10] = 1
+                else:
+                    res, n = _cut(ws, grid, br, st[2] + st[9], left)
+                    left -= n
+                    if res == 1:
+                        st[9] += 1
+                        st[8] = 1
+                    elif res < 0:
+                        st[10] = 1
         st[5], st[3] = nt, nm
         rounds[s] += 1
         m = 0
@@ -267,26 +269,6 @@ def _advance(ws: Work, grid: Grid, base: Base, kw: int, max_rounds: int, trips: 
 
 
 @njit(cache=True)
-def _enter(ws: Work, grid: Grid, base: Base, br: int, nm: int, kw: int,
-           n_isl: int) -> tuple[int, bool]:  # pragma: no cover - compiled
-    """Branch ``br`` goes out while the slot is on the Woodbury path: onto the outage list
-    if its label is independent, else (it closed a cut) a split island when the base
-    factors allow (:mod:`blackout.study.cascade_split`); returns (list length, still on
-    the path)."""
-    mlist, basis, st = ws[6], ws[9], ws[11]
-    if _gf2_insert(basis, base[1][br]):
-        if nm == kw:
-            return nm, False
-        mlist[nm] = br
-        return nm + 1, True
-    if base[8].size == ws[1][1].size and _split(ws, grid, br, n_isl + st[9]):
-        st[9] += 1
-        st[8] = 1
-        return nm, True
-    return nm, False
-
-
-@njit(cache=True)
 def _drop(ws: Work, grid: Grid, br: int) -> None:  # pragma: no cover - compiled
     """Take branch ``br`` out of the slot's B (diagonal and lower entry), once."""
     e = grid[25][br]
@@ -300,31 +282,22 @@ def _drop(ws: Work, grid: Grid, br: int) -> None:  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _check(ws: Work, grid: Grid, limit: np.ndarray,
-           energised_only: bool) -> None:  # pragma: no cover - compiled
-    """This round's overloads, ascending, into ``ws[5][:st[6]]``: every branch in service
-    with ``|flow| > limit`` (``energised_only``: not in a dark island)."""
-    f_bus = grid[12]
-    label, dead, flow, new, onl, st = ws[1][1], ws[2][1], ws[4], ws[5], ws[10], ws[11]
-    n_new = 0
-    for q in range(st[7]):
-        br = onl[q]
-        if abs(flow[br]) > limit[br] and not (energised_only and dead[label[f_bus[br]]]):
-            new[n_new] = br
-            n_new += 1
-    st[6] = n_new
-
-
-@njit(cache=True)
 def _prepare(ws: Work, grid: Grid, base_mva: float) -> None:  # pragma: no cover - compiled
-    """Islands of the current topology; re-balance when they changed."""
+    """Re-balance the islands if they changed: the splits the searches found or, when the
+    labels are stale (no search, or past its budget), all islands by union-find."""
     st, sf = ws[11], ws[12]
-    cur = _islands(ws, grid, st[7])
-    # outages only split islands: same count, same partition (but islands split on the
-    # Woodbury path were numbered otherwise: balance again under the union-find labels)
-    if cur != st[2] or st[8]:
-        st[2], st[8], st[9] = cur, 0, 0
-        sf[0] = _balance(ws, cur, grid, base_mva)
+    if st[10]:
+        cur = _islands(ws, grid, st[7])
+        # outages only split islands: same count, same partition (but labels from the
+        # searches were numbered otherwise: balance again under the union-find labels)
+        if cur != st[2] or st[8]:
+            st[2] = cur
+            sf[0] = _balance(ws, cur, grid, base_mva)
+        st[8], st[9], st[10] = 0, 0, 0
+    elif st[9]:
+        st[2] += st[9]
+        st[9] = 0
+        sf[0] = _balance(ws, st[2], grid, base_mva)
 
 
 @njit(cache=True)
@@ -442,59 +415,3 @@ def _transpose(x: np.ndarray, xt: np.ndarray, m: int) -> None:  # pragma: no cov
             xt[g, k] = x[k, g]
 
 
-@njit(cache=True)
-def _gf2_insert(basis: np.ndarray, v: np.uint64) -> bool:  # pragma: no cover - compiled
-    """Add ``v`` to the GF(2) basis (``basis[b]``: the word whose top bit is b); False if it
-    reduces to 0 (the outage set gained an island)."""
-    for b in range(63, -1, -1):
-        if (v >> np.uint64(b)) & np.uint64(1):
-            if basis[b] == 0:
-                basis[b] = v
-                return True
-            v ^= basis[b]
-    return False
-
-
-@njit(cache=True)
-def _woodbury(ws: Work, base: Base, k: int,
-              f0: np.ndarray) -> bool:  # pragma: no cover - compiled
-    """Flows (pu) with the ``k`` branches ``ws[6][:k]`` out, the base islands kept:
-    ``f0 + H[:, M] (I - H[M, M])^-1 f0[M]`` (Gaussian elimination, partial pivoting) for
-    base-topology flows ``f0``. False on a singular system."""
-    ht = base[0]
-    flow, m, a, c = ws[4], ws[6], ws[7], ws[8]
-    for i in range(k):
-        for j in range(k):
-            a[i, j] = (1.0 if i == j else 0.0) - ht[m[j], m[i]]
-        c[i] = f0[m[i]]
-    for col in range(k):
-        piv = col
-        for r in range(col + 1, k):
-            if abs(a[r, col]) > abs(a[piv, col]):
-                piv = r
-        if a[piv, col] == 0.0:
-            return False
-        if piv != col:
-            for j in range(k):
-                a[col, j], a[piv, j] = a[piv, j], a[col, j]
-            c[col], c[piv] = c[piv], c[col]
-        for r in range(col + 1, k):
-            g = a[r, col] / a[col, col]
-            if g != 0.0:
-                for j in range(col, k):
-                    a[r, j] -= g * a[col, j]
-                c[r] -= g * c[col]
-    for r in range(k - 1, -1, -1):
-        v = c[r]
-        for j in range(r + 1, k):
-            v -= a[r, j] * c[j]
-        c[r] = v / a[r, r]
-    nl = f0.size
-    for br in range(nl):
-        flow[br] = f0[br]
-    for j in range(k):
-        row = ht[m[j]]
-        cj = c[j]
-        for br in range(nl):
-            flow[br] += cj * row[br]
-    return True

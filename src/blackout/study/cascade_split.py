@@ -56,67 +56,75 @@ def base_factors(grid: Grid, base_grounded: np.ndarray, batch_solve: object
 
 @njit(cache=True)
 def _split(ws: Work, grid: Grid, br: int, new_id: int) -> bool:  # pragma: no cover - compiled
-    """Branch ``br`` (just taken out) closed a cut: label the smaller side of it (the side
-    whose search ends first) island ``new_id``. False, labels untouched, if its two ends
-    are still connected (a label collision, probability ~2^-64)."""
+    """Branch ``br`` (just taken out) closed a cut: label the smaller side of it island
+    ``new_id``. False, labels untouched, if its two ends are still connected (a label
+    collision, probability ~2^-64)."""
+    return _cut(ws, grid, br, new_id, ws[1][1].size)[0] == 1
+
+
+@njit(cache=True)
+def _cut(ws: Work, grid: Grid, br: int, new_id: int,
+         budget: int) -> tuple[int, int]:  # pragma: no cover - compiled
+    """Did taking out branch ``br`` split its island? Searches from both of its ends over
+    the branches in service, alternating one bus at a time. Returns (1, buses searched)
+    when one side's search ended first: that side (the smaller) is labelled ``new_id``;
+    (0, n) when the two searches met: no split; (-1, n) past ``budget`` buses. Only the
+    first case changes labels."""
     adjp, adjb, f_bus, t_bus = grid[29], grid[30], grid[12], grid[13]
     out, label = ws[3], ws[1][1]
     mark, qa, qb = ws[14][0], ws[14][1], ws[14][2]
     a, b = f_bus[br], t_bus[br]
     if a == b:
-        return False
+        return 0, 0
     mark[a], mark[b] = 1, 2
     qa[0], qb[0] = a, b
     ha, ta, hb, tb = 0, 1, 0, 1
-    side = 0  # 1 or 2: that side's search ended; -1: the ends met
-    while side == 0:
+    res = 2  # 2: searching; 1: a side ended; 0: the searches met; -1: over budget
+    while res == 2:
+        if ha == ta or hb == tb:
+            res = 1
+        elif ha + hb > budget:
+            res = -1
+        else:
+            i = qa[ha]
+            ha += 1
+            for e in range(adjp[i], adjp[i + 1]):
+                x = adjb[e]
+                if not out[x]:
+                    j = f_bus[x] + t_bus[x] - i
+                    if mark[j] == 0:
+                        mark[j] = 1
+                        qa[ta] = j
+                        ta += 1
+                    elif mark[j] == 2:
+                        res = 0
+                        break
+            if res == 2:
+                i = qb[hb]
+                hb += 1
+                for e in range(adjp[i], adjp[i + 1]):
+                    x = adjb[e]
+                    if not out[x]:
+                        j = f_bus[x] + t_bus[x] - i
+                        if mark[j] == 0:
+                            mark[j] = 2
+                            qb[tb] = j
+                            tb += 1
+                        elif mark[j] == 1:
+                            res = 0
+                            break
+    if res == 1:
         if ha == ta:
-            side = 1
-            break
-        if hb == tb:
-            side = 2
-            break
-        i = qa[ha]
-        ha += 1
-        for e in range(adjp[i], adjp[i + 1]):
-            x = adjb[e]
-            if out[x]:
-                continue
-            j = f_bus[x] + t_bus[x] - i
-            if mark[j] == 0:
-                mark[j] = 1
-                qa[ta] = j
-                ta += 1
-            elif mark[j] == 2:
-                side = -1
-                break
-        if side != 0:
-            break
-        i = qb[hb]
-        hb += 1
-        for e in range(adjp[i], adjp[i + 1]):
-            x = adjb[e]
-            if out[x]:
-                continue
-            j = f_bus[x] + t_bus[x] - i
-            if mark[j] == 0:
-                mark[j] = 2
-                qb[tb] = j
-                tb += 1
-            elif mark[j] == 1:
-                side = -1
-                break
-    if side == 1:
-        for q in range(ta):
-            label[qa[q]] = new_id
-    elif side == 2:
-        for q in range(tb):
-            label[qb[q]] = new_id
+            for q in range(ta):
+                label[qa[q]] = new_id
+        else:
+            for q in range(tb):
+                label[qb[q]] = new_id
     for q in range(ta):
         mark[qa[q]] = 0
     for q in range(tb):
         mark[qb[q]] = 0
-    return side > 0
+    return res, ha + hb
 
 
 @njit(cache=True)
