@@ -103,14 +103,20 @@ def test_cut_labels_the_smaller_side(case118: DCModel) -> None:
         _start(ws, 0, np.array([0, 0]), np.zeros(0, dtype=np.int64), plan.grid(), plan.base(),
                plan.kw, plan.base_islands, plan.base_served_mw)
         ws[3][br] = True
-        assert _cut(ws, plan.grid(), int(br), 7, nb)[0] == 1
+        res = _cut(ws, plan.grid(), int(br), 7, nb)[0]
         on = live[live != br]
         adj = coo_matrix((np.ones(on.size), (plan.f_bus[on], plan.t_bus[on])), shape=(nb, nb))
         comp = connected_components(adj, directed=False)[1]
         a, b = comp[plan.f_bus[br]], comp[plan.t_bus[br]]
         small = a if (comp == a).sum() <= (comp == b).sum() else b
-        np.testing.assert_array_equal(np.flatnonzero(ws[1][1] == 7), np.flatnonzero(comp == small))
+        side = np.flatnonzero(comp == small)
+        np.testing.assert_array_equal(np.flatnonzero(ws[1][1] == 7), side)
         assert not ws[14][0].any()  # the search leaves no marks behind
+        inert = (case118.load_bus_mw[side] == 0).all() and (case118.gs_mw[side] == 0).all() \
+            and not np.isin(side, case118.gen_bus[case118.gen_on]).any()
+        assert res == (3 if inert else 1)
+        if inert:  # dark at once: its buses grounded, its island dead
+            assert ws[2][0][plan.pos[side]].all() and ws[2][1][7]
     inner = int(live[plan.xor[live] != 0][0])  # its ends stay connected: no split
     ws[3][inner] = True
     before = ws[1][1].copy()

@@ -35,7 +35,8 @@ except ImportError:  # pragma: no cover - without numba batch.py runs its numpy 
 #: 5 ref_buses, 6 gen_order, 7 pmax_on, 8 gs_mw, 9 load_mw, 10 bus_in, 11 live, 12 f_bus,
 #: 13 t_bus, 14 b_pu, 15 pf_pu, 16 gen_bus, 17 gen_on, 18 li, 19 rowp, 20 rowc, 21 rowo,
 #: 22 acolp, 23 arow, 24 abr, 25 entry, 26 aval0, 27 diag0, 28 shifters, 29 adjp,
-#: 30 adjb (live branches at each bus: ``adjb[adjp[i]:adjp[i+1]]``)
+#: 30 adjb (live branches at each bus: ``adjb[adjp[i]:adjp[i+1]]``), 31 inert (no load,
+#: in-service generation or shunt conductance at the bus)
 Grid = tuple[np.ndarray, ...]
 #: one scenario slot: 0 floats (8, nb): cap, need, served, disp, resid per island and p
 #: (bus injections, pu); 1 ints (5, nb): union-find, label (island per bus), root island,
@@ -45,7 +46,8 @@ Grid = tuple[np.ndarray, ...]
 #: (-1: free), round, islands, outages in the Woodbury list, Woodbury still valid, trips,
 #: new trips, branches in service, islands split by a search (labels not in union-find
 #: order; on the Woodbury path its flows then start from ws[15]), splits not yet
-#: balanced, labels stale (union-find at the next round); 12 floats: served MW, total load MW; 13 B's
+#: balanced, labels stale (union-find at the next round), a split not yet balanced is not
+#: inert; 12 floats: served MW, total load MW; 13 B's
 #: strictly lower entries (0 for branches out), pu; floats rows 6-7: B's diagonal by
 #: position and a right-hand-side scratch; 14 ints (3, nb): the split search's marks
 #: (0 outside a search) and its two queues; 15 base-topology flows of the current
@@ -66,7 +68,7 @@ def _work(nb: int, nl: int, n_a: int) -> Work:  # pragma: no cover - compiled
             np.zeros(nl, dtype=np.int64), np.zeros(WOODBURY_MAX, dtype=np.int64),
             np.zeros((WOODBURY_MAX, WOODBURY_MAX)), np.zeros(WOODBURY_MAX),
             np.zeros(64, dtype=np.uint64), np.zeros(nl, dtype=np.int64),
-            np.zeros(11, dtype=np.int64), np.zeros(2), np.zeros(max(n_a, 1)),
+            np.zeros(12, dtype=np.int64), np.zeros(2), np.zeros(max(n_a, 1)),
             np.zeros((3, nb), dtype=np.int64), np.zeros(nl))
 
 

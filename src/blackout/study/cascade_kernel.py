@@ -47,7 +47,7 @@ from blackout.study.cascade_islands import (
     prange,
 )
 from blackout.study.cascade_plan import CascadePlan, plan_of
-from blackout.study.cascade_split import _cut
+from blackout.study.cascade_split import _cut, _note_split
 from blackout.study.cascade_woodbury import _enter, _woodbury_round
 
 __all__ = ["CascadePlan", "plan_of", "run_block"]
@@ -191,7 +191,7 @@ def _start(ws: Work, s: int, init_ptr: np.ndarray, init_idx: np.ndarray, grid: G
         basis[j] = 0
     plain = kw > 0
     nm = 0
-    st[8], st[9], st[10] = 0, 0, 0
+    st[8], st[9], st[10], st[11] = 0, 0, 0, 0
     for q in range(init_ptr[s], init_ptr[s + 1]):
         br = init_idx[q]
         if out[br]:
@@ -246,9 +246,8 @@ def _advance(ws: Work, grid: Grid, base: Base, kw: int, search: int, max_rounds:
                 else:
                     res, n = _cut(ws, grid, br, st[2] + st[9], left)
                     left -= n
-                    if res == 1:
-                        st[9] += 1
-                        st[8] = 1
+                    if res > 0:
+                        _note_split(ws, res, base[2])
                     elif res < 0:
                         st[10] = 1
         st[5], st[3] = nt, nm
@@ -293,11 +292,13 @@ def _prepare(ws: Work, grid: Grid, base_mva: float) -> None:  # pragma: no cover
         if cur != st[2] or st[8]:
             st[2] = cur
             sf[0] = _balance(ws, cur, grid, base_mva)
-        st[8], st[9], st[10] = 0, 0, 0
+        st[8], st[9], st[10], st[11] = 0, 0, 0, 0
     elif st[9]:
         st[2] += st[9]
         st[9] = 0
-        sf[0] = _balance(ws, st[2], grid, base_mva)
+        if st[11]:  # (inert sides change no injection)
+            st[11] = 0
+            sf[0] = _balance(ws, st[2], grid, base_mva)
 
 
 @njit(cache=True)

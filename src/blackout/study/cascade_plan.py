@@ -73,6 +73,7 @@ class CascadePlan:
     shifters: np.ndarray  # live branches with a phase shift (pfinj_pu != 0), between buses
     adjp: np.ndarray  # live branches at each bus: adjb[adjp[i]:adjp[i+1]]
     adjb: np.ndarray
+    inert: np.ndarray  # bus without load, in-service generation or shunt conductance
     base_mva: float
     ht: np.ndarray  # the model's H transposed (row m = H[:, m]), or (0, nl) without it
     xor: np.ndarray  # the model's XOR cycle-space labels
@@ -98,7 +99,7 @@ class CascadePlan:
                 self.live, self.f_bus, self.t_bus, self.b_pu, self.pf_pu, self.gen_bus,
                 self.gen_on, self.li, self.rowp, self.rowc, self.rowo,
                 self.acolp, self.arow, self.abr, self.entry, self.aval0, self.diag0,
-                self.shifters, self.adjp, self.adjb)
+                self.shifters, self.adjp, self.adjb, self.inert)
 
     def base(self) -> tuple[np.ndarray, ...]:
         """The Woodbury and base-case arrays, in ``Base`` order."""
@@ -160,6 +161,10 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
     ends = np.concatenate([model.f_bus[live], model.t_bus[live]])
     adjb = np.concatenate([live, live])[np.argsort(ends, kind="stable")].astype(np.int64)
     adjp = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=nb))]).astype(np.int64)
+    has_gen = np.zeros(nb, dtype=bool)
+    has_gen[np.asarray(model.gen_bus)[np.asarray(model.gen_on, dtype=bool)]] = True
+    inert = ((np.asarray(model.load_bus_mw) == 0) & (np.asarray(model.gs_mw) == 0)
+             & ~has_gen)
     plan = CascadePlan(
         pos=pos, colp=colp, coli=coli, colbr=colbr, lp=lp,
         ref_buses=np.flatnonzero(model.ref_gen_bus).astype(np.int64),
@@ -174,7 +179,7 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
         gen_bus=np.asarray(model.gen_bus, dtype=np.int64), gen_on=gen_on,
         li=li, rowp=rowp, rowc=rowc, rowo=rowo, acolp=acolp,
         arow=arow, abr=abr, entry=entry, aval0=aval0, diag0=diag0, shifters=shifters,
-        adjp=adjp, adjb=adjb,
+        adjp=adjp, adjb=adjb, inert=inert,
         base_mva=float(model.base_mva),
         ht=ht, xor=np.asarray(model.xor_label, dtype=np.uint64),
         f0=np.asarray(model.f0_pu, dtype=float), kw=WOODBURY_MAX if ht.shape[0] else 0,

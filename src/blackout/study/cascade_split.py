@@ -5,11 +5,12 @@ a cut: it splits an island in two. Instead of leaving the Woodbury path for a un
 over the whole grid and a factorisation of the round's own B, the loop
 
 1. finds the smaller side of the cut by a search from both ends of the branch, alternating
-   one bus at a time, so the work is about twice the smaller side (``_split``), and gives
+   one bus at a time, so the work is about twice the smaller side (``_cut``), and gives
    that side a new island number;
 2. re-balances the islands by the rule of :meth:`DCModel.balance` (the same sums in the
    same order as the union-find path, so the same injections) once per round that split
-   something;
+   something, unless every new side is inert (no load, generation or shunt conductance:
+   it goes dark and changes no injection);
 3. solves the re-balanced injections on the *base* topology with the base factors of B
    (``_shift_base``: flows ``F = f0 + b (dtheta_f - dtheta_t)`` for ``dp = p - p0``);
 4. applies the Woodbury update of the independent outages only (those whose labels
@@ -55,11 +56,20 @@ def base_factors(grid: Grid, base_grounded: np.ndarray, batch_solve: object
 
 
 @njit(cache=True)
-def _split(ws: Work, grid: Grid, br: int, new_id: int) -> bool:  # pragma: no cover - compiled
-    """Branch ``br`` (just taken out) closed a cut: label the smaller side of it island
-    ``new_id``. False, labels untouched, if its two ends are still connected (a label
-    collision, probability ~2^-64)."""
-    return _cut(ws, grid, br, new_id, ws[1][1].size)[0] == 1
+def _note_split(ws: Work, res: int, f0: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Count a split found by :func:`_cut` (``res`` 1 or 3) in the slot's state: one more
+    island to add at the next round, re-balanced then unless the new side is inert (3:
+    no load, generation or shunt; it went dark in :func:`_cut` and changes no
+    injection). On the Woodbury path its flows then start from ``ws[15]``."""
+    st = ws[11]
+    st[9] += 1
+    if res == 1:
+        st[11] = 1
+    if not st[8]:
+        flow0 = ws[15]
+        for br in range(flow0.size):
+            flow0[br] = f0[br]
+        st[8] = 1
 
 
 @njit(cache=True)
@@ -68,8 +78,9 @@ def _cut(ws: Work, grid: Grid, br: int, new_id: int,
     """Did taking out branch ``br`` split its island? Searches from both of its ends over
     the branches in service, alternating one bus at a time. Returns (1, buses searched)
     when one side's search ended first: that side (the smaller) is labelled ``new_id``;
-    (0, n) when the two searches met: no split; (-1, n) past ``budget`` buses. Only the
-    first case changes labels."""
+    (3, n) the same when that side is inert (no load, generation or shunt: it is dark
+    at once, its buses grounded); (0, n) when the two searches met: no split; (-1, n)
+    past ``budget`` buses. Only a split changes the slot's state."""
     adjp, adjb, f_bus, t_bus = grid[29], grid[30], grid[12], grid[13]
     out, label = ws[3], ws[1][1]
     mark, qa, qb = ws[14][0], ws[14][1], ws[14][2]
@@ -114,12 +125,17 @@ def _cut(ws: Work, grid: Grid, br: int, new_id: int,
                             res = 0
                             break
     if res == 1:
-        if ha == ta:
-            for q in range(ta):
-                label[qa[q]] = new_id
-        else:
-            for q in range(tb):
-                label[qb[q]] = new_id
+        side, n_side = (qa, ta) if ha == ta else (qb, tb)
+        inert, pos, grounded = grid[31], grid[0], ws[2][0]
+        quiet = True
+        for q in range(n_side):
+            label[side[q]] = new_id
+            quiet &= inert[side[q]]
+        if quiet:
+            res = 3
+            ws[2][1][new_id] = True
+            for q in range(n_side):
+                grounded[pos[side[q]]] = True
     for q in range(ta):
         mark[qa[q]] = 0
     for q in range(tb):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from blackout.study.cascade_islands import Base, Grid, Work, _balance, njit
-from blackout.study.cascade_split import _shift_base, _split
+from blackout.study.cascade_split import _cut, _note_split, _shift_base
 
 __all__: list[str] = []
 
@@ -28,8 +28,10 @@ def _woodbury_round(ws: Work, grid: Grid, base: Base, base_mva: float,
         if st[9]:
             st[2] += st[9]
             st[9] = 0
-            ws[12][0] = _balance(ws, st[2], grid, base_mva)
-            _shift_base(ws, grid, base)
+            if st[11]:  # (inert sides change no injection)
+                st[11] = 0
+                ws[12][0] = _balance(ws, st[2], grid, base_mva)
+                _shift_base(ws, grid, base)
         f_base = ws[15]
     if not _woodbury(ws, base, st[3], f_base):
         return False
@@ -52,11 +54,12 @@ def _enter(ws: Work, grid: Grid, base: Base, br: int, nm: int, kw: int,
         return nm + 1, True
     if base[8].size != ws[1][1].size:  # no base factors: the split is union-find's
         st[10] = 1
-    elif _split(ws, grid, br, n_isl + st[9]):
-        st[9] += 1
-        st[8] = 1
+        return nm, False
+    res = _cut(ws, grid, br, n_isl + st[9], ws[1][1].size)[0]
+    if res > 0:
+        _note_split(ws, res, base[2])
         return nm, True
-    return nm, False
+    return nm, False  # a label collision: no cut
 
 
 @njit(cache=True)
