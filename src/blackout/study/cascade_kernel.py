@@ -110,24 +110,25 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
                 np.zeros((nnz, batch)), np.zeros((nb, batch)), np.zeros((nb, batch)),
                 np.zeros(batch), np.zeros(batch), np.zeros((batch, nb)))
         gmap = np.zeros(batch, dtype=np.int64)
+        # each slot's path: -1 free, 1 Woodbury, 0 sparse (kept here: taking a slot's tuple
+        # out of the list touches every one of its arrays)
+        mode = np.full(n_slot, -1, dtype=np.int64)
         nxt, end = c * step, min(n_s, (c + 1) * step)
         busy = 0
-        for j in range(n_slot):
-            slots[j][11][0] = -1
         while True:
             for j in range(n_slot):  # fill the free slots
-                if slots[j][11][0] < 0 and nxt < end:
-                    _start(slots[j], nxt, init_ptr, init_idx, grid, base, kw, n_base,
-                           served_base)
+                if mode[j] < 0 and nxt < end:
+                    ws = slots[j]
+                    _start(ws, nxt, init_ptr, init_idx, grid, base, kw, n_base, served_base)
+                    mode[j] = ws[11][4]
                     nxt += 1
                     busy += 1
             if busy == 0:
                 break
-            n_wait, n_wood = 0, 0
             for j in range(n_slot):
-                ws = slots[j]
-                st = ws[11]
-                if st[0] >= 0 and st[4]:  # Woodbury: the whole round here
+                if mode[j] == 1:  # Woodbury: the whole round here
+                    ws = slots[j]
+                    st = ws[11]
                     if not _woodbury_round(ws, grid, base, base_mva, limit):
                         ok[st[0]] = False
                         st[0] = -1
@@ -135,17 +136,16 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
                     elif _advance(ws, grid, base, kw, search, max_rounds, trips, n_trips, rounds,
                                   lost, islands):
                         busy -= 1
-                if st[0] >= 0:
-                    if st[4]:
-                        n_wood += 1
-                    else:
-                        n_wait += 1
+                    mode[j] = -1 if st[0] < 0 else st[4]
+            n_wait, n_wood = 0, 0
+            for j in range(n_slot):
+                n_wait += mode[j] == 0
+                n_wood += mode[j] == 1
             n_g = 0
             if n_wait >= batch or (n_wait > 0 and n_wood == 0 and nxt >= end):
                 for j in range(n_slot):
-                    ws = slots[j]
-                    st = ws[11]
-                    if st[0] >= 0 and not st[4] and n_g < batch:
+                    if mode[j] == 0 and n_g < batch:
+                        ws = slots[j]
                         _prepare(ws, grid, base_mva)
                         _assemble(ws, grid, n_g, mats)
                         gmap[n_g] = j
@@ -160,11 +160,14 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
                     ok[st[0]] = False
                     st[0] = -1
                     busy -= 1
+                    mode[gmap[g]] = -1
                     continue
                 _flows(ws, grid, g, mats, limit)
-                if _advance(ws, grid, base, kw, search, max_rounds, trips, n_trips, rounds, lost,
-                            islands):
+                if _advance(ws, grid, base, kw, search, max_rounds, trips, n_trips, rounds,
+                            lost, islands):
                     busy -= 1
+                if st[0] < 0:
+                    mode[gmap[g]] = -1
 
 
 @njit(cache=True)
