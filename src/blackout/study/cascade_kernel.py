@@ -17,9 +17,8 @@ depend on the thread count or the batching. Per round of one scenario:
   the grid's buses searched at most), else by union-find over the branches still in
   service; when they changed (outages only split, so the partition changed) the island
   balancing rule of :meth:`DCModel.balance` (the same sums in the same order); then the
-  DC flows of the
-  current topology, each energised island grounded at its slack bus and every bus of a
-  dark island grounded (it carries nothing). The B matrices of all the batch's scenarios
+  DC flows of the current topology, each energised island grounded at its slack bus and
+  every bus of a dark island grounded (it carries nothing). The B matrices of all the batch's scenarios
   in this path are factorised together, LDL^T without pivoting (like the model's SuperLU)
   on the *base* pattern of L in the base fill-reducing order: a removed branch or a
   grounded bus only leaves exact zeros in that pattern, so there is no per-scenario
@@ -47,15 +46,16 @@ from blackout.study.cascade_islands import (
     prange,
 )
 from blackout.study.cascade_plan import CascadePlan, plan_of
-from blackout.study.cascade_split import _cut, _note_split
+from blackout.study.cascade_split import _add_splits, _cut, _note_split
 from blackout.study.cascade_woodbury import _enter, _woodbury_round
 
 __all__ = ["CascadePlan", "plan_of", "run_block"]
 
 #: scenarios whose sparse solves of a round run together, per thread
 BATCH = 16
-#: scenarios in flight per thread: those on the Woodbury path run a round each pass, those
-#: past it wait until ``BATCH`` of them can run their sparse round together
+#: scenarios in flight per thread (at least ``BATCH``, so that waiting ones can always
+#: fill a batch): those on the Woodbury path run a round each pass, those past it wait
+#: until ``BATCH`` of them can run their sparse round together
 SLOTS = 32
 #: past the Woodbury path, a round's trips are searched for the islands they split when
 #: there are at most this many (and the searches stop after half the grid's buses);
@@ -87,15 +87,15 @@ def run_block(plan: CascadePlan, init_ptr: np.ndarray, init_idx: np.ndarray,
     _cascades(nchunk, init_ptr, init_idx, limit_pu, int(max_rounds), plan.grid(),
               plan.base(), plan.base_mva, plan.kw,
               SEARCH_TRIPS if plan.base_d.size else 0, plan.base_islands, plan.base_served_mw,
-              BATCH, max(SLOTS, 2 * BATCH), trips, n_trips, rounds, lost, islands, ok)
+              BATCH, max(SLOTS, BATCH), trips, n_trips, rounds, lost, islands, ok)
     return trips, n_trips, rounds, lost, islands, ok
 
 
 @njit(parallel=True, cache=True)
 def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np.ndarray,
               max_rounds: int, grid: Grid, base: Base, base_mva: float, kw: int,
-              search: int, n_base: int, served_base: float, batch: int, n_slot: int, trips: np.ndarray,
-              n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray,
+              search: int, n_base: int, served_base: float, batch: int, n_slot: int,
+              trips: np.ndarray, n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray,
               islands: np.ndarray, ok: np.ndarray) -> None:  # pragma: no cover - compiled
     """Every scenario's cascade; each thread keeps ``n_slot`` scenarios in flight: a pass
     runs one Woodbury round of each scenario on that path, and one sparse round of up to
@@ -297,11 +297,7 @@ def _prepare(ws: Work, grid: Grid, base_mva: float) -> None:  # pragma: no cover
             sf[0] = _balance(ws, cur, grid, base_mva)
         st[8], st[9], st[10], st[11] = 0, 0, 0, 0
     elif st[9]:
-        st[2] += st[9]
-        st[9] = 0
-        if st[11]:  # (inert sides change no injection)
-            st[11] = 0
-            sf[0] = _balance(ws, st[2], grid, base_mva)
+        _add_splits(ws, grid, base_mva)
 
 
 @njit(cache=True)

@@ -24,9 +24,10 @@ from blackout.study.cascade_split import base_factors
 __all__ = ["CascadePlan", "plan_of"]
 
 #: islands split inside the Woodbury path only on grids of at least this many buses: on
-#: smaller ones the batched sparse round is as cheap as the per-scenario re-balance and
-#: base-factor solve (measured, one thread, random N-2 sets: case118 -35 % and case300
-#: -14 % with it at 1.3 x ratings, case1354pegase +48 % and case2869pegase +32 % at 2.0 x)
+#: smaller ones the batched sparse round is cheaper than the per-scenario re-balance and
+#: base-factor solve (benchmarks/bench_split.py, one thread, random N-2 sets, 2026-12-03:
+#: with it case118 -44 % and case300 -18 % at 1.3 x ratings, case1354pegase +54 % and
+#: case2869pegase +35 % at 2.0 x)
 SPLIT_MIN_BUSES = 1000
 
 

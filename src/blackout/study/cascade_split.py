@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from blackout.study.cascade_islands import Base, Grid, Work, njit
+from blackout.study.cascade_islands import Base, Grid, Work, _balance, njit
 
 __all__ = ["base_factors"]
 
@@ -70,6 +70,21 @@ def _note_split(ws: Work, res: int, f0: np.ndarray) -> None:  # pragma: no cover
         for br in range(flow0.size):
             flow0[br] = f0[br]
         st[8] = 1
+
+
+@njit(cache=True)
+def _add_splits(ws: Work, grid: Grid, base_mva: float) -> bool:  # pragma: no cover - compiled
+    """Count the splits found since the last round (``st[9]``) into the islands and
+    re-balance them (served MW into ``ws[12][0]``) unless every new side was inert;
+    True if it re-balanced (the injections changed)."""
+    st = ws[11]
+    st[2] += st[9]
+    st[9] = 0
+    if not st[11]:
+        return False
+    st[11] = 0
+    ws[12][0] = _balance(ws, st[2], grid, base_mva)
+    return True
 
 
 @njit(cache=True)

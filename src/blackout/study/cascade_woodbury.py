@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from blackout.study.cascade_islands import Base, Grid, Work, _balance, njit
-from blackout.study.cascade_split import _cut, _note_split, _shift_base
+from blackout.study.cascade_islands import Base, Grid, Work, njit
+from blackout.study.cascade_split import _add_splits, _cut, _note_split, _shift_base
 
 __all__: list[str] = []
 
@@ -25,13 +25,8 @@ def _woodbury_round(ws: Work, grid: Grid, base: Base, base_mva: float,
     st = ws[11]
     f_base = base[2]
     if st[8]:  # islands split on this path: base flows of the new balance
-        if st[9]:
-            st[2] += st[9]
-            st[9] = 0
-            if st[11]:  # (inert sides change no injection)
-                st[11] = 0
-                ws[12][0] = _balance(ws, st[2], grid, base_mva)
-                _shift_base(ws, grid, base)
+        if st[9] and _add_splits(ws, grid, base_mva):
+            _shift_base(ws, grid, base)
         f_base = ws[15]
     if not _woodbury(ws, base, st[3], f_base):
         return False
