@@ -132,7 +132,11 @@ class ResultStore:
         paths = sorted(self.path.glob("chunk-*.parquet"))
         if not paths:
             return pd.DataFrame()
-        frame = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+        tables = [pq.read_table(p) for p in paths]
+        try:  # one Arrow table, one conversion (the chunks share the writer's schema)
+            frame = pa.concat_tables(tables, promote_options="default").to_pandas()
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # chunks of differing column types
+            frame = pd.concat([t.to_pandas() for t in tables], ignore_index=True)
         return frame.sort_values("trial", kind="stable").reset_index(drop=True)
 
 
