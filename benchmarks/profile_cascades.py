@@ -25,6 +25,7 @@ PHASES = {  # a call in _cascades -> phase name
     "_woodbury_round(ws": "Woodbury round (split re-balance, base solve, update, check)",
     "_prepare(ws": "islands (union-find) and re-balance",
     "_assemble(ws": "assemble B",
+    "_interleave(mats": "interleave the batch",
     "_batch_solve(grid": "batched LDL^T and solves",
     "_flows(ws": "flows and check",
 }

@@ -108,7 +108,8 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
         slots = [_work(nb, nl, n_a) for _ in range(n_slot)]
         mats = (np.zeros((nb, batch)), np.zeros((max(n_a, 1), batch)), np.zeros((nb, batch)),
                 np.zeros((nnz, batch)), np.zeros((nb, batch)), np.zeros((nb, batch)),
-                np.zeros(batch), np.zeros(batch), np.zeros((batch, nb)))
+                np.zeros(batch), np.zeros(batch), np.zeros((batch, nb)),
+                np.zeros((batch, nb)), np.zeros((batch, max(n_a, 1))))
         gmap = np.zeros(batch, dtype=np.int64)
         # each slot's path: -1 free, 1 Woodbury, 0 sparse (kept here: taking a slot's tuple
         # out of the list touches every one of its arrays)
@@ -151,6 +152,7 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
                         gmap[n_g] = j
                         n_g += 1
             if n_g:
+                _interleave(mats, n_g)
                 _batch_solve(grid, n_g, mats)
                 _transpose(mats[2], mats[8], n_g)
             for g in range(n_g):
@@ -303,32 +305,49 @@ def _prepare(ws: Work, grid: Grid, base_mva: float) -> None:  # pragma: no cover
 @njit(cache=True)
 def _assemble(ws: Work, grid: Grid, g: int, mats: tuple[np.ndarray, ...]
               ) -> None:  # pragma: no cover - compiled
-    """Column ``g`` of the batch: the current B (diagonal, strictly lower entries; each
-    grounded position a unit row) and right-hand side (injections less phase shifts)."""
+    """Row ``g`` of the batch's staging arrays (``mats[9]``, ``mats[10]``, ``mats[8]``, one
+    scenario contiguous): the current B (diagonal, strictly lower entries; each grounded
+    position a unit row) and right-hand side (injections less phase shifts)."""
     pos, f_bus, t_bus, pf_pu = grid[0], grid[12], grid[13], grid[15]
     acolp, arow, shifters = grid[22], grid[23], grid[28]
-    ad, ao, x = mats[0], mats[1], mats[2]
-    p_bus, diag, xs = ws[0][5], ws[0][6], ws[0][7]
+    ad, ao, x = mats[9][g], mats[10][g], mats[8][g]
+    p_bus, diag = ws[0][5], ws[0][6]
     grounded, out, aval = ws[2][0], ws[3], ws[13]
     n = pos.size
     for i in range(n):
-        xs[pos[i]] = p_bus[i]
+        x[pos[i]] = p_bus[i]
     for q in range(shifters.size):
         br = shifters[q]
         if not out[br]:
-            xs[pos[f_bus[br]]] -= pf_pu[br]
-            xs[pos[t_bus[br]]] += pf_pu[br]
+            x[pos[f_bus[br]]] -= pf_pu[br]
+            x[pos[t_bus[br]]] += pf_pu[br]
     for k in range(n):
-        gk = grounded[k]
-        x[k, g] = 0.0 if gk else xs[k]
-        ad[k, g] = 1.0 if gk else diag[k]
+        if grounded[k]:
+            x[k] = 0.0
+            ad[k] = 1.0
+        else:
+            ad[k] = diag[k]
     for j in range(n):
         if grounded[j]:
             for e in range(acolp[j], acolp[j + 1]):
-                ao[e, g] = 0.0
+                ao[e] = 0.0
         else:
             for e in range(acolp[j], acolp[j + 1]):
-                ao[e, g] = 0.0 if grounded[arow[e]] else aval[e]
+                ao[e] = 0.0 if grounded[arow[e]] else aval[e]
+
+
+@njit(cache=True)
+def _interleave(mats: tuple[np.ndarray, ...], m: int) -> None:  # pragma: no cover - compiled
+    """The staged rows of the first ``m`` scenarios into the batch's arrays, scenarios
+    innermost (written a whole row of the batch at a time, not one scenario's column)."""
+    ad, ao, x, sad, sao, sx = mats[0], mats[1], mats[2], mats[9], mats[10], mats[8]
+    for k in range(ad.shape[0]):
+        for g in range(m):
+            ad[k, g] = sad[g, k]
+            x[k, g] = sx[g, k]
+    for e in range(ao.shape[0]):
+        for g in range(m):
+            ao[e, g] = sao[g, e]
 
 
 @njit(cache=True, fastmath=False)
