@@ -3,8 +3,9 @@
 The compiled functions of :mod:`blackout.study.cascade_kernel` pass the model's arrays
 (``Grid``), the base case (``Base``) and one scenario slot's state (``Work``) as tuples of
 arrays; this module defines them, allocates a slot (``_work``) and finds and balances the
-islands of a slot (union-find over the branches in service, then the island balancing
-rule of :meth:`blackout.study.dcmodel.DCModel.balance`, the same sums in the same order).
+islands of a slot (a pass over a spanning forest, then union-find over the chords in
+service) and balances them (the rule of :meth:`blackout.study.dcmodel.DCModel.balance`,
+the same sums in the same order).
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ except ImportError:  # pragma: no cover - without numba batch.py runs its numpy 
 #: 13 t_bus, 14 b_pu, 15 pf_pu, 16 gen_bus, 17 gen_on, 18 li, 19 rowp, 20 rowc, 21 rowo,
 #: 22 acolp, 23 arow, 24 abr, 25 entry, 26 aval0, 27 diag0, 28 shifters, 29 adjp,
 #: 30 adjb (live branches at each bus: ``adjb[adjp[i]:adjp[i+1]]``), 31 inert (no load,
-#: in-service generation or shunt conductance at the bus)
+#: in-service generation or shunt conductance at the bus), 32-34 forest_v, forest_p,
+#: forest_e (a spanning forest of the live branches), 35 chords (the live branches off it)
 Grid = tuple[np.ndarray, ...]
 #: one scenario slot: 0 floats (8, nb): cap, need, served, disp, resid per island and p
-#: (bus injections, pu); 1 ints (5, nb): union-find, label (island per bus), root island,
+#: (bus injections, pu); 1 ints (5, nb): union-find, label (island per bus), subtree top,
 #: generators and slack per island; 2 bools (2, nb): grounded (by position), dead (per
 #: island); 3 out, 4 flow (pu), 5 new trips (per branch); 6-8 Woodbury outage list,
 #: matrix, vector; 9 GF(2) basis; 10 branches in service (ascending); 11 ints: scenario
@@ -73,39 +75,54 @@ def _work(nb: int, nl: int, n_a: int) -> Work:  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _find(uf: np.ndarray, i: int) -> int:  # pragma: no cover - compiled
-    while uf[i] != i:
-        uf[i] = uf[uf[i]]
-        i = uf[i]
-    return i
-
-
-@njit(cache=True)
-def _islands(ws: Work, grid: Grid, non: int) -> int:  # pragma: no cover - compiled
+def _islands(ws: Work, grid: Grid) -> int:  # pragma: no cover - compiled
     """Label every bus with its island (0..n-1 in order of each island's lowest bus) over
-    the ``non`` branches in service ``ws[10]``; returns n."""
-    f_bus, t_bus = grid[12], grid[13]
-    iw, onl = ws[1], ws[10]
-    uf, label, root_isl = iw[0], iw[1], iw[2]
-    nb = uf.size
+    the live branches not out (``ws[3]``); returns n.
+
+    The plan's spanning forest of the live branches, less the branches out, falls into
+    subtrees: one pass in its breadth-first order gives each bus its subtree's top, a
+    second each bus its subtree's lowest bus. The chords in service then join subtrees by
+    Rem's union-find with splicing (Patwary, Blair and Manne 2010), which keeps every
+    parent index at most its child's: each root is its island's lowest bus and one
+    ascending pass labels the buses (a bus's parent, lower, is labelled already). The
+    forest holds nb - (base islands) of the branches, so union-find sees only the rest."""
+    f_bus, t_bus, fv, fp, fe, chords = grid[12], grid[13], grid[32], grid[33], grid[34], \
+        grid[35]
+    iw, out = ws[1], ws[3]
+    up, label, top = iw[0], iw[1], iw[2]
+    nb = up.size
     for i in range(nb):
-        uf[i] = i
-    for q in range(non):
-        br = onl[q]
-        a = _find(uf, f_bus[br])
-        b = _find(uf, t_bus[br])
-        if a != b:
-            if a < b:
-                uf[b] = a
-            else:
-                uf[a] = b
+        top[i] = i
+        label[i] = -1
+    for q in range(fv.size):  # parents come first: a subtree's top is passed down
+        t = top[fp[q]]
+        top[fv[q]] = fv[q] if out[fe[q]] else t
+    for i in range(nb):  # ascending: the first bus met of a subtree is its lowest
+        t = top[i]
+        if label[t] < 0:
+            label[t] = i
+        up[i] = label[t]
+    for q in range(chords.size):
+        br = chords[q]
+        if out[br]:
+            continue
+        x, y = f_bus[br], t_bus[br]
+        while up[x] != up[y]:
+            if up[x] < up[y]:
+                x, y = y, x
+            if x == up[x]:  # x a root: hang it below y's parent
+                up[x] = up[y]
+                break
+            z = up[x]  # splice: x's parent becomes y's (lower) parent, go on from the old
+            up[x] = up[y]
+            x = z
     n = 0
     for i in range(nb):
-        r = _find(uf, i)
-        if r == i:
-            root_isl[i] = n
+        if up[i] == i:
+            label[i] = n
             n += 1
-        label[i] = root_isl[r]
+        else:
+            label[i] = label[up[i]]
     return n
 
 

@@ -14,8 +14,8 @@ depend on the thread count or the batching. Per round of one scenario:
   outages can then be left out of ``M``: see there);
 - otherwise (:mod:`blackout.study.cascade_woodbury` has the path above): islands from
   the same search, trip by trip, in a round with at most ``SEARCH_TRIPS`` trips (half
-  the grid's buses searched at most), else by union-find over the branches still in
-  service; when they changed (outages only split, so the partition changed) the island
+  the grid's buses searched at most), else by a pass over a spanning forest of the base
+  case and union-find over the chords still in service; when they changed (outages only split, so the partition changed) the island
   balancing rule of :meth:`DCModel.balance` (the same sums in the same order); then the
   DC flows of the current topology, each energised island grounded at its slack bus and
   every bus of a dark island grounded (it carries nothing). The B matrices of all the batch's scenarios
@@ -291,7 +291,7 @@ def _prepare(ws: Work, grid: Grid, base_mva: float) -> None:  # pragma: no cover
     labels are stale (no search, or past its budget), all islands by union-find."""
     st, sf = ws[11], ws[12]
     if st[10]:
-        cur = _islands(ws, grid, st[7])
+        cur = _islands(ws, grid)
         # outages only split islands: same count, same partition (but labels from the
         # searches were numbered otherwise: balance again under the union-find labels)
         if cur != st[2] or st[8]:

@@ -75,6 +75,12 @@ class CascadePlan:
     adjp: np.ndarray  # live branches at each bus: adjb[adjp[i]:adjp[i+1]]
     adjb: np.ndarray
     inert: np.ndarray  # bus without load, in-service generation or shunt conductance
+    # a spanning forest of the live branches, breadth first: bus forest_v[q] hangs from
+    # forest_p[q] (met earlier) by branch forest_e[q]; chords: the live branches off it
+    forest_v: np.ndarray
+    forest_p: np.ndarray
+    forest_e: np.ndarray
+    chords: np.ndarray
     base_mva: float
     ht: np.ndarray  # the model's H transposed (row m = H[:, m]), or (0, nl) without it
     xor: np.ndarray  # the model's XOR cycle-space labels
@@ -100,7 +106,8 @@ class CascadePlan:
                 self.live, self.f_bus, self.t_bus, self.b_pu, self.pf_pu, self.gen_bus,
                 self.gen_on, self.li, self.rowp, self.rowc, self.rowo,
                 self.acolp, self.arow, self.abr, self.entry, self.aval0, self.diag0,
-                self.shifters, self.adjp, self.adjb, self.inert)
+                self.shifters, self.adjp, self.adjb, self.inert, self.forest_v,
+                self.forest_p, self.forest_e, self.chords)
 
     def base(self) -> tuple[np.ndarray, ...]:
         """The Woodbury and base-case arrays, in ``Base`` order."""
@@ -162,6 +169,8 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
     ends = np.concatenate([model.f_bus[live], model.t_bus[live]])
     adjb = np.concatenate([live, live])[np.argsort(ends, kind="stable")].astype(np.int64)
     adjp = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=nb))]).astype(np.int64)
+    forest_v, forest_p, forest_e, chords = _spanning_forest(nb, adjp, adjb, model.f_bus,
+                                                            model.t_bus, live)
     has_gen = np.zeros(nb, dtype=bool)
     has_gen[np.asarray(model.gen_bus)[np.asarray(model.gen_on, dtype=bool)]] = True
     inert = ((np.asarray(model.load_bus_mw) == 0) & (np.asarray(model.gs_mw) == 0)
@@ -180,7 +189,8 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
         gen_bus=np.asarray(model.gen_bus, dtype=np.int64), gen_on=gen_on,
         li=li, rowp=rowp, rowc=rowc, rowo=rowo, acolp=acolp,
         arow=arow, abr=abr, entry=entry, aval0=aval0, diag0=diag0, shifters=shifters,
-        adjp=adjp, adjb=adjb, inert=inert,
+        adjp=adjp, adjb=adjb, inert=inert, forest_v=forest_v, forest_p=forest_p,
+        forest_e=forest_e, chords=chords,
         base_mva=float(model.base_mva),
         ht=ht, xor=np.asarray(model.xor_label, dtype=np.uint64),
         f0=np.asarray(model.f0_pu, dtype=float), kw=WOODBURY_MAX if ht.shape[0] else 0,
@@ -188,7 +198,7 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
     ws = _work(nb, nl, abr.size)
     in_service = np.flatnonzero(plan.live)
     ws[10][:in_service.size] = in_service
-    n_isl = _islands(ws, plan.grid(), in_service.size)
+    n_isl = _islands(ws, plan.grid())
     served = _balance(ws, n_isl, plan.grid(), plan.base_mva)
     from blackout.study.cascade_kernel import _batch_solve  # it imports this module
 
@@ -199,6 +209,51 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
     return replace(plan, base_label=ws[1][1].copy(), base_p=ws[0][5].copy(),
                    base_grounded=ws[2][0].copy(), base_dead=ws[2][1].copy(),
                    base_islands=n_isl, base_served_mw=served, base_lx=base_lx, base_d=base_d)
+
+
+def _spanning_forest(nb: int, adjp: np.ndarray, adjb: np.ndarray, f_bus: np.ndarray,
+                     t_bus: np.ndarray, live: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A breadth-first spanning forest of the ``live`` branches (no self-loops; adjacency
+    ``adjb[adjp[i]:adjp[i+1]]``): (bus, parent bus, branch to it) of every non-root bus in
+    visiting order, and the live branches not in the forest (ascending)."""
+    v = np.zeros(nb, dtype=np.int64)
+    par = np.zeros(nb, dtype=np.int64)
+    edge = np.zeros(nb, dtype=np.int64)
+    in_tree = np.zeros(f_bus.size, dtype=np.bool_)
+    m = _bfs_forest(nb, adjp, adjb, np.asarray(f_bus, dtype=np.int64),
+                    np.asarray(t_bus, dtype=np.int64), v, par, edge, in_tree)
+    chords = np.asarray(live, dtype=np.int64)
+    return v[:m].copy(), par[:m].copy(), edge[:m].copy(), chords[~in_tree[chords]].copy()
+
+
+@njit(cache=True)
+def _bfs_forest(nb: int, adjp: np.ndarray, adjb: np.ndarray, f_bus: np.ndarray,
+                t_bus: np.ndarray, v: np.ndarray, par: np.ndarray, edge: np.ndarray,
+                in_tree: np.ndarray) -> int:  # pragma: no cover - compiled
+    seen = np.zeros(nb, dtype=np.bool_)
+    queue = np.zeros(nb, dtype=np.int64)
+    m = 0
+    for r in range(nb):
+        if seen[r]:
+            continue
+        seen[r] = True
+        queue[0] = r
+        h, t = 0, 1
+        while h < t:
+            i = queue[h]
+            h += 1
+            for e in range(adjp[i], adjp[i + 1]):
+                br = adjb[e]
+                j = f_bus[br] + t_bus[br] - i
+                if not seen[j]:
+                    seen[j] = True
+                    queue[t] = j
+                    t += 1
+                    v[m], par[m], edge[m] = j, i, br
+                    in_tree[br] = True
+                    m += 1
+    return m
 
 
 def _base_column_counts(n: int, colp: np.ndarray, coli: np.ndarray
