@@ -27,7 +27,8 @@ __all__ = ["CascadePlan", "plan_of"]
 #: smaller ones the batched sparse round is cheaper than the per-scenario re-balance and
 #: base-factor solve (benchmarks/bench_split.py, one thread, random N-2 sets, 2026-12-03:
 #: with it case118 -44 % and case300 -18 % at 1.3 x ratings, case1354pegase +54 % and
-#: case2869pegase +35 % at 2.0 x)
+#: case2869pegase +35 % at 2.0 x; rerun after the sparse path's forest pass the same day:
+#: -49 %, -24 %, +28 %, +12 %)
 SPLIT_MIN_BUSES = 1000
 
 
