@@ -15,11 +15,12 @@ depend on the thread count or the batching. Per round of one scenario:
 - otherwise (:mod:`blackout.study.cascade_woodbury` has the path above): islands from
   the same search, trip by trip, in a round with at most ``SEARCH_TRIPS`` trips (half
   the grid's buses searched at most), else by a pass over a spanning forest of the base
-  case and union-find over the chords still in service; when they changed (outages only split, so the partition changed) the island
-  balancing rule of :meth:`DCModel.balance` (the same sums in the same order); then the
-  DC flows of the current topology, each energised island grounded at its slack bus and
-  every bus of a dark island grounded (it carries nothing). The B matrices of all the batch's scenarios
-  in this path are factorised together, LDL^T without pivoting (like the model's SuperLU)
+  case and union-find over the chords still in service; when they changed (outages only
+  split, so the partition changed) the island balancing rule of :meth:`DCModel.balance`
+  (the same sums in the same order); then the DC flows of the current topology, each
+  energised island grounded at its slack bus and every bus of a dark island grounded (it
+  carries nothing). The B matrices of all the batch's scenarios in this path are
+  factorised together, LDL^T without pivoting (like the model's SuperLU)
   on the *base* pattern of L in the base fill-reducing order: a removed branch or a
   grounded bus only leaves exact zeros in that pattern, so there is no per-scenario
   symbolic work and the innermost loops run over scenarios. Scenarios on this path wait
@@ -106,6 +107,10 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
     step = (n_s + nchunk - 1) // nchunk
     for c in prange(nchunk):
         slots = [_work(nb, nl, n_a) for _ in range(n_slot)]
+        # the batch, scenarios innermost: 0 B's diagonal, 1 its strictly lower entries, 2
+        # right-hand side and solution, 3 L, 4 D, 5 and 6 scratch, 7 zero-pivot flags;
+        # by scenario: 8 right-hand side (staged) and solution (transposed), 9 diagonal
+        # and 10 lower entries (staged)
         mats = (np.zeros((nb, batch)), np.zeros((max(n_a, 1), batch)), np.zeros((nb, batch)),
                 np.zeros((nnz, batch)), np.zeros((nb, batch)), np.zeros((nb, batch)),
                 np.zeros(batch), np.zeros(batch), np.zeros((batch, nb)),
