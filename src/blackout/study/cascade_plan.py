@@ -197,8 +197,6 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
         f0=np.asarray(model.f0_pu, dtype=float), kw=WOODBURY_MAX if ht.shape[0] else 0,
     )
     ws = _work(nb, nl, abr.size)
-    in_service = np.flatnonzero(plan.live)
-    ws[10][:in_service.size] = in_service
     n_isl = _islands(ws, plan.grid())
     served = _balance(ws, n_isl, plan.grid(), plan.base_mva)
     from blackout.study.cascade_kernel import _batch_solve  # it imports this module

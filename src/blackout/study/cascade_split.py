@@ -87,6 +87,26 @@ def _add_splits(ws: Work, grid: Grid, base_mva: float) -> bool:  # pragma: no co
     return True
 
 
+@njit(cache=True, inline="always")
+def _grow(i: int, me: int, queue: np.ndarray, tail: int, adjp: np.ndarray, adjb: np.ndarray,
+          f_bus: np.ndarray, t_bus: np.ndarray, out: np.ndarray,
+          mark: np.ndarray) -> tuple[int, bool]:  # pragma: no cover - compiled
+    """One step of side ``me`` (1 or 2) of :func:`_cut`'s search: bus ``i``'s neighbours
+    over the branches in service, unmarked ones marked and queued; returns (queue tail,
+    the other side's mark met). Inlined into the search (no call per bus)."""
+    for e in range(adjp[i], adjp[i + 1]):
+        x = adjb[e]
+        if not out[x]:
+            j = f_bus[x] + t_bus[x] - i
+            if mark[j] == 0:
+                mark[j] = me
+                queue[tail] = j
+                tail += 1
+            elif mark[j] != me:
+                return tail, True
+    return tail, False
+
+
 @njit(cache=True)
 def _cut(ws: Work, grid: Grid, br: int, new_id: int,
          budget: int) -> tuple[int, int]:  # pragma: no cover - compiled
@@ -112,33 +132,13 @@ def _cut(ws: Work, grid: Grid, br: int, new_id: int,
         elif ha + hb > budget:
             res = -1
         else:
-            i = qa[ha]
+            ta, met = _grow(qa[ha], 1, qa, ta, adjp, adjb, f_bus, t_bus, out, mark)
             ha += 1
-            for e in range(adjp[i], adjp[i + 1]):
-                x = adjb[e]
-                if not out[x]:
-                    j = f_bus[x] + t_bus[x] - i
-                    if mark[j] == 0:
-                        mark[j] = 1
-                        qa[ta] = j
-                        ta += 1
-                    elif mark[j] == 2:
-                        res = 0
-                        break
-            if res == 2:
-                i = qb[hb]
+            if not met:
+                tb, met = _grow(qb[hb], 2, qb, tb, adjp, adjb, f_bus, t_bus, out, mark)
                 hb += 1
-                for e in range(adjp[i], adjp[i + 1]):
-                    x = adjb[e]
-                    if not out[x]:
-                        j = f_bus[x] + t_bus[x] - i
-                        if mark[j] == 0:
-                            mark[j] = 2
-                            qb[tb] = j
-                            tb += 1
-                        elif mark[j] == 1:
-                            res = 0
-                            break
+            if met:
+                res = 0
     if res == 1:
         side, n_side = (qa, ta) if ha == ta else (qb, tb)
         inert, pos, grounded = grid[31], grid[0], ws[2][0]
