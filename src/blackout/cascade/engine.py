@@ -20,6 +20,7 @@ import heapq
 
 import numpy as np
 
+from blackout.bounds import MAX_EVENTS_PER_RUN, MAX_HORIZON_S, MAX_STEPS_PER_RUN
 from blackout.cascade.islands import IslandTracker
 from blackout.cascade.protect import Protection, disturbs
 from blackout.cascade.settings import CascadeSettings
@@ -27,6 +28,7 @@ from blackout.cascade.simple_dc import simulate_simple_dc
 from blackout.cascade.state import CascadeState
 from blackout.cascade.timeline import Timeline
 from blackout.deadline import check_deadline
+from blackout.errors import ResourceLimitError
 from blackout.events import Event
 from blackout.flow import FlowState, PowerFlowResult, run_ac, run_dc
 from blackout.grid.model import Grid
@@ -72,6 +74,9 @@ class Cascade:
 
     def __init__(self, grid: Grid, events: list[Event], settings: CascadeSettings) -> None:
         self.grid, self.settings = grid, settings
+        if not settings.horizon_s <= MAX_HORIZON_S:
+            raise ResourceLimitError(f"horizon_s {settings.horizon_s:g} s is past the "
+                                     f"longest run, {MAX_HORIZON_S:g} s (30 days)")
         self.state = CascadeState.of(grid)
         clock = settings.start_clock or _snapshot_clock(grid)
         self.timeline = Timeline(grid=grid, mode=settings.mode, start_clock=clock)
@@ -88,7 +93,7 @@ class Cascade:
         """Run to quiet or to the horizon and return the timeline."""
         t, horizon = 0.0, self.settings.horizon_s
         self.start()
-        rounds_at_t = 0
+        rounds_at_t, steps = 0, 0
         while True:
             check_deadline()                                   # a trial's time limit
             changed = self.apply_due_events(t)                 # 1. events due now
@@ -107,7 +112,11 @@ class Cascade:
             if t_next is None:                                 # 5. quiet: nothing moves
                 break
             t = self.advance(t, min(t_next, horizon))          # 3-4. frequency, relay timers
-            rounds_at_t = 0
+            rounds_at_t, steps = 0, steps + 1
+            if steps >= MAX_STEPS_PER_RUN:                     # bounded work (blackout.bounds)
+                raise ResourceLimitError(
+                    f"the cascade took {steps:,} time steps and reached t = {t:.0f} s of "
+                    f"horizon_s = {horizon:g} s (frequency still moving); shorten horizon_s")
         self.timeline.end_time_s = t
         self.timeline.load_lost_by_mechanism_mw = self.protection.lost_by_mechanism()
         return self.timeline
@@ -126,6 +135,11 @@ class Cascade:
 
     def schedule(self, event: Event, island: int = -1) -> None:
         """Queue an event; it is applied (and recorded) when its time comes."""
+        if self._seq >= MAX_EVENTS_PER_RUN:                    # bounded memory (blackout.bounds)
+            raise ResourceLimitError(
+                f"more than {MAX_EVENTS_PER_RUN:,} events in one run by t = {event.time_s:g} s "
+                f"of horizon_s = {self.settings.horizon_s:g} s (the last: {event.cause}); "
+                "shorten horizon_s or schedule fewer threat events")
         heapq.heappush(self.pending, (event.time_s, self._seq, event, island))
         self._seq += 1
 
@@ -231,11 +245,15 @@ class Cascade:
 
     # ------------------------------------------------------------------ helpers
     def _flow_state(self) -> FlowState:
+        """The state the power flow solves: every island at its quasi-steady governor
+        response (units within [pmin, pmax], loads at the quasi-steady frequency), see
+        :meth:`IslandFrequency.quasi_steady`; the inertial transient stays in the
+        frequency model."""
         fs = self.state.flow.copy()
         for isl in self.tracker.islands:
-            fs.gen_p_mw[isl.gens] = isl.freq.electrical_mw()
-            factor = 1.0 + isl.freq.damping * isl.freq.dw_pu
-            fs.load_p_mw[isl.loads] *= factor
+            p_mw, load_factor, _ = isl.freq.quasi_steady()
+            fs.gen_p_mw[isl.gens] = p_mw
+            fs.load_p_mw[isl.loads] *= load_factor
         return fs
 
     def _run_flow(self, fs: FlowState) -> PowerFlowResult:

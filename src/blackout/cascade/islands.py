@@ -117,6 +117,8 @@ class IslandTracker:
                 f0_hz=grid.f_hz, models=self.models, gens=gens, h_s_mva=h[gens],
                 gain_mw=self.gain_mw(gens), pm0_mw=self.pm0_mw[gens],
                 pmax_mw=np.maximum(np.array(grid.gen["pmax_mw"])[gens], 0.0),
+                pmin_mw=np.clip(np.array(grid.gen["pmin_mw"])[gens], 0.0,
+                                np.maximum(np.array(grid.gen["pmax_mw"])[gens], 0.0)),
                 group=self.group[gens], load0_mw=float(state.flow.load_p_mw[loads].sum()),
                 damping=self.settings.load_damping,
                 losses_mw=old.freq.losses_mw if old is not None and keeps else 0.0,

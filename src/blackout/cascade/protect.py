@@ -28,6 +28,7 @@ from blackout.physics.protection import (
     time_to_trip_s,
 )
 from blackout.physics.ufls import UflsScheme
+from blackout.physics.unit_trips import UnitTripSettings, unit_stages
 
 __all__ = ["Protection", "disturbs"]
 
@@ -65,16 +66,20 @@ class Protection:
         f = grid.f_hz
         self.under = scaled_envelope(settings.under_frequency_envelope, f)
         self.over = scaled_envelope(settings.over_frequency_envelope, f)
-        self.overspeed_hz = settings.overspeed_pu * f
+        self.unit_stages = unit_stages(grid.gen["kind"], f, _trip_table(settings),
+                                       self.under, self.over,
+                                       settings.unit_trip_spread_hz, settings.seed)
+        self._stage_gens = {(st.kind, st.threshold_hz, st.delay_s): np.array(st.gens)
+                            for st in self.unit_stages}
         self.ufls = UflsScheme(grid.load["region"] if "region" in grid.load else
                                grid.bus["region"][grid.load["bus"]],
                                [str(n) for n in grid.region["name"]], f,
                                tuple(settings.ufls_stages) + tuple(settings.ufls_anti_stall),
                                {k: tuple(v) for k, v in settings.ufls_by_region.items()})
         self.ufls.blocked_region = state.ufls_blocked
-        under_thr = {thr for thr, _ in self.under} | (
+        under_thr = {st.threshold_hz for st in self.unit_stages if st.kind == "under"} | (
             set(self.ufls.thresholds()) if settings.ufls else set())
-        over_thr = {thr for thr, _ in self.over} | {self.overspeed_hz}
+        over_thr = {st.threshold_hz for st in self.unit_stages if st.kind != "under"}
         self.under_thr, self.over_thr = under_thr, over_thr
         self.thresholds_hz = sorted(under_thr | over_thr)
         self.rng = np.random.default_rng(settings.seed)
@@ -213,9 +218,9 @@ class Protection:
 
     def _frequency_rules(self, isl: Island) -> list[tuple[str, float, float, int]]:
         """(kind, threshold Hz, delay s, stage) of every frequency rule still able to act."""
-        rules = [("under", thr, d, -1) for thr, d in self.under]
-        rules += [("over", thr, d, -1) for thr, d in self.over]
-        rules.append(("overspeed", self.overspeed_hz, 0.0, -1))
+        online = set(isl.gens.tolist())
+        rules = [(st.kind, st.threshold_hz, st.delay_s, -1) for st in self.unit_stages
+                 if online.intersection(st.gens)]
         if self.settings.ufls:
             for k in range(len(self.ufls.stages)):
                 if self.ufls.due(k, isl.loads).size:
@@ -253,6 +258,7 @@ class Protection:
 
     def _frequency_actions(self, t: float, isl: Island) -> list[tuple[Event, int]]:
         out: list[tuple[Event, int]] = []
+        tripping: set[int] = set()
         f_now = isl.freq.frequency_hz
         for kind, thr, delay, stage in self._frequency_rules(isl):
             if thr not in isl.since or isl.since[thr] + delay > t + _EPS:
@@ -265,12 +271,18 @@ class Protection:
             cause = {"under": "under-frequency", "over": "over-frequency",
                      "overspeed": "overspeed"}[kind]
             beyond = "below" if kind == "under" else "above"
-            why = f"{cause} ({f_now:.2f} Hz; {beyond} {thr:.2f} Hz for {t - isl.since[thr]:.1f} s)"
-            for g in isl.gens.tolist():
+            why = (f"{cause} ({f_now:.2f} Hz; {beyond} the unit's {thr:.2f} Hz setting "
+                   f"for {t - isl.since[thr]:.1f} s, delay {delay:g} s)")
+            gens = np.intersect1d(self._stage_gens[(kind, thr, delay)], isl.gens)
+            for g in gens.tolist():
+                if g in tripping:
+                    continue
+                tripping.add(g)
                 out.append((Event(t, "gen", g, "trip", cause, None, cause_ev,
-                                  {"frequency_hz": f_now, "threshold_hz": thr, "why": why}),
+                                  {"frequency_hz": f_now, "threshold_hz": thr,
+                                   "delay_s": delay, "unit_kind": str(self.grid.gen["kind"][g]),
+                                   "mechanism": f"unit_trip_{kind}", "why": why}),
                             isl.id))
-            break  # the island has lost its units: later rules no longer apply
         return out
 
     def _ufls_sheds(self, t: float, isl: Island, stage: int,
@@ -406,3 +418,15 @@ class Protection:
         for k in ("ufls", "uvls", "voltage_collapse", "operator"):
             out.setdefault(k, 0.0)
         return out
+
+
+def _trip_table(settings: CascadeSettings) -> dict[str, UnitTripSettings]:
+    """The per-kind unit protection table, with ``overspeed_pu`` applied where set."""
+    from dataclasses import replace
+
+    table = dict(settings.unit_trips)
+    if settings.overspeed_pu is not None:
+        table = {k: (replace(v, overspeed_pu=settings.overspeed_pu)
+                     if v.overspeed_pu is not None and k != "hydro" else v)
+                 for k, v in table.items()}
+    return table

@@ -24,6 +24,7 @@ from blackout.physics.protection import (
     RelaySettings,
     UvlsSettings,
 )
+from blackout.physics.unit_trips import UnitTripSettings, default_unit_trips
 from blackout.physics.ufls import ERCOT_2026_ANTI_STALL, ERCOT_2026_STAGES, UflsStage
 
 __all__ = ["CascadeSettings", "OperatorSettings"]
@@ -63,11 +64,25 @@ class CascadeSettings:
     relay : default line/transformer overload relay (DCSIMSEP/COSMIC inverse time).
     relay_by_kv : relay settings per voltage class, keyed by nominal kV (matched within 5 %).
     relay_by_element : relay settings per branch name (wins over the voltage class).
-    under_frequency_envelope, over_frequency_envelope : generator no-trip envelopes as
-        ``((threshold_hz_at_60hz, seconds), ...)``; default ERCOT PRC-024-2 Attachment 1,
-        scaled by ``grid.f_hz / 60`` so that a 50 Hz grid gets the same per-unit envelope.
-    overspeed_pu : instantaneous overspeed trip, per unit of nominal speed (1.10: NEMA
-        SM-23 classes B-D steam turbines; issue 4).
+    under_frequency_envelope, over_frequency_envelope : generator ride-through (no-trip)
+        envelopes as ``((threshold_hz_at_60hz, seconds), ...)``; default ERCOT PRC-024-2
+        Attachment 1, scaled by ``grid.f_hz / 60``. They are requirements (where units
+        must NOT trip), not relay settings: every unit's own settings are checked to lie
+        outside them.
+    unit_trips : each generator kind's own frequency protection (under/over-frequency
+        stages with delays, mechanical overspeed), default
+        ``physics/data/unit_trips.toml`` (sources there and in docs/cascade.md); units
+        trip one group at a time as the frequency crosses their own settings.
+    unit_trip_spread_hz : standard deviation (Hz) of a seeded half-normal offset of each
+        unit's thresholds away from nominal (scatter of real settings); 0 by default.
+    overspeed_pu : if set, replaces the mechanical overspeed trip (pu of nominal speed)
+        of every non-hydro kind (the table gives 1.10: NEMA SM-23 steam turbines).
+    tune_hydro_governors : hydro transient droop tuned to each unit's inertia by
+        Kundur's rule (R_T = 2.3 Tw / T_M, T_R = 5 Tw at Tw = 1 s; see
+        ``GovernorModel.hydro_tuned``), with Tw from ``grid.notes["dynamics_by_kind"]``
+        when the case states one; False keeps the fixed ``governors["hydro"]`` model.
+    q_limits : enforce generator reactive limits (PV to PQ switching at qmin/qmax) in
+        the cascade's AC power flows (MATPOWER ENFORCE_Q_LIMS); on by default.
     ufls : enable under-frequency load shedding.
     ufls_stages : default staged UFLS table (ERCOT 2026, NOGRR247).
     ufls_anti_stall : supplemental time-delayed stages (ERCOT 2026 at 59.5 Hz).
@@ -101,7 +116,11 @@ class CascadeSettings:
     relay_by_element: dict[str, RelaySettings] = field(default_factory=dict)
     under_frequency_envelope: tuple[tuple[float, float], ...] = ERCOT_UNDER_FREQUENCY
     over_frequency_envelope: tuple[tuple[float, float], ...] = ERCOT_OVER_FREQUENCY
-    overspeed_pu: float = 1.10
+    unit_trips: dict[str, UnitTripSettings] = field(default_factory=default_unit_trips)
+    unit_trip_spread_hz: float = 0.0
+    overspeed_pu: float | None = None
+    tune_hydro_governors: bool = True
+    q_limits: bool = True
     ufls: bool = True
     ufls_stages: tuple[UflsStage, ...] = ERCOT_2026_STAGES
     ufls_anti_stall: tuple[UflsStage, ...] = ERCOT_2026_ANTI_STALL

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -107,6 +107,28 @@ class GovernorModel:
                    "IEC CIM GovHydro1 typical (r 0.3, Tr 5 s, Tg 0.5 s, Tw 1 s); Kundur 9.1")
 
     @classmethod
+    def hydro_tuned(cls, *, h_s: float, tw_s: float = 1.0, r_perm: float = 0.05,
+                    tg_s: float = 0.5) -> GovernorModel:
+        """Hydro governor with the transient droop tuned to the unit's inertia.
+
+        Kundur's stable tuning of a hydraulic governor's transient droop (Power System
+        Stability and Control, §9.1; typical-parameters §4.2)::
+
+            R_T = [2.3 - (Tw - 1) 0.15] Tw / T_M      T_R = [5.0 - (Tw - 1) 0.5] Tw
+
+        with T_M = 2 H the mechanical starting time (s) and Tw the water starting time
+        (s). A fixed R_T = 0.3, T_R = 5 s (the CIM typical) is unstable on low-inertia
+        islands; this rule keeps the linearised unit stable for any H.
+        """
+        t_m = max(2.0 * float(h_s), 0.1)
+        r_temp = max((2.3 - (tw_s - 1.0) * 0.15) * tw_s / t_m, r_perm * 1.01)
+        tr_s = max((5.0 - (tw_s - 1.0) * 0.5) * tw_s, 0.1)
+        model = cls.hydro(r_temp=r_temp, tr_s=tr_s, r_perm=r_perm, tg_s=tg_s, tw_s=tw_s)
+        return replace(model, name=f"hydro (H {h_s:g} s, Tw {tw_s:g} s)",
+                       source=f"Kundur 9.1 stable tuning: R_T {r_temp:.3f}, T_R {tr_s:.2f} s, "
+                              f"Tw {tw_s:g} s, Tg {tg_s:g} s, Rp {r_perm:g}")
+
+    @classmethod
     def none(cls) -> GovernorModel:
         """No governor (wind, solar, imports)."""
         return cls("none", (), (), (), 0.0, 0.0, "no frequency response")
@@ -163,8 +185,11 @@ class IslandFrequency:
     x: np.ndarray = field(default_factory=lambda: np.zeros(0))
     agc_s: float | None = None
     agc_pu: float = 0.0
+    pmin_mw: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        if self.pmin_mw is None:
+            self.pmin_mw = np.zeros(self.gens.size)
         sizes = [m.order for m in self.models]
         self._offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         if self.x.size != self._offsets[-1]:
@@ -225,6 +250,78 @@ class IslandFrequency:
         e = self.energy_mws
         share = self.h_s_mva / e if e > 0 else np.full(pm.size, 1.0 / max(pm.size, 1))
         return pm - share * self.imbalance_mw()
+
+    def quasi_steady(self) -> tuple[np.ndarray, float, float]:
+        """The island's governor-response (quasi-steady) state: what relays act on.
+
+        The imbalance between the units' setpoints (scheduled power plus the AGC's
+        current correction) and the load plus losses is shared by droop participation:
+        each governed unit moves by ``km S_i / R_i`` per pu of speed error, the load by
+        ``D load0`` per pu (load damping), every unit within ``[pmin_mw, pmax_mw]``
+        (:func:`blackout.flow.balance.share_imbalance`, the one rule). What no unit can
+        take, once all are at a limit, is taken by the load's frequency dependence:
+        the quasi-steady frequency is then far off nominal, and the frequency model,
+        generator protection and UFLS decide what follows. The inertial transient
+        lives only in the frequency model, never in branch flows.
+
+        Returns
+        -------
+        (p_mw, load_factor, dw_pu) : each unit's output (MW, within its limits), the
+            factor on every load of the island, and the quasi-steady speed error (pu).
+        """
+        from blackout.flow.balance import share_imbalance
+
+        lo = np.asarray(self.pmin_mw, dtype=float)
+        hi = np.maximum(self.pmax_mw, lo)
+        km = np.array([m.km for m in self.models])[self.group] if self.models else np.ones(0)
+        setpoint = self.pm0_mw + self.gain_mw * self.agc_pu if self.agc_s else self.pm0_mw.copy()
+        setpoint = np.clip(setpoint, lo, hi)
+        load_w = self.damping * self.load0_mw
+        n = self.gens.size
+        # participants: the units, then the load (its "output" is load relief, MW)
+        p0 = np.r_[setpoint, 0.0]
+        pmin = np.r_[lo, -np.inf]
+        pmax = np.r_[hi, max(self.load0_mw, 0.0)]
+        w = np.r_[self.gain_mw * km, load_w]
+        delta = self.load0_mw + self.losses_mw - float(setpoint.sum())
+        p, residual = share_imbalance(p0, pmin, pmax, w, delta)
+        relief = float(p[n]) + residual
+        load_factor = 1.0 - relief / self.load0_mw if self.load0_mw > 0 else 1.0
+        dw = -relief / load_w if load_w > 0 else 0.0
+        return p[:n], max(load_factor, 0.0), dw
+
+    def jacobian(self) -> np.ndarray:
+        """Linearised frequency model at the present state: d(rhs)/d(state), 1/s.
+
+        States: speed error (pu), AGC (pu), then every governor state. Unit limits
+        are ignored (small-signal), as in an eigenvalue study.
+        """
+        y0 = self._state()
+        n = y0.size
+        jac = np.zeros((n, n))
+        h = 1e-7
+        for k in range(n):
+            up, dn = y0.copy(), y0.copy()
+            up[k] += h
+            dn[k] -= h
+            jac[:, k] = (self._rhs_linear(up) - self._rhs_linear(dn)) / (2.0 * h)
+        return jac
+
+    def least_stable_mode(self) -> complex:
+        """The eigenvalue of :meth:`jacobian` with the largest real part (rad/s)."""
+        ev = np.linalg.eigvals(self.jacobian())
+        if ev.size == 0:
+            return 0j
+        return complex(ev[int(np.argmax(ev.real))])
+
+    def _rhs_linear(self, state: np.ndarray) -> np.ndarray:
+        dw, agc, x = state[0], state[1], state[2:]
+        pm = self.pm0_mw + self.gain_mw * self._outputs(x, dw, agc)[self.group]
+        e = max(self.energy_mws, 1e-9)
+        ddw = (pm.sum() - self.load_mw(dw) - self.losses_mw) / (2.0 * e)
+        dx = self._a @ x + self._b * (-dw)
+        dagc = -dw / self.agc_s if self.agc_s else 0.0
+        return np.concatenate([[ddw, dagc], dx])
 
     def _rhs(self, t: float, state: np.ndarray) -> np.ndarray:
         dw, agc, x = state[0], state[1], state[2:]
