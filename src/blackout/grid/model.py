@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from blackout.errors import CaseFormatError, UnknownElementError
-from blackout.grid.schema import ELEMENTS, build_columns
+from blackout.grid.schema import ELEMENTS, build_columns, limits
 
 __all__ = ["Table", "Grid"]
 
@@ -145,10 +145,20 @@ class Grid:
 
     # ------------------------------------------------------------------ checks
     def validate(self, *, path: str | None = None) -> None:
-        """Check references and physical sanity; raise :class:`CaseFormatError` naming the row."""
-        if not self.base_mva > 0:
-            raise CaseFormatError(f"baseMVA must be > 0, got {self.base_mva}", path=path,
-                                  field="baseMVA")
+        """Check references and physical sanity; raise :class:`CaseFormatError` naming the row.
+
+        Per-column ranges (finite numbers, kV > 0, inertia, droop, ratings, ...) are
+        checked when each table is built, from ``grid/schema.toml``; here the system
+        data (base MVA, nominal frequency in ``[limits]``) and the cross-table rules.
+        """
+        lim = limits()
+        if not 0 < self.base_mva <= lim["base_mva_max"]:
+            raise CaseFormatError(f"baseMVA must be > 0 and <= {lim['base_mva_max']:g} MVA, "
+                                  f"got {self.base_mva}", path=path, field="baseMVA")
+        if not lim["f_hz_min"] <= self.f_hz <= lim["f_hz_max"]:
+            raise CaseFormatError(f"nominal frequency must be within {lim['f_hz_min']:g}-"
+                                  f"{lim['f_hz_max']:g} Hz, got {self.f_hz}", path=path,
+                                  field="f_hz")
         nb = self.bus.n
         if nb == 0:
             raise CaseFormatError("the case has no buses", path=path, table="bus")
@@ -178,19 +188,6 @@ class Grid:
         if bad.size:
             raise CaseFormatError("vmax_pu below vmin_pu", path=path, table="bus",
                                   row=int(bad[0]), field="vmax_pu")
-        bad = np.flatnonzero(self.bus["vn_kv"] < 0)
-        if bad.size:
-            raise CaseFormatError("negative nominal voltage", path=path, table="bus",
-                                  row=int(bad[0]), field="vn_kv")
-        bad = np.flatnonzero(self.branch["tap"] < 0)
-        if bad.size:
-            raise CaseFormatError("negative tap ratio", path=path, table="branch",
-                                  row=int(bad[0]), field="tap")
-        for col in ("rate_a_mva", "rate_b_mva", "rate_c_mva"):
-            bad = np.flatnonzero(self.branch[col] < 0)
-            if bad.size:
-                raise CaseFormatError("negative rating", path=path, table="branch",
-                                      row=int(bad[0]), field=col)
         bad = np.flatnonzero(self.gen["pmax_mw"] < self.gen["pmin_mw"])
         if bad.size:
             raise CaseFormatError("pmax_mw below pmin_mw", path=path, table="gen",

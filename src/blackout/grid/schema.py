@@ -18,7 +18,7 @@ else:  # pragma: no cover
 
 from blackout.errors import CaseFormatError
 
-__all__ = ["Attribute", "ELEMENTS", "schema", "build_columns"]
+__all__ = ["Attribute", "ELEMENTS", "schema", "limits", "build_columns", "check_range"]
 
 ELEMENTS = ("bus", "branch", "gen", "load", "region")
 _DTYPES: dict[str, Any] = {"int": np.int64, "float": np.float64, "bool": np.bool_, "str": object}
@@ -34,6 +34,11 @@ class Attribute:
     unit: str
     default: Any
     description: str
+    min: float | None = None
+    max: float | None = None
+    gt: float | None = None
+    allow_nan: bool = False
+    allow_inf: bool = False
 
     @property
     def required(self) -> bool:
@@ -41,10 +46,20 @@ class Attribute:
 
 
 @lru_cache(maxsize=1)
+def _raw() -> dict[str, Any]:
+    text = resources.files("blackout.grid").joinpath("schema.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def limits() -> dict[str, float]:
+    """The ``[limits]`` table: magnitude caps and the nominal-frequency range (see the file)."""
+    return dict(_raw()["limits"])
+
+
+@lru_cache(maxsize=1)
 def schema() -> dict[str, dict[str, Attribute]]:
     """The schema: ``{element: {attribute: Attribute}}`` in file order."""
-    text = resources.files("blackout.grid").joinpath("schema.toml").read_text(encoding="utf-8")
-    raw = tomllib.loads(text)
+    raw = _raw()
     out: dict[str, dict[str, Attribute]] = {}
     for element in ELEMENTS:
         out[element] = {
@@ -54,6 +69,11 @@ def schema() -> dict[str, dict[str, Attribute]]:
                 unit=spec.get("unit", ""),
                 default=spec.get("default", _REQUIRED),
                 description=spec["description"],
+                min=spec.get("min"),
+                max=spec.get("max"),
+                gt=spec.get("gt"),
+                allow_nan=spec.get("allow_nan", False),
+                allow_inf=spec.get("allow_inf", False),
             )
             for name, spec in raw[element].items()
         }
@@ -64,6 +84,27 @@ def _convert(values: Any, attr: Attribute, *, n: int, path: str | None, table: s
     dtype = _DTYPES[attr.dtype]
     if attr.dtype == "str":
         arr = np.array(["" if v is None else str(v) for v in values], dtype=object)
+    elif isinstance(values, list | tuple):
+        # values from a file (native JSON): numbers only, null only where NaN is allowed
+        for i, v in enumerate(values):
+            if attr.dtype == "bool":
+                ok = isinstance(v, bool | np.bool_) or (isinstance(v, int) and v in (0, 1))
+            elif v is None:
+                ok = attr.allow_nan
+            else:
+                ok = isinstance(v, int | float | np.number) and not isinstance(v, bool)
+            if not ok:
+                want = {"bool": "true or false", "int": "an integer",
+                        "float": "a number"}[attr.dtype]
+                raise CaseFormatError(f"expected {want}, got {v!r}", path=path, table=table,
+                                      row=i, field=attr.name)
+        try:
+            typed = np.array([np.nan if v is None else v for v in values],
+                             dtype=np.float64 if attr.dtype != "bool" else np.bool_)
+        except OverflowError:
+            raise CaseFormatError("a number is out of range", path=path, table=table,
+                                  field=attr.name) from None
+        return _convert(typed, attr, n=n, path=path, table=table)
     else:
         try:
             arr = np.asarray(values, dtype=np.float64 if attr.dtype != "bool" else None)
@@ -84,11 +125,62 @@ def _convert(values: Any, attr: Attribute, *, n: int, path: str | None, table: s
                 bad = int(np.flatnonzero(arr != np.round(arr))[0])
                 raise CaseFormatError(f"expected an integer, got {arr[bad]}", path=path,
                                       table=table, row=bad, field=attr.name)
+            cap = limits()["int_abs_max"]
+            if arr.size and np.any(np.abs(arr) > cap):
+                bad = int(np.flatnonzero(np.abs(arr) > cap)[0])
+                raise CaseFormatError(f"integer {arr[bad]:g} is out of range (|x| <= {cap})",
+                                      path=path, table=table, row=bad, field=attr.name)
+        elif attr.dtype == "bool" and arr.dtype != np.bool_:
+            if arr.dtype.kind not in "biuf" or not np.all(np.isin(arr, (0, 1))):
+                bad = int(np.flatnonzero(~np.isin(arr, (0, 1)))[0]) if \
+                    arr.dtype.kind in "biuf" else 0
+                raise CaseFormatError(f"expected true or false, got {arr[bad]!r}", path=path,
+                                      table=table, row=bad, field=attr.name)
         arr = arr.astype(dtype)
     if arr.shape != (n,):
         raise CaseFormatError(f"expected {n} values, got shape {arr.shape}", path=path,
                               table=table, field=attr.name)
+    if attr.dtype in ("int", "float"):
+        check_range(arr, attr, path=path, table=table)
     return arr
+
+
+def check_range(arr: np.ndarray, attr: Attribute, *, path: str | None = None,
+                table: str | None = None) -> None:
+    """Refuse values outside the schema's range for ``attr`` (see ``schema.toml``).
+
+    NaN and +-inf are refused unless ``allow_nan`` / ``allow_inf``; finite values
+    must lie within ``min``/``max``/``gt`` and within ``[limits]`` magnitude caps.
+    Raises :class:`CaseFormatError` naming the table, the first bad row and the field.
+    """
+    if not arr.size:
+        return
+    values = arr.astype(np.float64, copy=False)
+    nan = np.isnan(values)
+    inf = np.isinf(values)
+    unit = f" {attr.unit}" if attr.unit else ""
+
+    def fail(mask: np.ndarray, why: str) -> None:
+        row = int(np.flatnonzero(mask)[0])
+        raise CaseFormatError(f"value {values[row]:g}{unit} {why}", path=path, table=table,
+                              row=row, field=attr.name)
+
+    if nan.any() and not attr.allow_nan:
+        fail(nan, "is not a number (NaN or null); a finite value is required")
+    if inf.any() and not attr.allow_inf:
+        fail(inf, "is infinite; a finite value is required")
+    finite = ~(nan | inf)
+    cap = limits()["float_abs_max"] if attr.dtype == "float" else limits()["int_abs_max"]
+    with np.errstate(invalid="ignore"):
+        big = finite & (np.abs(values) > cap)
+        if big.any():
+            fail(big, f"is out of range (|x| <= {cap:g})")
+        if attr.gt is not None and (low := finite & ~(values > attr.gt)).any():
+            fail(low, f"must be > {attr.gt:g}{unit}")
+        if attr.min is not None and (low := (finite | inf) & (values < attr.min)).any():
+            fail(low, f"is below the minimum {attr.min:g}{unit}")
+        if attr.max is not None and (high := (finite | inf) & (values > attr.max)).any():
+            fail(high, f"is above the maximum {attr.max:g}{unit}")
 
 
 def _is_number(v: Any) -> bool:

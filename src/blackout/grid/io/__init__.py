@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from blackout.errors import CaseFormatError
 from blackout.grid.io.matpower import read_matpower, write_matpower
-from blackout.grid.io.native import FORMAT, read_native, write_native
-from blackout.grid.io.pandapower import read_pandapower_json, write_pandapower_json
+from blackout.grid.io.native import FORMAT, grid_from_dict, write_native
+from blackout.grid.io.pandapower import (
+    grid_from_pandapower_json,
+    write_pandapower_json,
+)
 from blackout.grid.model import Grid
+from blackout.inputfiles import CASE_MAX_BYTES, MAX_NESTING, check_nesting, read_text
 
 __all__ = ["read_case", "write_case", "detect_format"]
 
@@ -27,36 +32,52 @@ def detect_format(path: str | Path) -> str:
     if suffix == ".raw":
         return "psse"
     if suffix == ".json":
-        if not path.exists():
-            raise CaseFormatError("file not found", path=str(path))
-        head = path.read_text(encoding="utf-8", errors="replace")[:4096]
-        if f'"format": "{FORMAT}"' in head or f'"format":"{FORMAT}"' in head:
-            return "native"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise CaseFormatError(f"invalid JSON at line {exc.lineno}: {exc.msg}",
-                                  path=str(path)) from None
-        if isinstance(data, dict) and data.get("format") == FORMAT:
-            return "native"
-        return "pandapower"
+        return "native" if _is_native(_read_json(path)[1]) else "pandapower"
     raise CaseFormatError(
         f"unknown case format '{suffix}'; use .m, .mat (MATPOWER), .json (blackout or "
         "pandapower) or .raw (PSS/E)", path=str(path))
 
 
+def _read_json(path: Path) -> tuple[str, Any]:
+    text = read_text(path, max_bytes=CASE_MAX_BYTES, what="case", error=CaseFormatError)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CaseFormatError(f"invalid JSON at line {exc.lineno}: {exc.msg}",
+                              path=str(path)) from None
+    except RecursionError:
+        raise CaseFormatError("nested too deeply", path=str(path)) from None
+    if check_nesting(data, limit=MAX_NESTING) is not None:
+        raise CaseFormatError(f"nested too deeply (over {MAX_NESTING} levels)", path=str(path))
+    return text, data
+
+
+def _is_native(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("format") == FORMAT
+
+
 def read_case(path: str | Path) -> Grid:
-    """Read a case file of any supported format."""
+    """Read a case file of any supported format.
+
+    Every format is read as data only: a ``.m`` file is parsed, never run; a
+    pandapower JSON file may name only pandapower/pandas/numpy/shapely types (see
+    :func:`blackout.grid.io.pandapower.check_pandapower_json`); the file must be a
+    regular file under :data:`blackout.inputfiles.CASE_MAX_BYTES`. Every grid then
+    passes the same checks from ``grid/schema.toml`` (finite numbers, physical
+    ranges) whatever its format.
+    """
+    path = Path(path)
     fmt = detect_format(path)
     if fmt == "matpower":
         return read_matpower(path)
-    if fmt == "native":
-        return read_native(path)
-    if fmt == "pandapower":
-        return read_pandapower_json(path)
-    from blackout.grid.io.psse import read_psse
+    if fmt == "psse":
+        from blackout.grid.io.psse import read_psse
 
-    return read_psse(path)
+        return read_psse(path)
+    text, data = _read_json(path)
+    if _is_native(data):
+        return grid_from_dict(data, path=str(path))
+    return grid_from_pandapower_json(text, name=path.stem, path=str(path))
 
 
 def write_case(grid: Grid, path: str | Path, *, fmt: str | None = None) -> None:

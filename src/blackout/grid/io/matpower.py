@@ -1,4 +1,4 @@
-"""MATPOWER case files: ``.m`` read with matpowercaseframes, ``.mat`` with scipy; ``.m`` written.
+"""MATPOWER case files: ``.m`` parsed as data (never evaluated), ``.mat`` read with scipy; ``.m`` written.
 
 The writer emits every number with Python's shortest round-tripping repr, so
 ``.m -> Grid -> .m -> Grid`` is exact.
@@ -6,8 +6,8 @@ The writer emits every number with Python's shortest round-tripping repr, so
 
 from __future__ import annotations
 
+import io
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,85 +16,131 @@ import numpy as np
 from blackout.errors import CaseFormatError
 from blackout.grid.io.ppc import BRANCH_COLS, BUS_COLS, GEN_COLS, grid_from_ppc, grid_to_ppc
 from blackout.grid.model import Grid
+from blackout.inputfiles import CASE_MAX_BYTES, read_bytes, read_text
 
-__all__ = ["read_matpower", "write_matpower"]
+__all__ = ["read_matpower", "write_matpower", "parse_m"]
 
 
 def read_matpower(path: str | Path, *, f_hz: float = 60.0) -> Grid:
     """Read a MATPOWER ``.m`` or ``.mat`` case file into a Grid.
 
     Raises :class:`CaseFormatError` naming the file, matrix, row and column for
-    malformed input (missing matrix, too few columns, non-numeric value, unknown or
-    duplicate bus, no reference bus).
+    malformed input (missing matrix, too few columns, non-numeric value, a comma
+    inside a matrix, unknown or duplicate bus, no reference bus). The file is read
+    once, through :mod:`blackout.inputfiles` (regular file, at most 256 MiB, UTF-8);
+    nothing in it is ever run (a ``.m`` file is parsed as data, never evaluated).
     """
     path = Path(path)
-    if not path.exists():
-        raise CaseFormatError("file not found", path=str(path))
-    ppc = _read_mat(path) if path.suffix.lower() == ".mat" else _read_m(path)
+    if path.suffix.lower() == ".mat":
+        ppc = _read_mat(path)
+    else:
+        ppc = parse_m(read_text(path, max_bytes=CASE_MAX_BYTES, what="case",
+                                error=CaseFormatError), path=str(path))
     return grid_from_ppc(ppc, name=path.stem, path=str(path), f_hz=f_hz)
 
 
-def _read_m(path: Path) -> dict[str, Any]:
-    from matpowercaseframes import CaseFrames
+# a MATLAB number: decimal with optional exponent, or Inf/NaN (refused later where
+# a value must be finite); no commas, underscores or other spellings Python accepts
+_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[Ii]nf|NaN|nan)")
+_COLS = {"bus": (13, BUS_COLS), "gen": (10, GEN_COLS), "branch": (11, BRANCH_COLS)}
+_KEEP = {"bus": 13, "gen": 10, "branch": 13}
 
-    text = path.read_text(encoding="utf-8", errors="replace")
+
+def parse_m(text: str, *, path: str | None = None) -> dict[str, Any]:
+    """The MATPOWER case in ``text`` (a ``function mpc = ...`` file) as a ppc dict.
+
+    Reads ``mpc.version``, ``mpc.baseMVA``, the ``bus``, ``gen`` and ``branch``
+    matrices (MATPOWER's required columns) and the optional ``bus_name``,
+    ``branch_name`` and ``gen_name`` cell arrays. Values are separated by spaces or
+    tabs, rows by ``;`` or line ends, ``%`` starts a comment.
+    """
     if "mpc" not in text or "function" not in text:
         raise CaseFormatError("not a MATPOWER case: no 'function mpc = ...' definition",
-                              path=str(path))
-    for key in ("bus", "branch", "gen", "baseMVA"):
-        if f"mpc.{key}" not in text:
-            raise CaseFormatError(f"missing matrix 'mpc.{key}'", path=str(path), table=key)
-    _check_row_lengths(text, path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cf = CaseFrames(str(path))
-    except CaseFormatError:
-        raise
-    except Exception as exc:  # the parser's own message is the best we have
-        raise CaseFormatError(f"cannot parse ({type(exc).__name__}: {exc})",
-                              path=str(path)) from None
+                              path=path)
+    body = "\n".join(line.split("%", 1)[0] for line in text.splitlines())
     ppc: dict[str, Any] = {}
-    for key in ("baseMVA", "bus", "branch", "gen", "bus_name", "branch_name", "gen_name"):
-        value = getattr(cf, key, None)
-        if value is None:
-            continue
-        if hasattr(value, "values") and key not in ("bus_name", "branch_name", "gen_name"):
-            value = value.values
-        ppc[key] = value
+    version = re.search(r"mpc\.version\s*=\s*'?\"?([^;'\"\s]*)", body)
+    if version and version.group(1) != "2":
+        raise CaseFormatError(f"MATPOWER case format version {version.group(1)!r} is not "
+                              "supported; only version '2'", path=path, field="version")
+    for key in ("bus", "branch", "gen", "baseMVA"):
+        if not re.search(rf"mpc\.{key}\s*=", body):
+            raise CaseFormatError(f"missing matrix 'mpc.{key}'", path=path, table=key)
+    base = re.search(r"mpc\.baseMVA\s*=\s*([^;\n]*)", body)
+    token = base.group(1).strip() if base else ""
+    if not _NUMBER.fullmatch(token):
+        raise CaseFormatError(f"non-numeric value {token!r}", path=path, field="baseMVA")
+    ppc["baseMVA"] = float(token)
+    for key in ("bus", "gen", "branch"):
+        ppc[key] = _matrix_rows(body, key, path)
+    for key in ("bus_name", "branch_name", "gen_name"):
+        m = re.search(rf"mpc\.{key}\s*=\s*\{{(.*?)\}}\s*;", body, flags=re.S)
+        if m:
+            ppc[key] = [_unquote(cell) for cell in re.split(r"[;\n]", m.group(1))
+                        if cell.strip()]
     return ppc
 
 
-def _check_row_lengths(text: str, path: Path) -> None:
-    """Name the first row of bus/gen/branch with fewer columns than MATPOWER requires."""
-    need = {"bus": (13, BUS_COLS), "gen": (10, GEN_COLS), "branch": (11, BRANCH_COLS)}
-    for key, (n, names) in need.items():
-        m = re.search(rf"mpc\.{key}\s*=\s*\[(.*?)\]", text, flags=re.S)
-        if not m:
+def _matrix_rows(body: str, key: str, path: str | None) -> np.ndarray:
+    need, names = _COLS[key]
+    m = re.search(rf"mpc\.{key}\s*=\s*\[(.*?)\]", body, flags=re.S)
+    if not m:
+        raise CaseFormatError(f"'mpc.{key}' is not a [...] matrix", path=path, table=key)
+    rows: list[list[float]] = []
+    width = 0
+    for text_row in re.split(r"[;\n]", m.group(1)):
+        tokens = text_row.replace("...", " ").split()
+        if not tokens:
             continue
-        body = re.sub(r"%[^\n]*", "", m.group(1))
-        rows = [r for r in re.split(r"[;\n]", body) if r.strip()]
-        for i, row in enumerate(rows):
-            count = len(row.split())
-            if count < n:
-                raise CaseFormatError(
-                    f"row has {count} columns, MATPOWER needs at least {n} "
-                    f"(missing {', '.join(names[count:n])})",
-                    path=str(path), table=key, row=i, field=names[count])
+        i = len(rows)
+        if len(tokens) < need:
+            raise CaseFormatError(
+                f"row has {len(tokens)} columns, MATPOWER needs at least {need} "
+                f"(missing {', '.join(names[len(tokens):need])})",
+                path=path, table=key, row=i, field=names[len(tokens)])
+        keep = tokens[: _KEEP[key]]
+        if width and len(keep) != width:
+            raise CaseFormatError(f"row has {len(keep)} columns, the rows above have {width}",
+                                  path=path, table=key, row=i)
+        width = len(keep)
+        values = []
+        for j, tok in enumerate(keep):
+            if not _NUMBER.fullmatch(tok):
+                col = names[j] if j < len(names) else f"column {j + 1}"
+                hint = (" (a comma inside a matrix: separate columns with spaces and write "
+                        "decimals with a point)" if "," in tok else "")
+                raise CaseFormatError(f"non-numeric value {tok!r}{hint}", path=path,
+                                      table=key, row=i, field=col)
+            values.append(float(tok))
+        rows.append(values)
+    return np.array(rows, dtype=np.float64).reshape(len(rows), width or need)
+
+
+def _unquote(cell: str) -> str:
+    cell = cell.strip().rstrip(",").strip()
+    if len(cell) >= 2 and cell[0] == cell[-1] and cell[0] in "'\"":
+        cell = cell[1:-1].replace(cell[0] * 2, cell[0])
+    return cell
 
 
 def _read_mat(path: Path) -> dict[str, Any]:
+    """A ``.mat`` file's ``mpc`` struct: scipy reads data only (no MATLAB code, no pickles)."""
     from scipy.io import loadmat
 
+    data = read_bytes(path, max_bytes=CASE_MAX_BYTES, what="case", error=CaseFormatError)
     try:
-        raw = loadmat(str(path), squeeze_me=False, struct_as_record=True)
+        raw = loadmat(io.BytesIO(data), squeeze_me=False, struct_as_record=True)
     except Exception as exc:
-        raise CaseFormatError(f"cannot read .mat ({exc})", path=str(path)) from None
+        raise CaseFormatError(f"cannot read .mat ({type(exc).__name__}: {exc})",
+                              path=str(path)) from None
     mpc = raw.get("mpc")
     if mpc is None:
         raise CaseFormatError("no variable 'mpc' in .mat file", path=str(path))
-    rec = mpc[0, 0]
-    return {k: np.asarray(rec[k]) for k in rec.dtype.names}
+    try:
+        rec = mpc[0, 0]
+        return {k: np.asarray(rec[k]) for k in rec.dtype.names}
+    except (TypeError, IndexError, ValueError):
+        raise CaseFormatError("variable 'mpc' is not a MATPOWER struct", path=str(path)) from None
 
 
 def _num(v: float) -> str:

@@ -12,6 +12,7 @@ import numpy as np
 from blackout.errors import CaseFormatError
 from blackout.grid.model import Grid
 from blackout.grid.schema import ELEMENTS
+from blackout.inputfiles import CASE_MAX_BYTES, read_text
 
 __all__ = ["grid_to_dict", "grid_from_dict", "read_native", "write_native", "FORMAT"]
 
@@ -46,37 +47,74 @@ def grid_to_dict(grid: Grid) -> dict[str, Any]:
     return out
 
 
+#: Versions of the native format this reader understands.
+SUPPORTED_VERSIONS = (1,)
+
+
 def grid_from_dict(data: dict[str, Any], *, path: str | None = None) -> Grid:
-    """Inverse of :func:`grid_to_dict`; raises :class:`CaseFormatError` on bad input."""
+    """Inverse of :func:`grid_to_dict`; raises :class:`CaseFormatError` on bad input.
+
+    Checks the file's structure here (format, version, types of the system fields,
+    each table a mapping of column name to a list); values then go through the
+    schema's checks (types, finite numbers, physical ranges) in :class:`Grid`.
+    """
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CaseFormatError(f"not a blackout grid file (expected \"format\": \"{FORMAT}\")",
                               path=path, field="format")
+    version = data.get("version", 1)
+    if isinstance(version, bool) or version not in SUPPORTED_VERSIONS:
+        raise CaseFormatError(f"unsupported version {version!r}; this reader understands "
+                              f"{', '.join(map(str, SUPPORTED_VERSIONS))}", path=path,
+                              field="version")
+    system: dict[str, float] = {}
+    for key, default in (("base_mva", 100.0), ("f_hz", 60.0)):
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise CaseFormatError(f"expected a number, got {type(value).__name__}",
+                                  path=path, field=key)
+        value = _dec(value)
+        if isinstance(value, str):
+            raise CaseFormatError(f"expected a number, got {value!r}", path=path, field=key)
+        system[key] = float(value)
+    name = data.get("name", "grid")
+    if not isinstance(name, str):
+        raise CaseFormatError(f"expected a string, got {type(name).__name__}", path=path,
+                              field="name")
+    notes = data.get("notes", {})
+    if not isinstance(notes, dict):
+        raise CaseFormatError(f"expected a mapping, got {type(notes).__name__}", path=path,
+                              field="notes")
     tables = {}
     for element in ELEMENTS:
         cols = data.get(element)
         if not isinstance(cols, dict):
             raise CaseFormatError("missing table", path=path, table=element)
+        for k, v in cols.items():
+            if not isinstance(v, list):
+                raise CaseFormatError(f"expected a list of values, got {type(v).__name__}",
+                                      path=path, table=element, field=str(k))
         tables[element] = {k: [_dec(x) for x in v] for k, v in cols.items()}
     return Grid.from_columns(
-        name=str(data.get("name", "grid")),
-        base_mva=data.get("base_mva", 100.0),
-        f_hz=data.get("f_hz", 60.0),
-        notes=data.get("notes", {}),
+        name=name,
+        base_mva=system["base_mva"],
+        f_hz=system["f_hz"],
+        notes=notes,
         path=path,
         **tables,
     )
 
 
 def read_native(path: str | Path) -> Grid:
-    """Read a native JSON grid file."""
+    """Read a native JSON grid file (regular UTF-8 file, at most 256 MiB)."""
     path = Path(path)
+    text = read_text(path, max_bytes=CASE_MAX_BYTES, what="case", error=CaseFormatError)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CaseFormatError("file not found", path=str(path)) from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CaseFormatError(f"invalid JSON at line {exc.lineno}: {exc.msg}",
                               path=str(path)) from None
+    except RecursionError:
+        raise CaseFormatError("nested too deeply", path=str(path)) from None
     return grid_from_dict(data, path=str(path))
 
 

@@ -9,6 +9,7 @@ pandapower marks a missing rating with sentinel values (99999 kA on lines,
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from pathlib import Path
@@ -19,9 +20,11 @@ import numpy as np
 from blackout.errors import CaseFormatError
 from blackout.grid.io.ppc import grid_from_ppc
 from blackout.grid.model import Grid
+from blackout.inputfiles import CASE_MAX_BYTES, MAX_NESTING, check_nesting, read_text
 
 __all__ = ["grid_from_pandapower", "read_pandapower_json", "grid_to_pandapower",
-           "write_pandapower_json"]
+           "write_pandapower_json", "check_pandapower_json", "grid_from_pandapower_json",
+           "ALLOWED_TYPES"]
 
 _SENTINEL_MVA = 9900.0
 _SENTINEL_KA = 99999.0
@@ -109,20 +112,142 @@ def _line_sentinel(net: Any, lookup: dict[str, Any], n: int) -> np.ndarray:
 
 
 def read_pandapower_json(path: str | Path) -> Grid:
-    """Read a pandapower JSON file (``pandapower.to_json``) into a Grid."""
+    """Read a pandapower JSON file (``pandapower.to_json``) into a Grid.
+
+    pandapower's own loader imports whatever module an entry's ``"_module"`` names
+    (and runs that module's code). The file is therefore read and checked here
+    first: every object that names a type (``_module``/``_class``, at any depth,
+    including JSON embedded in strings) must be on :data:`ALLOWED_TYPES`;
+    anything else raises :class:`CaseFormatError` naming the entry and nothing is
+    imported. Only then is the checked text handed to pandapower.
+    """
+    path = Path(path)
+    text = read_text(path, max_bytes=CASE_MAX_BYTES, what="case", error=CaseFormatError)
+    return grid_from_pandapower_json(text, name=path.stem, path=str(path))
+
+
+def grid_from_pandapower_json(text: str, *, name: str = "pandapower",
+                              path: str | None = None) -> Grid:
+    """A Grid from the text of a pandapower JSON file, checked before pandapower sees it."""
     import pandapower as pp
 
-    path = Path(path)
-    if not path.exists():
-        raise CaseFormatError("file not found", path=str(path))
+    check_pandapower_json(text, path=path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            net = pp.from_json(str(path))
+            net = pp.from_json_string(text)
+    except RecursionError:
+        raise CaseFormatError("nested too deeply", path=path) from None
     except Exception as exc:
         raise CaseFormatError(f"not a pandapower JSON net ({type(exc).__name__}: {exc})",
-                              path=str(path)) from None
-    return grid_from_pandapower(net, name=path.stem, path=str(path))
+                              path=path) from None
+    if not isinstance(net, pp.pandapowerNet):
+        raise CaseFormatError("not a pandapower JSON net (no pandapowerNet at the top)",
+                              path=path)
+    return grid_from_pandapower(net, name=name, path=path)
+
+
+#: Types a pandapower JSON file may name (``_module`` -> allowed ``_class`` values):
+#: pandapower's net and the pandas, numpy, builtin and shapely types it serialises.
+#: pandapower imports the named module before it checks anything, so only these
+#: pass; every other name (a local module, ``this``, ``os``, ...) is refused.
+ALLOWED_TYPES: dict[str, frozenset[str]] = {
+    "pandapower.auxiliary": frozenset({"pandapowerNet"}),
+    "pandas": frozenset({"DataFrame", "Series", "Index", "RangeIndex", "MultiIndex"}),
+    "pandas.core.frame": frozenset({"DataFrame"}),
+    "pandas.core.series": frozenset({"Series"}),
+    "pandas.core.indexes.base": frozenset({"Index"}),
+    "pandas.core.indexes.range": frozenset({"RangeIndex"}),
+    "pandas.core.indexes.multi": frozenset({"MultiIndex"}),
+    "numpy": frozenset({"array", "bool", "bool_", "int8", "int16", "int32", "int64", "uint8",
+                        "uint16", "uint32", "uint64", "float16", "float32", "float64",
+                        "complex64", "complex128", "str_"}),
+    "builtins": frozenset({"complex", "tuple", "set", "frozenset"}),
+    "shapely": frozenset({"Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
+                          "MultiLineString", "MultiPolygon", "GeometryCollection"}),
+}
+#: Keys a serialised DataFrame/Series may carry (pandapower passes the rest to
+#: ``pandas.read_json`` as keyword arguments, so nothing else is let through).
+_FRAME_KEYS = frozenset({"_module", "_class", "_object", "orient", "dtype", "is_multiindex",
+                         "is_multicolumn", "index_name", "index_names", "column_name",
+                         "column_names", "typ"})
+_ORIENTS = frozenset({"split", "columns", "index", "records", "values", "table"})
+
+
+def check_pandapower_json(text: str, *, path: str | None = None) -> None:
+    """Refuse a pandapower JSON text that names a type outside :data:`ALLOWED_TYPES`.
+
+    Walks every object at every depth (iteratively), and every string that holds
+    JSON (pandapower nests serialised tables as strings). Raises
+    :class:`CaseFormatError` naming the entry (a path such as
+    ``_object.bus._object``) and the module and class it names.
+    """
+    try:
+        root = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CaseFormatError(f"invalid JSON at line {exc.lineno}: {exc.msg}",
+                              path=path) from None
+    except RecursionError:
+        raise CaseFormatError("nested too deeply", path=path) from None
+    depth = check_nesting(root, limit=MAX_NESTING)
+    if depth is not None:
+        raise CaseFormatError(f"nested too deeply (over {MAX_NESTING} levels)", path=path)
+    stack: list[tuple[Any, str, int]] = [(root, "$", 0)]
+    while stack:
+        value, where, level = stack.pop()
+        if isinstance(value, dict):
+            if "_module" in value or "_class" in value:
+                _check_entry(value, where, path)
+            stack.extend((v, f"{where}.{k}", level) for k, v in value.items()
+                         if isinstance(v, dict | list | str))
+        elif isinstance(value, list):
+            stack.extend((v, f"{where}[{i}]", level) for i, v in enumerate(value)
+                         if isinstance(v, dict | list | str))
+        elif isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+            # JSON inside a string: pandas and pandapower parse it later, so check it too
+            # (whatever escapes it uses); text that is not JSON is never decoded as types
+            try:
+                inner = json.loads(value)
+            except (json.JSONDecodeError, RecursionError):
+                if "_module" in value or "_class" in value:
+                    raise CaseFormatError(f"entry '{where}' is a string naming a _module or "
+                                          "_class that is not JSON; refused",
+                                          path=path) from None
+                continue
+            if level >= 4:
+                raise CaseFormatError(f"entry '{where}': JSON nested in strings too deeply",
+                                      path=path)
+            if check_nesting(inner, limit=MAX_NESTING) is not None:
+                raise CaseFormatError(f"entry '{where}' is nested too deeply", path=path)
+            stack.append((inner, f"{where}<json>", level + 1))
+
+
+def _check_entry(obj: dict[str, Any], where: str, path: str | None) -> None:
+    module, cls = obj.get("_module"), obj.get("_class")
+    allowed = ALLOWED_TYPES.get(module) if isinstance(module, str) else None
+    if allowed is None or not isinstance(cls, str) or cls not in allowed:
+        raise CaseFormatError(
+            f"entry '{where}' names _module {module!r}, _class {cls!r}: not a pandapower "
+            "net type, refused without importing it (allowed modules: "
+            f"{', '.join(sorted(ALLOWED_TYPES))})", path=path)
+    if cls in ("DataFrame", "Series"):
+        extra = sorted(set(obj) - _FRAME_KEYS)
+        if extra:
+            raise CaseFormatError(f"entry '{where}' ({cls}) has unexpected key {extra[0]!r}",
+                                  path=path)
+        inner = obj.get("_object")
+        if not isinstance(inner, str) or inner.lstrip()[:1] not in ("{", "["):
+            raise CaseFormatError(f"entry '{where}' ({cls}): _object must be JSON text",
+                                  path=path)
+        orient = obj.get("orient", "split")
+        if orient not in _ORIENTS:
+            raise CaseFormatError(f"entry '{where}' ({cls}): unknown orient {orient!r}",
+                                  path=path)
+        dtype = obj.get("dtype")
+        if dtype is not None and not (isinstance(dtype, bool) or (
+                isinstance(dtype, dict) and all(isinstance(v, str) for v in dtype.values()))):
+            raise CaseFormatError(f"entry '{where}' ({cls}): dtype must map columns to type "
+                                  "names", path=path)
 
 
 def grid_to_pandapower(grid: Grid) -> Any:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from blackout.errors import BlackoutError, CaseFormatError
 from blackout.grid.model import Grid
+from blackout.inputfiles import CASE_MAX_BYTES, read_bytes
 
 __all__ = ["read_psse"]
 
@@ -13,8 +14,8 @@ __all__ = ["read_psse"]
 def read_psse(path: str | Path) -> Grid:
     """Read a PSS/E ``.raw`` case (needs ``pip install blackout-sim[psse]``)."""
     path = Path(path)
-    if not path.exists():
-        raise CaseFormatError("file not found", path=str(path))
+    # pypowsybl reads the file by path: check it is a regular file under the cap first
+    read_bytes(path, max_bytes=CASE_MAX_BYTES, what="case", error=CaseFormatError)
     try:
         import pypowsybl.network as pn
     except ImportError:
