@@ -21,7 +21,7 @@ import heapq
 import numpy as np
 
 from blackout.bounds import MAX_EVENTS_PER_RUN, MAX_HORIZON_S, MAX_STEPS_PER_RUN
-from blackout.cascade.islands import IslandTracker
+from blackout.cascade.islands import Island, IslandTracker
 from blackout.cascade.protect import Protection, disturbs
 from blackout.cascade.settings import CascadeSettings
 from blackout.cascade.simple_dc import simulate_simple_dc
@@ -132,6 +132,19 @@ class Cascade:
         for isl in self.tracker.islands:
             res = base.islands[isl.label]
             isl.freq.losses_mw = res.generation_mw - res.load_mw if res.converged else 0.0
+            self._check_stability(isl)
+
+    def _check_stability(self, isl: Island) -> None:
+        """Warn when an island's linearised frequency model has an unstable mode."""
+        if isl.freq.energy_mws <= 0:
+            return
+        mode = isl.freq.least_stable_mode()
+        if mode.real > 1e-6:
+            name = self.timeline.island_names.get(isl.id, f"island {isl.id}")
+            self.timeline.warn(
+                f"{name}: the linearised frequency model is unstable (eigenvalue "
+                f"{mode.real:+.4f} {mode.imag:+.3f}j rad/s): governor settings do not suit "
+                f"this island's inertia; its frequency trace grows by oscillation")
 
     def schedule(self, event: Event, island: int = -1) -> None:
         """Queue an event; it is applied (and recorded) when its time comes."""
@@ -178,14 +191,19 @@ class Cascade:
         self.protection.islands_changed(before, self.last_event)
 
     def solve(self, t: float) -> PowerFlowResult:
-        """Power flow with every unit at its electrical output and loads at frequency.
+        """Power flow with every island at its quasi-steady governor response.
 
         An AC island that does not converge is first checked for loss of synchronism: if
         its DC solution puts a corridor beyond the out-of-step angle, the DC solution
-        stands in for this step and the out-of-step relays separate the island. Otherwise
-        it sheds load in steps (voltage-collapse proxy) until it converges, each step
-        recorded.
+        stands in for this step and the out-of-step relays separate the island. An island
+        with no active-power source left is de-energised. Otherwise the island is past
+        its loadability limit: its margin is found by bisection and only what is needed
+        is shed, at its weakest buses (:mod:`blackout.cascade.loadability`), each shed
+        recorded with its buses, MW and margin. An island with a generation surplus
+        never sheds for voltage collapse: DC flows stand in for that step and the
+        timeline says so.
         """
+        rounds = 0
         while True:
             check_deadline()
             solve_state = self._flow_state()
@@ -198,11 +216,30 @@ class Cascade:
                 result = dc
                 result.extra["fallback"] = "dc: AC did not converge, angle beyond out-of-step"
                 break
+            acted = False
+            surplus = []
             for res in bad:
                 isl = next((x for x in self.tracker.islands if x.label == res.island), None)
-                ev = self.protection.voltage_collapse_step(t, isl, res.reason)
+                if isl is None:
+                    continue
+                gone = self.protection.sourceless(t, isl)
+                if gone:
+                    for ev, island in gone:
+                        self.schedule(ev, island)
+                    acted = True
+                    continue
+                if isl.freq.quasi_steady()[1] >= 1.0 or rounds >= 20:
+                    surplus.append(isl)
+                    continue
+                ev = self.protection.voltage_collapse_shed(
+                    t, isl, res.reason, solve_state, res.island, self._run_flow)
                 if ev is not None:
-                    self.schedule(ev, isl.id if isl else -1)
+                    self.schedule(ev, isl.id)
+                    acted = True
+            if not acted:
+                result = self._dc_stands_in(t, dc, surplus)
+                break
+            rounds += 1
             if not self.apply_due_events(t):
                 break
             self.refind_islands()
@@ -212,6 +249,18 @@ class Cascade:
                 isl.freq.losses_mw = res.generation_mw - res.load_mw
         self.timeline.sample(t, self._served_bus_mw(result), len(self.tracker.islands))
         return result
+
+    def _dc_stands_in(self, t: float, dc: PowerFlowResult,
+                      islands: list[Island]) -> PowerFlowResult:
+        """DC flows for a step whose AC flow has no solution in a surplus island."""
+        names = ", ".join(self.timeline.island_names.get(i.id, f"island {i.id}")
+                          for i in islands) or "an island"
+        self.timeline.note_shortcut(
+            f"the AC power flow had no solution in {names} (generation surplus, so no "
+            f"voltage-collapse shedding) from t = {t:.1f} s; DC flows stood in for relays "
+            f"in those steps")
+        dc.extra["fallback"] = "dc: AC did not converge in a surplus island"
+        return dc
 
     def next_stop(self, t: float) -> float | None:
         """Earliest time something can happen; None when the system is quiet."""

@@ -22,6 +22,24 @@ from blackout.physics.frequency import GovernorModel, IslandFrequency, governor_
 __all__ = ["Island", "IslandTracker", "machine_mva"]
 
 
+def _hydro_constants(grid: Grid) -> dict[str, float]:
+    """Hydro water starting time and gate servo constant (s): the case's
+    ``notes["dynamics_by_kind"]["hydro"]`` where it states them, else Tw 1 s and
+    Tg 0.5 s (IEC CIM GovHydro1 typical values)."""
+    out = {"tw_s": 1.0, "tg_s": 0.5}
+    dyn = grid.notes.get("dynamics_by_kind") if isinstance(grid.notes, dict) else None
+    hyd = dyn.get("hydro") if isinstance(dyn, dict) else None
+    if isinstance(hyd, dict):
+        for key in out:
+            try:
+                val = float(hyd[key])
+            except (KeyError, TypeError, ValueError):
+                continue
+            if 0.0 < val < 100.0:
+                out[key] = val
+    return out
+
+
 def machine_mva(grid: Grid) -> np.ndarray:
     """Machine rating per generator: max(mbase_mva, pmax_mw, 1) (some cases carry mbase 1)."""
     return np.maximum(np.maximum(grid.gen["mbase_mva"], grid.gen["pmax_mw"]), 1.0)
@@ -61,8 +79,14 @@ class IslandTracker:
         self.s_mva = machine_mva(grid)
         self.models: list[GovernorModel] = []
         self.group = np.zeros(grid.gen.n, dtype=np.int64)
+        hydro = _hydro_constants(grid)
         for g, kind in enumerate(grid.gen["kind"]):
             model = governor_for_kind(settings.governors, str(kind))
+            if settings.tune_hydro_governors and model.name.startswith("hydro"):
+                r_perm = float(grid.gen["droop_pu"][g])
+                model = GovernorModel.hydro_tuned(
+                    h_s=float(grid.gen["inertia_h_s"][g]), tw_s=hydro["tw_s"],
+                    tg_s=hydro["tg_s"], r_perm=r_perm if r_perm > 0 else 0.05)
             if model not in self.models:
                 self.models.append(model)
             self.group[g] = self.models.index(model)

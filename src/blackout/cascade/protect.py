@@ -12,12 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from blackout.cascade.islands import Island, IslandTracker
+from blackout.cascade.loadability import Solver, plan_shed
 from blackout.cascade.operator import Operator
 from blackout.cascade.settings import CascadeSettings
 from blackout.cascade.state import CascadeState
 from blackout.cascade.timeline import Timeline
 from blackout.events import Event
-from blackout.flow import PowerFlowResult
+from blackout.flow import FlowState, PowerFlowResult
 from blackout.grid.model import Grid
 from blackout.physics.frequency import Crossing
 from blackout.physics.protection import (
@@ -234,6 +235,7 @@ class Protection:
         out: list[tuple[Event, int]] = []
         out += self._overload_trips(t)
         for isl in self.tracker.islands:
+            out += self._sourceless(t, isl)
             out += self._frequency_actions(t, isl)
         out += self._out_of_step_trips(t)
         out += self._uvls_sheds(t)
@@ -284,6 +286,16 @@ class Protection:
                                    "mechanism": f"unit_trip_{kind}", "why": why}),
                             isl.id))
         return out
+
+    def _sourceless(self, t: float, isl: Island) -> list[tuple[Event, int]]:
+        """Units left in an island with no active-power source (an SVC or a
+        synchronous condenser alone, pmax 0) cannot hold it energised: it goes dark."""
+        pmax = np.asarray(self.grid.gen["pmax_mw"], dtype=float)[isl.gens]
+        if isl.gens.size == 0 or pmax.max() > 0:
+            return []
+        why = "no active-power source left in its island: de-energised"
+        return [(Event(t, "gen", g, "trip", "de-energised", None, isl.last_event,
+                       {"why": why}), isl.id) for g in isl.gens.tolist()]
 
     def _ufls_sheds(self, t: float, isl: Island, stage: int,
                     cause_ev: int | None) -> list[tuple[Event, int]]:
@@ -342,19 +354,29 @@ class Protection:
             self.uv_since[b] = t  # restart: sheds again if the voltage stays low
         return out
 
-    def voltage_collapse_step(self, t: float, isl: Island | None, reason: str) -> Event | None:
-        """Shed one step of an unsolvable AC island's load (voltage-collapse proxy)."""
-        if isl is None:
+    def voltage_collapse_shed(self, t: float, isl: Island, reason: str, fs: FlowState,
+                              label: int, solve: Solver) -> Event | None:
+        """Shed what an unsolvable AC island needs to solve again, where it helps most:
+        its loadability margin by bisection, then whole loads at its weakest buses
+        (:func:`blackout.cascade.loadability.plan_shed`). None when it has no load."""
+        plan = plan_shed(self.grid, fs, label, isl.loads, isl.gens, self.state.connected,
+                         self.state.demand_mw, solve)
+        if plan is None:
             return None
-        loads = isl.loads[self.state.connected[isl.loads] > 0]
-        if loads.size == 0:
-            return None
-        step = self.settings.voltage_collapse_step
-        mw = float((self.state.demand_mw[loads] * np.minimum(step, self.state.connected[loads])).sum())
-        return Event(t, "island", isl.id, "shed", "voltage collapse", step, isl.last_event,
-                     {"loads": loads.tolist(), "mw": mw, "mechanism": "voltage_collapse",
-                      "why": f"AC power flow does not converge ({reason}); "
-                             f"{100 * step:.0f}% of load shed ({mw:.0f} MW)"})
+        uniform = bool(np.allclose(plan.fraction, plan.fraction[0])) and plan.fraction[0] < 1.0
+        value = float(plan.fraction[0]) if uniform else 1.0
+        names = [str(self.grid.bus["name"][b]) for b in plan.buses.tolist()]
+        where = (f"{len(names)} buses" if len(names) > 4 else ", ".join(names))
+        return Event(t, "island", isl.id, "shed", "voltage collapse", value, isl.last_event,
+                     {"loads": plan.loads.tolist(), "mw": plan.mw, "buses": names,
+                      "margin_load_scale": plan.margin, "mechanism": "voltage_collapse",
+                      "why": f"AC power flow has no solution ({reason}); loadability margin "
+                             f"{100 * plan.margin:.0f}% of the island's load; "
+                             f"{plan.mw:.0f} MW shed at {where}"})
+
+    def sourceless(self, t: float, isl: Island) -> list[tuple[Event, int]]:
+        """Trips that de-energise an island with no active-power source (public form)."""
+        return self._sourceless(t, isl)
 
     # ------------------------------------------------------------------ bookkeeping
     def still_valid(self, ev: Event) -> bool:

@@ -56,6 +56,18 @@ class Timeline:
     load_lost_by_mechanism_mw: dict[str, float] = field(default_factory=dict)
     start_clock: str | None = None
     end_time_s: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    modelling_notes: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        """Record a warning about the run (once per distinct message)."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def note_shortcut(self, message: str) -> None:
+        """Record a modelling shortcut that decided part of the result (once each)."""
+        if message not in self.modelling_notes:
+            self.modelling_notes.append(message)
 
     # ------------------------------------------------------------------ recording
     def record(self, event: Event, island: int = -1) -> int:
@@ -165,7 +177,22 @@ class Timeline:
             "time_to_collapse_s": self.time_to_collapse_s(),
             "load_lost_by_mechanism_mw": {k: float(v) for k, v in
                                           sorted(self.load_lost_by_mechanism_mw.items())},
+            "generation_tripped_mw_by_kind": self.generation_tripped_by_kind(),
+            "warnings": list(self.warnings),
+            "modelling_notes": list(self.modelling_notes),
         }
+
+    def generation_tripped_by_kind(self) -> dict[str, float]:
+        """MW of generation (pre-event output) tripped by unit protection, by unit kind."""
+        out: dict[str, float] = {}
+        p0 = np.asarray(self.grid.gen["p_mw"], dtype=float)
+        kinds = np.asarray(self.grid.gen["kind"]).astype(str)
+        for e in self.events:
+            if e.kind == "gen" and e.action == "trip" and str(
+                    e.detail.get("mechanism", "")).startswith("unit_trip"):
+                k = str(kinds[e.element])
+                out[k] = out.get(k, 0.0) + float(max(p0[e.element], 0.0))
+        return dict(sorted(out.items()))
 
     def time_to_collapse_s(self) -> float | None:
         """First time served load fell below 10 % of demand (None if it never did)."""
@@ -234,6 +261,8 @@ class Timeline:
         lines = [self._line(i) for i in range(len(self.events))]
         s = self.summary()
         lines.append("")
+        lines += [f"warning: {w}" for w in self.warnings]
+        lines += [f"modelling shortcut: {m}" for m in self.modelling_notes]
         lines.append(f"load lost: {s['load_lost_mw']:.0f} MW ({s['load_lost_percent']:.1f} %)"
                      + (f"; regions dark: {len(s['regions_dark'])} of {s['regions_total']}"
                         if s["regions_total"] else ""))
