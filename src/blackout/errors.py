@@ -10,6 +10,7 @@ __all__ = [
     "BlackoutError",
     "CaseFormatError",
     "ConvergenceError",
+    "ResourceLimitError",
     "ScenarioError",
     "UnknownCaseError",
     "UnknownElementError",
@@ -60,3 +61,8 @@ class ScenarioError(BlackoutError):
 
 class ConvergenceError(BlackoutError):
     """A power flow did not converge and the caller asked for strict mode."""
+
+
+class ResourceLimitError(BlackoutError):
+    """A run would pass a resource bound (events, time steps): the message names the
+    input that drove it (see :mod:`blackout.bounds`)."""

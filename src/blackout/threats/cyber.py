@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from blackout.bounds import MAX_EVENTS_PER_RUN, MIN_EVENT_SPACING_S, MIN_STEP_S
 from blackout.events import Event
 from blackout.grid.model import Grid
 from blackout.threats.base import Resolver, Seconds, Spec, ThreatEffects
@@ -98,9 +99,21 @@ class OscillateSetpoint(_Primitive):
     do: Literal["oscillate_setpoint"]
     units: list[str] = Field(min_length=1)
     amplitude_mw: float = Field(gt=0)
-    period_s: float = Field(gt=0, le=3600)
-    duration_s: float = Field(gt=0, le=86400)
-    steps_per_period: int = Field(default=8, ge=2, le=100)
+    period_s: float = Field(ge=MIN_STEP_S, le=3600, allow_inf_nan=False, description=(
+        f"period of the oscillation, s (at least {MIN_STEP_S:g} s: the engine's power-flow "
+        "interval; blackout.bounds)"))
+    duration_s: float = Field(gt=0, le=86400, allow_inf_nan=False)
+    steps_per_period: int = Field(default=8, ge=2, le=100, description=(
+        f"setpoint changes per period; period_s / steps_per_period >= "
+        f"{MIN_EVENT_SPACING_S:g} s (the frequency trace's sampling interval)"))
+
+    @model_validator(mode="after")
+    def _resolvable(self) -> OscillateSetpoint:
+        if self.period_s / self.steps_per_period < MIN_EVENT_SPACING_S:
+            raise ValueError(f"period_s / steps_per_period = {self.period_s:g} / "
+                             f"{self.steps_per_period} s is below the engine's resolution "
+                             f"({MIN_EVENT_SPACING_S:g} s between setpoint changes)")
+        return self
 
 
 class BlockProtection(_Timed):
@@ -255,6 +268,11 @@ def _oscillate(grid: Grid, act: OscillateSetpoint, r: Resolver, why: str, tag: d
                out: ThreatEffects, horizon_s: float) -> None:
     dt = act.period_s / act.steps_per_period
     n = int(math.floor(act.duration_s / dt + 1e-9))
+    if n * len(act.units) > MAX_EVENTS_PER_RUN:
+        raise r.error(("duration_s",), f"{act.duration_s:g} s at {act.steps_per_period} "
+                      f"setpoint changes per {act.period_s:g} s period on {len(act.units)} "
+                      f"unit(s) make {n * len(act.units):,} events; at most "
+                      f"{MAX_EVENTS_PER_RUN:,} per run (shorten duration_s or raise period_s)")
     for j, name in enumerate(act.units):
         g = r.find("gen", name, ("units", j))
         p0, pmax = float(grid.gen["p_mw"][g]), float(grid.gen["pmax_mw"][g])

@@ -31,6 +31,7 @@ from pydantic import Field, field_validator, model_validator
 from shapely.geometry import LineString, Polygon
 from shapely.prepared import prep
 
+from blackout.bounds import MAX_MODEL_STEPS, MIN_STEP_S
 from blackout.events import Event
 from blackout.grid.model import Grid
 from blackout.threats.base import Probability, Resolver, Seconds, Spec, ThreatEffects
@@ -92,7 +93,10 @@ class WildfireSpec(Spec):
         "probability that a fault trips each other circuit of the same corridor with it"))
     derate: float = Field(default=0.8, gt=0, le=1, description=(
         "rating multiplier of an exposed line (hot air, smoke)"))
-    step_s: float = Field(default=60.0, gt=0, le=3600, description="time step of the model, s")
+    step_s: float = Field(default=60.0, ge=MIN_STEP_S, le=3600, allow_inf_nan=False,
+                          description=(
+        f"time step of the model, s (at least {MIN_STEP_S:g} s: the engine's power-flow "
+        "interval; blackout.bounds)"))
 
     @model_validator(mode="after")
     def _area_and_times(self) -> WildfireSpec:
@@ -167,6 +171,11 @@ def wildfire_effects(grid: Grid, spec: WildfireSpec, *, rng: np.random.Generator
         assert spec.ignition is not None
         ref = np.array([spec.ignition.lon, spec.ignition.lat])
     proj = Projection(float(ref[0]), float(ref[1]))
+    n_steps = (end_s - spec.start_s) / spec.step_s
+    if n_steps > MAX_MODEL_STEPS:
+        raise resolver.error(("step_s",), f"{spec.step_s:g} s steps from start_s "
+                             f"({spec.start_s:g} s) to {end_s:g} s make {n_steps:,.0f} model "
+                             f"steps; at most {MAX_MODEL_STEPS:,} (raise step_s or set end_s)")
     routes = _routes(grid, spec, proj, resolver)
     names = grid.branch["name"]
     corridor = grid.branch["corridor"]

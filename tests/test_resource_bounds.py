@@ -1,0 +1,147 @@
+"""Every resource of a run is bounded (issue 24): values the engine cannot resolve, or
+that would grow a run without end, are exit 2 naming the field, in seconds.
+
+The bounds live in :mod:`blackout.bounds`; the schema checks them on load, the threat
+models before they expand a threat into events, the engine while it runs.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from blackout import bounds
+from blackout.cascade import CascadeSettings, engine, simulate
+from blackout.cases import load_case
+from blackout.cli import commands  # noqa: F401  (registers the commands)
+from blackout.cli.app import app
+from blackout.errors import ResourceLimitError
+from blackout.events import Event
+
+runner = CliRunner()
+
+FIRE = """name: fire
+case: case39
+horizon_s: {horizon}
+threats:
+  - kind: wildfire
+    ignition: {{lon: 0, lat: 0, spread_m_per_min: 50}}
+    step_s: {step}
+"""
+
+OSCILLATE = """name: oscillate
+case: case39
+horizon_s: 600
+threats:
+  - kind: cyber
+    actions:
+      - {{do: oscillate_setpoint, units: ["gen 30", "gen 31"], amplitude_mw: 10,
+         period_s: {period}, steps_per_period: {steps}, duration_s: {duration}}}
+"""
+
+HORIZON = """name: long
+case: case39
+horizon_s: {horizon}
+threats:
+  - kind: cyber
+    actions:
+      - {{do: open_breakers, branches: ["4-14"]}}
+"""
+
+
+def _run_cli(tmp_path: Path, text: str, *extra: str) -> tuple[int, str, float]:
+    """``blackout run FILE`` on ``text``: (exit code, stderr, wall time in s)."""
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text, encoding="utf-8")
+    t0 = time.monotonic()
+    res = runner.invoke(app, ["run", str(path), "--format", "json", *extra])
+    return res.exit_code, res.stderr, time.monotonic() - t0
+
+
+def _assert_one_line(code: int, err: str, wall_s: float, *needles: str) -> None:
+    assert code == 2, err
+    assert err.count("\n") == 1, err
+    for needle in needles:
+        assert needle in err, err
+    assert wall_s < 5.0
+
+
+def test_wildfire_step_below_the_engine_resolution(tmp_path: Path) -> None:
+    code, err, wall = _run_cli(tmp_path, FIRE.format(horizon=600, step="1e-9"))
+    _assert_one_line(code, err, wall, "scenario.yaml: field threats[0].step_s (line 7)",
+                     "greater than or equal to 1")
+
+
+def test_oscillation_period_below_the_engine_resolution(tmp_path: Path) -> None:
+    code, err, wall = _run_cli(tmp_path, OSCILLATE.format(period="1e-6", steps=8,
+                                                          duration=600))
+    _assert_one_line(code, err, wall, "field threats[0].actions[0].period_s",
+                     "greater than or equal to 1")
+
+
+def test_setpoint_changes_closer_than_the_trace_sampling(tmp_path: Path) -> None:
+    code, err, wall = _run_cli(tmp_path, OSCILLATE.format(period=1, steps=100, duration=60))
+    _assert_one_line(code, err, wall, "field threats[0].actions[0]",
+                     "below the engine's resolution (0.02 s")
+
+
+def test_horizon_past_thirty_days(tmp_path: Path) -> None:
+    code, err, wall = _run_cli(tmp_path, HORIZON.format(horizon="1e12"))
+    _assert_one_line(code, err, wall, "field horizon_s (line 3)", "2592000")
+    code, err, wall = _run_cli(tmp_path, HORIZON.format(horizon=0))
+    _assert_one_line(code, err, wall, "field horizon_s", "greater than 0")
+
+
+@pytest.mark.parametrize("value", ["1e12", "nan", "0"])
+def test_horizon_option_has_the_same_bound(value: str) -> None:
+    t0 = time.monotonic()
+    res = runner.invoke(app, ["run", "--case", "case39", "--trip", "4-14", "--dc",
+                              "--horizon", value])
+    _assert_one_line(res.exit_code, res.stderr, time.monotonic() - t0, "--horizon",
+                     "2592000")
+
+
+def test_wildfire_steps_are_capped_naming_step_s(tmp_path: Path) -> None:
+    """1 s steps are resolvable, but not for 30 days: 2.6 million steps > the cap."""
+    code, err, wall = _run_cli(tmp_path, FIRE.format(horizon=30 * 86400, step=1))
+    _assert_one_line(code, err, wall, "field threats[0].step_s (line 7)",
+                     "2,592,000 model steps", f"at most {bounds.MAX_MODEL_STEPS:,}")
+
+
+def test_oscillation_events_are_capped_naming_duration_s(tmp_path: Path) -> None:
+    code, err, wall = _run_cli(tmp_path, OSCILLATE.format(period=2, steps=100,
+                                                          duration=86400))
+    _assert_one_line(code, err, wall, "field threats[0].actions[0].duration_s",
+                     "8,640,000 events", f"at most {bounds.MAX_EVENTS_PER_RUN:,}")
+
+
+def test_a_run_that_needs_too_many_time_steps_stops_naming_the_horizon(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    grid = load_case("case39")
+    trip = [Event(0.0, "gen", grid.find("gen", "gen 30"), "trip", cause="test")]
+    settings = CascadeSettings(mode="dc", horizon_s=600.0)
+    full = simulate(grid, trip, settings=settings)
+    assert full.end_time_s > 0  # the frequency moves: the run takes several steps
+    monkeypatch.setattr(engine, "MAX_STEPS_PER_RUN", 2)
+    with pytest.raises(ResourceLimitError, match=r"took 2 time steps .* horizon_s = 600 s"):
+        simulate(grid, trip, settings=settings)
+
+
+def test_a_run_that_schedules_too_many_events_stops_naming_the_last(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    grid = load_case("case39")
+    monkeypatch.setattr(engine, "MAX_EVENTS_PER_RUN", 3)
+    events = [Event(float(k), "branch", grid.find("branch", "4-14"), "derate",
+                    cause=f"derate {k}", value=0.9) for k in range(5)]
+    with pytest.raises(ResourceLimitError, match=r"more than 3 events .* \(the last: "
+                       r"derate 3\)"):
+        simulate(grid, events, settings=CascadeSettings(mode="dc", horizon_s=60.0))
+
+
+def test_the_engine_refuses_a_horizon_past_the_bound() -> None:
+    grid = load_case("case39")
+    with pytest.raises(ResourceLimitError, match="horizon_s 1e\\+12 s"):
+        simulate(grid, [], settings=CascadeSettings(mode="dc", horizon_s=1e12))
