@@ -22,6 +22,7 @@ import numpy as np
 import yaml
 from pydantic import Field, PrivateAttr, ValidationError
 
+from blackout.bounds import MAX_HORIZON_S
 from blackout.errors import BlackoutError, ScenarioError, UnknownCaseError
 from blackout.events import Event
 from blackout.grid.model import Grid
@@ -106,7 +107,8 @@ class Scenario(Spec):
     start_time: str | None = Field(default=None, description=(
         "wall-clock time of t = 0, ISO 8601 (labels only)"))
     mode: Literal["ac", "dc"] = "ac"
-    horizon_s: Seconds = Field(default=3600.0, description="simulated time, s")
+    horizon_s: Seconds = Field(default=3600.0, gt=0, le=MAX_HORIZON_S, description=(
+        f"simulated time, s (at most {MAX_HORIZON_S:.0f} s = 30 days; blackout.bounds)"))
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     snapshot: Snapshot = Field(default_factory=Snapshot)
     threats: list[ThreatSpec] = Field(default_factory=list)

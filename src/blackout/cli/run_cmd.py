@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from blackout.bounds import MAX_HORIZON_S
 from blackout.cascade import CascadeSettings, Timeline, simulate
 from blackout.cases import load_case
 from blackout.cli.app import Format, app, emit, guarded
@@ -79,8 +80,9 @@ def run_cmd(
         "--trial", help="the sweep trial to re-run (with --from-sweep)")] = None,
 ) -> None:
     """Simulate a cascade: trip elements by name, run a scenario, or the 7 March default."""
-    if horizon is not None and horizon <= 0:
-        raise BlackoutError(f"--horizon must be > 0 s, got {horizon}")
+    if horizon is not None and not 0 < horizon <= MAX_HORIZON_S:
+        raise BlackoutError(f"--horizon must be > 0 s and at most {MAX_HORIZON_S:.0f} s "
+                            f"(30 days), got {horizon}")
     if at < 0:
         raise BlackoutError(f"--at must be >= 0 s, got {at}")
     sections: dict[str, object] = {}
