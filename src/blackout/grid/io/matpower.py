@@ -150,6 +150,10 @@ def _num(v: float) -> str:
 
 
 def _matrix_text(name: str, arr: np.ndarray) -> str:
+    if np.any(np.isnan(arr)):  # never write a NaN (the reader refuses it)
+        i, j = (int(v) for v in np.argwhere(np.isnan(arr))[0])
+        raise CaseFormatError("NaN cannot be written to a MATPOWER file",
+                              table=name, row=i, field=f"column {j + 1}")
     rows = "\n".join("\t" + "\t".join(_num(v) for v in row) + ";" for row in arr)
     return f"mpc.{name} = [\n{rows}\n];\n"
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from blackout.errors import CaseFormatError
 from blackout.grid.model import Grid
+from blackout.grid.schema import limits
 
 __all__ = ["grid_from_ppc", "grid_to_ppc", "BUS_COLS", "BRANCH_COLS", "GEN_COLS"]
 
@@ -52,11 +53,16 @@ def _matrix(ppc: dict[str, Any], key: str, path: str | None) -> np.ndarray:
         raise CaseFormatError(
             f"has {arr.shape[1]} columns, MATPOWER needs at least {_MIN_COLS[key]}",
             path=path, table=key)
-    bad = np.argwhere(~np.isfinite(arr[:, : _MIN_COLS[key]]))
-    if bad.size and key != "gen":  # MBASE may be NaN in pandapower-made ppcs
+    names = {"bus": BUS_COLS, "branch": BRANCH_COLS, "gen": GEN_COLS}[key]
+    check = ~np.isfinite(arr[:, : _MIN_COLS[key]])
+    if key == "gen":  # MBASE may be NaN in pandapower-made ppcs; QMAX/QMIN may be +-Inf
+        check[:, 6] = False
+        check[:, 3:5] &= ~np.isinf(arr[:, 3:5])
+    bad = np.argwhere(check)
+    if bad.size:
         i, j = (int(v) for v in bad[0])
-        names = {"bus": BUS_COLS, "branch": BRANCH_COLS}[key]
-        raise CaseFormatError("non-finite value", path=path, table=key, row=i, field=names[j])
+        raise CaseFormatError(f"non-finite value {arr[i, j]}", path=path, table=key, row=i,
+                              field=names[j])
     return arr
 
 
@@ -91,6 +97,11 @@ def grid_from_ppc(
     gen = _matrix(ppc, "gen", path)
 
     numbers = bus[:, 0]
+    cap = limits()["int_abs_max"]
+    if np.any(np.abs(numbers) > cap):
+        row = int(np.flatnonzero(np.abs(numbers) > cap)[0])
+        raise CaseFormatError(f"bus number {numbers[row]:g} is out of range (|x| <= {cap})",
+                              path=path, table="bus", row=row, field="BUS_I")
     if np.any(numbers != np.round(numbers)):
         row = int(np.flatnonzero(numbers != np.round(numbers))[0])
         raise CaseFormatError(f"bus number {numbers[row]} is not an integer", path=path,
@@ -102,11 +113,11 @@ def grid_from_ppc(
         row = int(np.flatnonzero(numbers == dup)[1])
         raise CaseFormatError(f"duplicate bus number {dup}", path=path, table="bus", row=row,
                               field="BUS_I")
-    types = bus[:, 1].astype(np.int64)
-    bad = np.flatnonzero(~np.isin(types, (1, 2, 3, 4)))
+    bad = np.flatnonzero(~np.isin(bus[:, 1], (1, 2, 3, 4)))
     if bad.size:
-        raise CaseFormatError(f"bus type {types[bad[0]]} is not 1, 2, 3 or 4", path=path,
+        raise CaseFormatError(f"bus type {bus[bad[0], 1]:g} is not 1, 2, 3 or 4", path=path,
                               table="bus", row=int(bad[0]), field="BUS_TYPE")
+    types = bus[:, 1].astype(np.int64)
     if require_slack and not np.any(types == 3):
         raise CaseFormatError("no reference (slack) bus: no bus has BUS_TYPE 3", path=path,
                               table="bus", field="BUS_TYPE")
