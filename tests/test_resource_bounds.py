@@ -57,7 +57,7 @@ def _run_cli(tmp_path: Path, text: str, *extra: str) -> tuple[int, str, float]:
     path = tmp_path / "scenario.yaml"
     path.write_text(text, encoding="utf-8")
     t0 = time.monotonic()
-    res = runner.invoke(app, ["run", str(path), "--format", "json", *extra])
+    res = runner.invoke(app, ["run", str(path), *extra])
     return res.exit_code, res.stderr, time.monotonic() - t0
 
 
