@@ -26,10 +26,12 @@ from blackout.bounds import MAX_HORIZON_S
 from blackout.errors import BlackoutError, ScenarioError, UnknownCaseError
 from blackout.events import Event
 from blackout.grid.model import Grid
+from blackout.restore.spec import RestorationSpec
 from blackout.threats import EFFECTS, Resolver, ThreatEffects, ThreatSpec, rng_for
 from blackout.threats.base import Loc, Probability, Seconds, Spec, scenario_error
 from blackout.threats.neglect import NeglectSpec, vegetation_factor
 from blackout.threats.wildfire import WildfireSpec
+from blackout.uncertainty import Prior, resolve_scenario
 
 __all__ = [
     "CompiledScenario",
@@ -114,6 +116,12 @@ class Scenario(Spec):
     threats: list[ThreatSpec] = Field(default_factory=list)
     operator: Operator = Field(default_factory=Operator)
     protection: Protection = Field(default_factory=Protection)
+    restoration: RestorationSpec = Field(default_factory=RestorationSpec, description=(
+        "restoration inputs (case values by default) and the interference events "
+        "this scenario's account claims (blackout.restore.spec)"))
+    uncertain: dict[str, Prior] = Field(default_factory=dict, description=(
+        "uncertain inputs with priors: `run` uses central values, `sweep` samples them "
+        "(blackout.uncertainty)"))
 
     _source: str = PrivateAttr(default="<scenario>")
     _line_of: Callable[[Loc], int | None] | None = PrivateAttr(default=None)
@@ -295,6 +303,7 @@ def compile_scenario(scenario: Scenario | str | Path) -> CompiledScenario:
                             if isinstance(t, NeglectSpec)]))
     effects: list[ThreatEffects] = []
     for k, threat in enumerate(sc.threats):
+    sc, uncertain = resolve_scenario(sc, grid)  # values in use of the uncertain inputs
         if isinstance(threat, WildfireSpec) and factor != 1.0:
             threat = threat.model_copy(update={
                 "vegetation_load": threat.vegetation_load * factor})
@@ -311,8 +320,12 @@ def compile_scenario(scenario: Scenario | str | Path) -> CompiledScenario:
     restoration: dict[str, Any] = {}
     for fx in effects:
         for key, value in fx.restoration.items():
+    snap_grid = uncertain.apply_grid(snap_grid)
             if isinstance(value, list):
                 restoration.setdefault(key, []).extend(value)
+    settings.update(uncertain.settings)
+    if uncertain.values:
+        settings["uncertain"] = dict(uncertain.values)
             elif isinstance(value, dict) and key != "interference":
                 restoration.setdefault(key, {}).update(value)
             else:
@@ -487,3 +500,5 @@ def engine_settings(settings: dict[str, Any], **overrides: Any) -> Any:
     if merged.get("start_clock"):
         kwargs["start_clock"] = merged["start_clock"]
     return CascadeSettings(**kwargs)
+    if merged.get("unit_trip_spread_hz") is not None:
+        kwargs["unit_trip_spread_hz"] = float(merged["unit_trip_spread_hz"])

@@ -23,6 +23,8 @@ _EARTH_KM = 6371.0
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance, km (NaN when a coordinate is unknown)."""
+    if not all(math.isfinite(v) for v in (lat1, lon1, lat2, lon2)):
+        return math.nan  # min(1.0, nan) below would give half the Earth's circumference
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2

@@ -29,6 +29,9 @@ class RestorationResult:
     actions : every switching, start, crew and interference action (time_h, action, what, why).
     closes : (time_h, branch position) of every branch closed.
     crew_log : each crew assignment (crew, task, element, start_h, finish_h).
+    nothing_to_restore : the cascade lost no load, so no restoration ran (no interference).
+    account : the scenario's ``reproduces`` / ``departs`` lines (what of its cited
+        account the restoration reproduces, and where and why it does not).
     """
 
     curve: ServedCurve
@@ -39,6 +42,8 @@ class RestorationResult:
     actions: list[dict[str, Any]] = field(default_factory=list)
     closes: list[tuple[float, int]] = field(default_factory=list)
     crew_log: list[dict[str, Any]] = field(default_factory=list)
+    nothing_to_restore: bool = False
+    account: dict[str, str] = field(default_factory=dict)
     _critical: CriticalReport | None = None
 
     @property
@@ -89,6 +94,8 @@ class RestorationResult:
             "crews": self.params.crews_available,
             "actions": len(self.actions),
             "curve": c.to_dict(step_h=step_h),
+            "nothing_to_restore": self.nothing_to_restore,
+            "account": dict(self.account),
         }
 
     def critical_dict(self, *, step_h: float = 1.0) -> dict[str, Any]:

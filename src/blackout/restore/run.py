@@ -16,10 +16,13 @@ __all__ = ["run_event", "summary_text", "impact"]
 def impact(grid: Grid, timeline: Any, scenario: Any = None, **kwargs: Any) -> RestorationResult:
     """Cascade + restoration over the whole event (see :func:`blackout.restore.restore`).
 
-    ``scenario`` may be a compiled scenario (its ``restoration`` data is used), a dict of
-    that data, or None.
+    ``scenario`` may be a compiled scenario (its threats' ``restoration`` data and its
+    file's ``restoration:`` section are used), a dict of the threats' data, or None.
     """
     data = getattr(scenario, "restoration", scenario)
+    spec = getattr(getattr(scenario, "scenario", None), "restoration", None)
+    if spec is not None and "spec" not in kwargs:
+        kwargs["spec"] = spec
     return restore(grid, timeline, scenario=data, **kwargs)
 
 
@@ -30,8 +33,8 @@ def run_event(grid: Grid, timeline: Any, scenario: Any = None) -> dict[str, Any]
     ----------
     grid : the grid the cascade ran on (the compiled scenario's snapshot grid).
     timeline : the cascade Timeline.
-    scenario : the CompiledScenario (or its ``restoration`` dict, or None). The case's
-        default interference (for venezuela2019: the 9 March second collapse) applies.
+    scenario : the CompiledScenario (or its ``restoration`` dict, or None). Only the
+        interference its scenario file declares applies (the case holds none).
     """
     res = impact(grid, timeline, scenario)
     out = res.to_dict()
@@ -44,6 +47,9 @@ def run_event(grid: Grid, timeline: Any, scenario: Any = None) -> dict[str, Any]
 def summary_text(result: RestorationResult, *, top: int = 5) -> str:
     """Plain-text summary for the CLI."""
     c = result.curve
+    if result.nothing_to_restore:
+        return ("restoration: nothing to restore: the cascade lost no load (energy not "
+                f"served {c.energy_not_served_mwh():,.0f} MWh, no interference)")
     rh = result.region_restored_h()
     dark = c.hours_dark()
     lines = [f"restoration: {result.served_percent_final():.1f} % served at "
@@ -63,4 +69,11 @@ def summary_text(result: RestorationResult, *, top: int = 5) -> str:
         region = max(down, key=down.__getitem__)
         lines.append(f"{cat}: down up to {down[region]:.0f} h ({region}); "
                      f"{crit.person_hours_lost(cat) / 1e6:,.1f} million person-hours lost")
+    for i in result.interference:
+        lines.append(f"interference at {i.at_h:.1f} h: {i.name}"
+                     + (f" ({'; '.join(i.sources)})" if i.sources else ""))
+    if result.account.get("reproduces"):
+        lines.append(f"reproduces: {result.account['reproduces']}")
+    if result.account.get("departs"):
+        lines.append(f"departs from its account: {result.account['departs']}")
     return "\n".join(lines)
