@@ -85,6 +85,7 @@ class Cascade:
         self.pending: list[tuple[float, int, Event, int]] = []
         self._seq = 0
         self.last_event: int | None = None
+        self._dc_noted: set[int] = set()
         for ev in sorted(events):
             self.schedule(ev)
 
@@ -204,12 +205,16 @@ class Cascade:
         timeline says so.
         """
         rounds = 0
+        loss_passes = 0
         while True:
             check_deadline()
             solve_state = self._flow_state()
             result = self._run_flow(solve_state)
             bad = [i for i in result.islands if i.energized and not i.converged]
             if not bad:
+                if loss_passes < 3 and self._losses_moved(result):
+                    loss_passes += 1          # the slack took a change of losses: share it
+                    continue
                 break
             dc = run_dc(self.grid, solve_state)
             if self.protection.loses_synchronism(dc, [i.island for i in bad]):
@@ -250,16 +255,35 @@ class Cascade:
         self.timeline.sample(t, self._served_bus_mw(result), len(self.tracker.islands))
         return result
 
+    def _losses_moved(self, result: PowerFlowResult) -> bool:
+        """Update each island's network losses from a converged flow; True when one
+        moved by more than max(1 MW, 0.2 % of its load), so that the slack unit, not the
+        participation rule, took the change (the state is then solved again)."""
+        moved = False
+        for isl in self.tracker.islands:
+            res = result.islands[isl.label]
+            if not res.converged or result.mode != self.settings.mode:
+                continue
+            losses = res.generation_mw - res.load_mw
+            if abs(losses - isl.freq.losses_mw) > max(1.0, 0.002 * abs(res.load_mw)):
+                moved = True
+            isl.freq.losses_mw = losses
+        return moved
+
     def _dc_stands_in(self, t: float, dc: PowerFlowResult,
                       islands: list[Island]) -> PowerFlowResult:
         """DC flows for a step whose AC flow has no solution in a surplus island."""
+        fresh = [i for i in islands if i.id not in self._dc_noted]
+        self._dc_noted.update(i.id for i in islands)
+        dc.extra["fallback"] = "dc: AC did not converge in a surplus island"
+        if not fresh:
+            return dc
         names = ", ".join(self.timeline.island_names.get(i.id, f"island {i.id}")
-                          for i in islands) or "an island"
+                          for i in fresh)
         self.timeline.note_shortcut(
             f"the AC power flow had no solution in {names} (generation surplus, so no "
             f"voltage-collapse shedding) from t = {t:.1f} s; DC flows stood in for relays "
             f"in those steps")
-        dc.extra["fallback"] = "dc: AC did not converge in a surplus island"
         return dc
 
     def next_stop(self, t: float) -> float | None:
