@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -18,7 +19,7 @@ from blackout.cascade import CascadeSettings, engine, simulate
 from blackout.cases import load_case
 from blackout.cli import commands  # noqa: F401  (registers the commands)
 from blackout.cli.app import app
-from blackout.errors import ResourceLimitError
+from blackout.errors import BlackoutError, ResourceLimitError
 from blackout.events import Event
 
 runner = CliRunner()
@@ -145,3 +146,67 @@ def test_the_engine_refuses_a_horizon_past_the_bound() -> None:
     grid = load_case("case39")
     with pytest.raises(ResourceLimitError, match="horizon_s 1e\\+12 s"):
         simulate(grid, [], settings=CascadeSettings(mode="dc", horizon_s=1e12))
+
+
+# ---------------------------------------------------------------------------- sweeps
+SWEEP_SCENARIO = Path(__file__).parent / "data" / "scenarios" / "sweep-case118-dc.yaml"
+
+
+def test_a_trial_whose_compilation_hangs_is_a_failed_trial_with_its_seed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compiling a trial's scenario (threat expansion) runs inside the trial time limit."""
+    from blackout.study import sweep
+
+    bad_seed = sweep.trial_seed(0, 1)
+    real = sweep.compile_scenario
+
+    def hangs_for_trial_1(sc: Any) -> Any:
+        while sc.seed == bad_seed:
+            time.sleep(0.01)
+        return real(sc)
+
+    monkeypatch.setattr(sweep, "compile_scenario", hangs_for_trial_1)
+    opts = sweep.SweepOptions(load_scale=(0.9, 1.0), trial_time_limit_s=1.0)
+    res = sweep.run_sweep(SWEEP_SCENARIO, trials=3, out=tmp_path / "s", options=opts)
+    f = res.frame.set_index("trial")
+    assert f.loc[1, "status"] == "error" and f.loc[1, "seed"] == bad_seed
+    assert "over the trial time limit" in f.loc[1, "error"]
+    assert f.loc[1, "wall_s"] < 5.0
+    assert (f.loc[[0, 2], "status"] == "ok").all()
+
+
+def test_a_trial_out_of_memory_while_compiling_is_a_failed_trial(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from blackout.study import sweep
+
+    bad_seed = sweep.trial_seed(0, 0)
+    real = sweep.compile_scenario
+
+    def oom_for_trial_0(sc: Any) -> Any:
+        if sc.seed == bad_seed:
+            raise MemoryError
+        return real(sc)
+
+    monkeypatch.setattr(sweep, "compile_scenario", oom_for_trial_0)
+    opts = sweep.SweepOptions(load_scale=(0.9, 1.0), trial_time_limit_s=5.0)
+    res = sweep.run_sweep(SWEEP_SCENARIO, trials=2, out=tmp_path / "s", options=opts)
+    f = res.frame.set_index("trial")
+    assert f.loc[0, "status"] == "error" and f.loc[0, "error"].startswith("MemoryError")
+    assert f.loc[0, "seed"] == bad_seed and f.loc[1, "status"] == "ok"
+
+
+def test_a_base_compilation_past_the_time_limit_is_a_clear_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from blackout.study import sweep
+
+    def hangs(sc: Any) -> Any:
+        while True:
+            time.sleep(0.01)
+
+    monkeypatch.setattr(sweep, "compile_scenario", hangs)
+    opts = sweep.SweepOptions(trial_time_limit_s=0.5, random_outages=1)
+    t0 = time.monotonic()
+    with pytest.raises(BlackoutError, match="scenario 'sweep-case118-dc': compiling it took "
+                       r"longer than the trial time limit \(0.5 s\)"):
+        sweep.run_sweep(SWEEP_SCENARIO, trials=2, out=tmp_path / "s", options=opts)
+    assert time.monotonic() - t0 < 5.0

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from blackout.cases import builtin_cases, load_case
 from blackout.errors import BlackoutError
 from blackout.events import Event
 from blackout.jsonsafe import json_safe
@@ -55,7 +56,7 @@ from blackout.scenario import CompiledScenario, Scenario, compile_scenario, load
 from blackout.study.executors import SerialExecutor, executor_workers
 from blackout.study.store import ResultStore, encode_chunk
 from blackout.study.sweep_spec import SweepOptions, _scenario_data, _Spec, trial_seed
-from blackout.study.timelimit import time_limit
+from blackout.study.timelimit import TrialTimeout, time_limit
 
 # the summary of a sweep and the re-run of one trial: blackout.study.sweep_results
 __all__ = ["SweepOptions", "SweepResult", "ROW_SCHEMA", "run_sweep", "trial_seed"]
@@ -113,7 +114,15 @@ def _context(spec: _Spec) -> _Context:
 def _build_context(spec: _Spec) -> _Context:
     opts = spec.options
     sc = load_scenario(spec.scenario)
-    base = compile_scenario(sc)
+    if sc.case in builtin_cases():  # built once (cached), outside the limit
+        load_case(sc.case)
+    try:  # expanding the threats is bounded by the trial time limit too
+        with time_limit(opts.trial_time_limit_s):
+            base = compile_scenario(sc)
+    except (TrialTimeout, MemoryError) as exc:
+        why = "ran out of memory" if isinstance(exc, MemoryError) else (
+            f"took longer than the trial time limit ({opts.trial_time_limit_s:g} s)")
+        raise BlackoutError(f"scenario {sc.name!r}: compiling it {why}") from None
     ratings = None
     if opts.derive_ratings is not None:
         from blackout.grid.ratings import derive_ratings
@@ -256,8 +265,8 @@ def _error_row(d: _Draw, exc: BaseException, wall_s: float) -> dict[str, Any]:
 def _detailed_trial(ctx: _Context, d: _Draw) -> dict[str, Any]:
     t0 = time.perf_counter()
     try:
-        compiled, events, settings = _detailed_inputs(ctx, d)
-        with time_limit(ctx.spec.options.trial_time_limit_s):
+        with time_limit(ctx.spec.options.trial_time_limit_s):  # compiling counts too
+            compiled, events, settings = _detailed_inputs(ctx, d)
             timeline = _simulate(compiled.grid, events, settings)
         return _row(d, **_timeline_row(timeline, events), wall_s=time.perf_counter() - t0)
     except Exception as exc:  # noqa: BLE001 - a failed trial is a row, the sweep goes on
