@@ -72,3 +72,20 @@ def test_agc_restores_nominal_frequency() -> None:
 def test_electrical_output_balances_load() -> None:
     isl = single_machine(0.10)
     assert isl.electrical_mw().sum() == pytest.approx(isl.load_mw() + isl.losses_mw, abs=1e-9)
+
+
+def test_sfr_reference_step_to_the_issue_tolerances() -> None:
+    """Issue "Honest physics at separation": one reheat unit (H 4, R 0.05, D 1, FH 0.3,
+    TR 8, Km 0.95), 0.2 pu load step: nadir -0.02166 pu at 2.37 s, within 1e-4 pu and
+    0.02 s, integrated and in closed form."""
+    ref = sfr_closed_form(0.2)
+    assert (ref["nadir_hz"] - 60.0) / 60.0 == pytest.approx(-0.02166, abs=1e-4)
+    assert ref["t_nadir_s"] == pytest.approx(2.37, abs=0.02)
+    isl = single_machine(0.2)
+    isl.damping = 1.0 / 1.2  # D = 1 on the 1000 MW base: the model scales D by the load
+    _, at, _ = isl.advance(0.0, 10.0, {})
+    t = np.linspace(1.5, 3.5, 2001)
+    dw = np.array([at(x)[0] for x in t])
+    k = int(np.argmin(dw))
+    assert dw[k] == pytest.approx(-0.02166, abs=1e-4)
+    assert t[k] == pytest.approx(2.37, abs=0.02)
