@@ -74,3 +74,44 @@ def test_derive_ratings_option_reports_loading() -> None:
     data = json.loads(result.output)
     loading = [x for x in data["branch"]["loading_percent"] if x is not None]
     assert len(loading) == 186 and max(loading) <= 100.0 / 1.5 + 1e-6
+
+
+def _boom(name: str) -> None:
+    raise RuntimeError(f"boom while loading {name}")
+
+
+def test_internal_error_names_its_traceback_file(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Without --debug: one line, exit 1, naming the file that holds the full traceback."""
+    monkeypatch.setattr("blackout.cli.grid_cmds.load_case", _boom)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.delenv("BLACKOUT_DEBUG", raising=False)
+    result = runner.invoke(app, ["pf", "case9"])
+    assert result.exit_code == 1
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("internal error: RuntimeError: boom")
+    assert "Traceback" not in result.output
+    written = sorted(tmp_path.glob("blackout-error-*.txt"))
+    assert len(written) == 1 and str(written[0]) in lines[0]
+    text = written[0].read_text()
+    assert "Traceback (most recent call last)" in text and "_boom" in text
+
+
+def test_debug_prints_the_traceback(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--debug before the command, after it, or BLACKOUT_DEBUG=1 prints the traceback."""
+    monkeypatch.setattr("blackout.cli.grid_cmds.load_case", _boom)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.delenv("BLACKOUT_DEBUG", raising=False)
+    for args, env in ((["--debug", "pf", "case9"], {}), (["pf", "case9", "--debug"], {}),
+                      (["pf", "case9"], {"BLACKOUT_DEBUG": "1"})):
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 1, args
+        assert "Traceback (most recent call last)" in result.output, args
+        assert "_boom" in result.output and "internal error: RuntimeError" in result.output
+    # the flag does not stick to the next command
+    result = runner.invoke(app, ["pf", "case9"])
+    assert "Traceback" not in result.output
+    # a bad-input error stays exit 2; with --debug its traceback is shown too
+    monkeypatch.undo()
+    result = runner.invoke(app, ["--debug", "pf", "nosuchcase"])
+    assert result.exit_code == 2 and "Traceback" in result.output
+    assert result.output.strip().splitlines()[-1].startswith("error: unknown case")

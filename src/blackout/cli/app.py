@@ -2,25 +2,34 @@
 
 Every command: ``--format table|json`` (table on a TTY, json otherwise) and
 ``--out FILE``; exit 0 on success, 2 on bad input (one line on stderr, no
-traceback), 1 on an internal error.
+traceback), 1 on an internal error. An internal error prints one line that names
+the file holding its full traceback (in the system temp folder); with ``--debug``
+(``blackout --debug CMD`` or ``blackout CMD --debug``) or ``BLACKOUT_DEBUG=1`` the
+traceback is printed as well (for a bad-input error too).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import os
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Callable
 from enum import Enum
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from blackout.errors import BlackoutError
 
-__all__ = ["app", "Format", "emit", "guarded", "console", "resolve_format"]
+__all__ = ["app", "Format", "emit", "guarded", "console", "resolve_format", "debug_enabled",
+           "write_traceback"]
 
 app = typer.Typer(
     name="blackout",
@@ -48,25 +57,87 @@ def resolve_format(fmt: Format | None) -> Format:
     return Format.table if sys.stdout.isatty() else Format.json
 
 
+#: Set by ``blackout --debug`` (the app callback) for the command that follows.
+_debug_flag = False
+_DEBUG_HELP = "print the full traceback of an error (also: BLACKOUT_DEBUG=1)"
+
+
+@app.callback()
+def _main(debug: Annotated[bool, typer.Option("--debug", help=_DEBUG_HELP)] = False) -> None:
+    """Simulate cascading failures and national blackouts, from threat to restoration."""
+    global _debug_flag
+    _debug_flag = debug
+
+
+def debug_enabled() -> bool:
+    """True with ``--debug`` (before or after the command) or ``BLACKOUT_DEBUG`` set to 1/true/yes."""
+    env = os.environ.get("BLACKOUT_DEBUG", "").strip().lower()
+    return _debug_flag or env in ("1", "true", "yes", "on")
+
+
+def write_traceback(text: str) -> Path | None:
+    """Write ``text`` (a traceback) to a new file in the system temp folder; its path.
+
+    None when the file cannot be written (the error message then says so).
+    """
+    try:
+        fd, name = tempfile.mkstemp(prefix=f"blackout-error-{time.strftime('%Y%m%dT%H%M%S')}-",
+                                    suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"blackout {' '.join(sys.argv[1:])}\n\n{text}")
+    except OSError:
+        return None
+    return Path(name)
+
+
 def guarded(func: F) -> F:
-    """Turn a BlackoutError into one line on stderr and exit 2; anything else exits 1."""
+    """Turn a BlackoutError into one line on stderr and exit 2; anything else exits 1.
+
+    Adds ``--debug`` to the command. An internal error's one line names the file
+    where its full traceback was written; with ``--debug`` (or ``BLACKOUT_DEBUG=1``)
+    the traceback is printed on stderr too.
+    """
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        global _debug_flag
+        if kwargs.pop("debug", False):
+            _debug_flag = True
         try:
             return func(*args, **kwargs)
         except typer.Exit:
             raise
         except BlackoutError as exc:
+            if debug_enabled():
+                typer.echo(traceback.format_exc().rstrip(), err=True)
             msg = str(exc).replace("\n", " ")
             typer.echo(f"error: {msg}", err=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
         except Exception as exc:  # internal error: short message, exit 1
-            typer.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+            text = traceback.format_exc()
+            where = write_traceback(text)
+            if debug_enabled():
+                typer.echo(text.rstrip(), err=True)
+            msg = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+            note = (f"full traceback in {where}" if where is not None
+                    else "the traceback could not be written")
+            typer.echo(f"internal error: {msg} ({note}; --debug prints it)", err=True)
             raise typer.Exit(1) from None
 
+    try:  # typer reads this signature: annotations resolved in the command's module
+        sig = inspect.signature(func, eval_str=True)
+    except NameError:  # an annotation that cannot be resolved yet: no per-command --debug
+        return wrapper  # type: ignore[return-value]
+    if "debug" not in sig.parameters:
+        debug = inspect.Parameter(
+            "debug", inspect.Parameter.KEYWORD_ONLY, default=False,
+            annotation=Annotated[bool, typer.Option("--debug", help=_DEBUG_HELP)])
+        params = list(sig.parameters.values())
+        wrapper.__signature__ = sig.replace(parameters=[  # type: ignore[attr-defined]
+            *(p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD), debug,
+            *(p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD)])
     return wrapper  # type: ignore[return-value]
 
 

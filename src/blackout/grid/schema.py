@@ -96,7 +96,8 @@ def _convert(values: Any, attr: Attribute, *, n: int, path: str | None, table: s
             if not ok:
                 want = {"bool": "true or false", "int": "an integer",
                         "float": "a number"}[attr.dtype]
-                raise CaseFormatError(f"expected {want}, got {v!r}", path=path, table=table,
+                got = "null (NaN or null is not allowed here)" if v is None else repr(v)
+                raise CaseFormatError(f"expected {want}, got {got}", path=path, table=table,
                                       row=i, field=attr.name)
         try:
             typed = np.array([np.nan if v is None else v for v in values],

@@ -20,6 +20,7 @@ import numpy as np
 from blackout.errors import CaseFormatError
 from blackout.grid.io.ppc import grid_from_ppc
 from blackout.grid.model import Grid
+from blackout.grid.schema import check_range, schema
 from blackout.inputfiles import CASE_MAX_BYTES, MAX_NESTING, check_nesting, read_text
 
 __all__ = ["grid_from_pandapower", "read_pandapower_json", "grid_to_pandapower",
@@ -34,6 +35,14 @@ def grid_from_pandapower(net: Any, *, name: str = "pandapower", path: str | None
     """Convert an in-memory pandapower net to a Grid (via ``pandapower.converter.to_ppc``)."""
     from pandapower.converter.pypower.to_ppc import to_ppc
 
+    # per-unit conversion divides by vn_kv: check it first so the error names it
+    try:
+        vn_kv = np.asarray(net.bus["vn_kv"], dtype=np.float64)
+        f_hz = float(net.f_hz)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise CaseFormatError("net.bus.vn_kv and net.f_hz must be numbers", path=path,
+                              table="bus", field="vn_kv") from None
+    check_range(vn_kv, schema()["bus"]["vn_kv"], path=path, table="bus")
     logging.getLogger("pandapower").setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():
@@ -81,7 +90,7 @@ def grid_from_pandapower(net: Any, *, name: str = "pandapower", path: str | None
         np.mod(rate, _SENTINEL_MVA), 0.0) | (rate >= 1e6)
     sentinel |= _line_sentinel(net, lookup, branch.shape[0])
     branch[sentinel, 5:8] = 0.0
-    grid = grid_from_ppc(ppc, name=name, path=path, f_hz=float(net.f_hz),
+    grid = grid_from_ppc(ppc, name=name, path=path, f_hz=f_hz,
                          require_slack=False)
     return grid
 
