@@ -178,11 +178,16 @@ def load_scenario(source: str | Path | dict[str, Any]) -> Scenario:
                                 f"(see `blackout scenarios`)"
                                 + (f"; did you mean {', '.join(close)}?" if close else ""))
         path = hits[0]
+    from blackout.inputfiles import MAX_NESTING, TEXT_MAX_BYTES, check_nesting, read_text
+
+    # a regular UTF-8 file of at most 4 MiB (a FIFO, directory or /dev/zero is refused)
+    text = read_text(path, max_bytes=TEXT_MAX_BYTES, what="scenario", error=ScenarioError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario file: {exc.strerror}") from None
-    data, line_of = _parse(text, path)
+        data, line_of = _parse(text, path)
+    except RecursionError:
+        raise ScenarioError(f"{path}: nested too deeply") from None
+    if check_nesting(data, limit=MAX_NESTING) is not None:
+        raise ScenarioError(f"{path}: nested too deeply (over {MAX_NESTING} levels)")
     return _validate(data, str(path), line_of, path.parent)
 
 
@@ -298,12 +303,12 @@ def compile_scenario(scenario: Scenario | str | Path) -> CompiledScenario:
     """Resolve the scenario on its case: snapshot grid, threat events, engine settings."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     grid = _load_case(sc)
+    sc, uncertain = resolve_scenario(sc, grid)  # values in use of the uncertain inputs
     res = Resolver(grid, source=sc.source, base=(), line_of=sc._line_of)
     factor = float(np.prod([vegetation_factor(t) for t in sc.threats
                             if isinstance(t, NeglectSpec)]))
     effects: list[ThreatEffects] = []
     for k, threat in enumerate(sc.threats):
-    sc, uncertain = resolve_scenario(sc, grid)  # values in use of the uncertain inputs
         if isinstance(threat, WildfireSpec) and factor != 1.0:
             threat = threat.model_copy(update={
                 "vegetation_load": threat.vegetation_load * factor})
@@ -315,17 +320,17 @@ def compile_scenario(scenario: Scenario | str | Path) -> CompiledScenario:
         for g, cap in fx.pmax_caps_mw.items():
             caps[g] = min(cap, caps.get(g, np.inf))
     snap_grid = apply_snapshot(grid, sc.snapshot, res.at("snapshot"), caps)
+    snap_grid = uncertain.apply_grid(snap_grid)
     events = sorted((e for fx in effects for e in fx.events), key=lambda e: e.time_s)
     settings = _settings(sc, effects)
-    restoration: dict[str, Any] = {}
-    for fx in effects:
-        for key, value in fx.restoration.items():
-    snap_grid = uncertain.apply_grid(snap_grid)
-            if isinstance(value, list):
-                restoration.setdefault(key, []).extend(value)
     settings.update(uncertain.settings)
     if uncertain.values:
         settings["uncertain"] = dict(uncertain.values)
+    restoration: dict[str, Any] = {}
+    for fx in effects:
+        for key, value in fx.restoration.items():
+            if isinstance(value, list):
+                restoration.setdefault(key, []).extend(value)
             elif isinstance(value, dict) and key != "interference":
                 restoration.setdefault(key, {}).update(value)
             else:
@@ -499,6 +504,9 @@ def engine_settings(settings: dict[str, Any], **overrides: Any) -> Any:
         kwargs["hidden_failure_p"] = float(merged["hidden_failure_p"])
     if merged.get("start_clock"):
         kwargs["start_clock"] = merged["start_clock"]
-    return CascadeSettings(**kwargs)
     if merged.get("unit_trip_spread_hz") is not None:
         kwargs["unit_trip_spread_hz"] = float(merged["unit_trip_spread_hz"])
+    for flag in ("accfm", "q_limits"):  # the AC-CFM preset (blackout run --preset accfm)
+        if merged.get(flag) is not None:
+            kwargs[flag] = bool(merged[flag])
+    return CascadeSettings(**kwargs)

@@ -233,3 +233,39 @@ def test_unstable_frequency_model_is_warned(vz) -> None:  # type: ignore[no-unty
     assert any("unstable" in w and "eigenvalue" in w for w in tl.summary()["warnings"])
     tl = simulate(low, [], settings=CascadeSettings(horizon_s=5.0))
     assert not tl.summary()["warnings"]
+
+
+# ---------------------------------------------------------------------- AC-CFM preset
+#: AC-CFM's published case39 result for branch 4-14 (Noebels et al. 2022; README of
+#: github.com/mnoebels/AC-CFM): 45.05 % of load lost. Tolerance: +-10 points (issue).
+ACCFM_CASE39_4_14_PERCENT = 45.05
+
+
+def test_accfm_preset_reproduces_the_published_case39_result() -> None:
+    grid = load_case("case39")
+    tl = simulate(grid, [Event(0.0, "branch", grid.find("branch", "4-14"), "trip",
+                               cause="outage")], settings=CascadeSettings.accfm_like())
+    s = tl.summary()
+    assert s["load_lost_percent"] == pytest.approx(ACCFM_CASE39_4_14_PERCENT, abs=10.0)
+    mech = s["load_lost_by_mechanism_mw"]
+    assert {"ufls", "uvls", "voltage_collapse", "tripped"} <= set(mech)
+    assert sum(mech.values()) == pytest.approx(s["load_lost_mw"], rel=1e-6)
+    assert any("AC-CFM" in n for n in s["modelling_notes"]) or mech["voltage_collapse"] == 0
+
+
+def test_run_preset_accfm_on_the_command_line() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    import blackout.cli.commands  # noqa: F401  (registers the commands)
+    from blackout.cli.app import app
+
+    res = CliRunner().invoke(app, ["run", "--case", "case39", "--trip", "4-14", "--preset",
+                                   "accfm", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert abs(data["summary"]["load_lost_percent"] - ACCFM_CASE39_4_14_PERCENT) <= 10.0
+    bad = CliRunner().invoke(app, ["run", "--case", "case39", "--trip", "4-14", "--preset",
+                                   "nope"])
+    assert bad.exit_code == 2

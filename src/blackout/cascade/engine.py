@@ -66,6 +66,10 @@ def simulate(grid: Grid, events: list[Event], *,
     settings = settings or CascadeSettings()
     if settings.simple:
         return simulate_simple_dc(grid, list(events), settings)
+    if settings.accfm:
+        from blackout.cascade.accfm import simulate_accfm
+
+        return simulate_accfm(grid, list(events), settings)
     return Cascade(grid, list(events), settings).run()
 
 

@@ -24,8 +24,8 @@ from blackout.physics.protection import (
     RelaySettings,
     UvlsSettings,
 )
-from blackout.physics.unit_trips import UnitTripSettings, default_unit_trips
 from blackout.physics.ufls import ERCOT_2026_ANTI_STALL, ERCOT_2026_STAGES, UflsStage
+from blackout.physics.unit_trips import UnitTripSettings, default_unit_trips
 
 __all__ = ["CascadeSettings", "OperatorSettings"]
 
@@ -60,6 +60,7 @@ class CascadeSettings:
     mode : "ac" (Newton-Raphson per island, default) or "dc".
     horizon_s : simulated time limit, s (issue 4: one hour).
     simple : the reduced "simple DC" rule (see :meth:`simple_dc`); ignores dynamics.
+    accfm : the AC-CFM rule (see :meth:`accfm_like`); ignores dynamics.
     trip_multiple : simple rule only: a branch trips when |P| > trip_multiple * rate_a_mva.
     relay : default line/transformer overload relay (DCSIMSEP/COSMIC inverse time).
     relay_by_kv : relay settings per voltage class, keyed by nominal kV (matched within 5 %).
@@ -110,6 +111,7 @@ class CascadeSettings:
     mode: Literal["ac", "dc"] = "ac"
     horizon_s: float = 3600.0
     simple: bool = False
+    accfm: bool = False
     trip_multiple: float = 1.0
     relay: RelaySettings = field(default_factory=RelaySettings)
     relay_by_kv: dict[float, RelaySettings] = field(default_factory=dict)
@@ -159,6 +161,16 @@ class CascadeSettings:
         the same round (cause "overload"); until a round trips nothing.
         """
         return cls(mode="dc", simple=True, trip_multiple=float(trip_multiple))
+
+    @classmethod
+    def accfm_like(cls) -> CascadeSettings:
+        """The AC-CFM rule (Noebels, Preece & Panteli 2022; ``accfm.m``): instantaneous
+        trips above 1.01 x rate_a on the mean MVA of both ends, its UFLS with the
+        imbalance-based 10 % overhead, UVLS in 5 % steps, reactive limits, smallest-unit
+        over-frequency generation shedding and voltage-collapse shedding, in rounds
+        without time (see :mod:`blackout.cascade.accfm`, which names the line of
+        ``accfm.m`` each step follows, and its one departure: the VCLS amount)."""
+        return cls(mode="ac", accfm=True, q_limits=True)
 
     def with_(self, **changes: object) -> CascadeSettings:
         """A copy with some settings changed."""

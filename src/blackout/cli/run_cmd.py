@@ -10,6 +10,7 @@ left to the physics. ``default_7_march`` keeps the plain two-circuit trip.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -39,11 +40,22 @@ def trip_events(grid: Grid, names: list[str], *, at_s: float = 0.0,
     return events
 
 
+#: ``--preset`` values: the cascade rule a run uses
+PRESETS = ("detailed", "accfm")
+
+
 def run_trips(case: str, names: list[str], *, at_s: float = 0.0, dc: bool = False,
-              horizon_s: float = 3600.0, cause: str = "scheduled trip") -> Timeline:
-    """Load ``case``, trip ``names`` at ``at_s`` and simulate (AC unless ``dc``)."""
+              horizon_s: float = 3600.0, cause: str = "scheduled trip",
+              preset: str = "detailed") -> Timeline:
+    """Load ``case``, trip ``names`` at ``at_s`` and simulate (AC unless ``dc``).
+
+    ``preset``: "detailed" (the time-domain engine) or "accfm" (the AC-CFM rule,
+    :meth:`CascadeSettings.accfm_like`)."""
     grid = load_case(case)
-    settings = CascadeSettings(mode="dc" if dc else "ac", horizon_s=horizon_s)
+    if preset == "accfm":
+        settings = CascadeSettings.accfm_like().with_(horizon_s=horizon_s)
+    else:
+        settings = CascadeSettings(mode="dc" if dc else "ac", horizon_s=horizon_s)
     return simulate(grid, trip_events(grid, names, at_s=at_s, cause=cause), settings=settings)
 
 
@@ -78,13 +90,25 @@ def run_cmd(
     ] = None,
     trial: Annotated[int | None, typer.Option(
         "--trial", help="the sweep trial to re-run (with --from-sweep)")] = None,
+    preset: Annotated[str, typer.Option(
+        "--preset", help="cascade rule: detailed (time-domain engine) or accfm (the "
+                         "AC-CFM rule, rounds without time)")] = "detailed",
 ) -> None:
     """Simulate a cascade: trip elements by name, run a scenario, or the 7 March default."""
     if horizon is not None and not 0 < horizon <= MAX_HORIZON_S:
         raise BlackoutError(f"--horizon must be > 0 s and at most {MAX_HORIZON_S:.0f} s "
                             f"(30 days), got {horizon}")
-    if at < 0:
-        raise BlackoutError(f"--at must be >= 0 s, got {at}")
+    if not (math.isfinite(at) and at >= 0):
+        raise BlackoutError(f"--at must be a finite time >= 0 s, got {at}")
+    if trip and at >= (horizon or 3600.0):
+        raise BlackoutError(f"--at {at:g} s is not before the end of the run (--horizon "
+                            f"{horizon or 3600.0:g} s): nothing would trip")
+    if preset not in PRESETS:
+        raise BlackoutError(f"--preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+    if preset == "accfm" and dc:
+        raise BlackoutError("--preset accfm is an AC rule: drop --dc")
+    if trial is not None and trial < 0:
+        raise BlackoutError(f"--trial must be >= 0, got {trial}")
     sections: dict[str, object] = {}
     sweep_trial: dict[str, object] | None = None
     if from_sweep is not None or trial is not None:
@@ -103,7 +127,8 @@ def run_cmd(
             sections = run_event(timeline.grid, timeline, rerun.compiled)
     elif trip:
         names = [n for n in trip.split(",") if n.strip()]
-        timeline = run_trips(case, names, at_s=at, dc=dc, horizon_s=horizon or 3600.0)
+        timeline = run_trips(case, names, at_s=at, dc=dc, horizon_s=horizon or 3600.0,
+                             preset=preset)
         if restore:
             from blackout.restore import run_event
 
@@ -116,6 +141,8 @@ def run_cmd(
         overrides: dict[str, object] = {} if horizon is None else {"horizon_s": horizon}
         if dc:
             overrides["mode"] = "dc"
+        if preset == "accfm":
+            overrides.update(accfm=True, q_limits=True, mode="ac")
         compiled = compile_scenario(scenario or DEFAULT_SCENARIO)
         timeline = simulate_compiled(compiled, **overrides)
         if restore is not False:

@@ -1,0 +1,295 @@
+"""The AC-CFM rule (Noebels, Preece & Panteli, "AC Cascading Failure Model for
+Resilience Analysis in Power Networks", IEEE Systems Journal 2022; code
+github.com/mnoebels/AC-CFM, ``accfm.m``), on blackout's grid and solvers.
+
+``CascadeSettings.accfm_like()`` / ``blackout run --preset accfm`` select it. Like the
+simple DC rule it has no time: ``time_s`` of a recorded event counts rounds. Each
+round, for every island (AC-CFM's ``apply_recursion``)::
+
+    no in-service unit with pmax > 0       -> the island is tripped (its load lost)
+    AC power flow with reactive limits      (AC-CFM's O/UXL: units beyond Q limits
+                                             become PQ at the limit; settings.enforce_q)
+    no solution                            -> voltage-collapse load shedding (VCLS)
+    else dG = change of the island's generation the slack took:
+        dG > 0 beyond dP_limit (15 %) of the previous generation, or beyond the
+        units' total pmax               -> UFLS: every load of the island scaled by
+             min(sum pmax, (sum_g - dG)(1 + dP_limit)) / (1 + P_overhead) / demand
+             (P_overhead 10 %; a factor >= 1 sheds everything, as accfm.m does)
+        dG < 0 beyond dP_limit           -> OFGS: the smallest units (by pmax) trip
+             until their output covers -dG (at least one)
+        otherwise the slack's change is shared by pmax within the limits
+        (AC-CFM's distribute_slack)
+    if nothing changed:
+        UVLS: every loaded bus below its vmin sheds 5 % of its load, up to 5 steps,
+              then its whole load (uvls_per_step, uvls_max_steps)
+        OL:   every branch whose mean MVA over both ends exceeds 1.01 x rate_a trips
+    repeat while anything changed
+
+Departure (stated in the output and docs/cascade.md): AC-CFM finds the VCLS shed by
+an AC OPF with dispatchable loads; blackout uses its loadability margin
+(:func:`blackout.cascade.loadability.plan_shed`: bisection on the island's load, then
+whole loads at the weakest buses).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from blackout.cascade.loadability import plan_shed
+from blackout.cascade.settings import CascadeSettings
+from blackout.cascade.state import CascadeState
+from blackout.cascade.timeline import Timeline
+from blackout.deadline import check_deadline
+from blackout.events import Event
+from blackout.flow import FlowState, PowerFlowResult, run_ac
+from blackout.flow.balance import share_imbalance
+from blackout.grid.model import Grid
+from blackout.grid.topology import island_labels
+
+__all__ = ["simulate_accfm", "DP_LIMIT", "P_OVERHEAD", "UVLS_PER_STEP", "UVLS_MAX_STEPS",
+           "OL_MARGIN"]
+
+#: get_default_settings.m of AC-CFM
+DP_LIMIT = 0.15
+P_OVERHEAD = 0.1
+UVLS_PER_STEP = 0.05
+UVLS_MAX_STEPS = 5
+#: accfm.m: exceeded_lines ... > RATE_A * 1.01
+OL_MARGIN = 1.01
+MAX_ROUNDS = 100
+
+_VCLS_NOTE = ("AC-CFM preset: voltage-collapse load shedding uses blackout's loadability "
+              "margin (bisection, then the weakest buses), not AC-CFM's AC OPF with "
+              "dispatchable loads")
+
+
+def _ac(grid: Grid, fs: FlowState) -> PowerFlowResult:
+    if "q_limits" in inspect.signature(run_ac).parameters:
+        return run_ac(grid, fs, q_limits=True)  # type: ignore[call-arg]
+    return run_ac(grid, fs)
+
+
+def simulate_accfm(grid: Grid, events: list[Event], settings: CascadeSettings) -> Timeline:
+    """Run the AC-CFM rule (module docstring) from ``events``; returns the Timeline."""
+    del settings  # the rule's constants are AC-CFM's defaults (module constants)
+    state = CascadeState.of(grid)
+    tl = Timeline(grid=grid, mode="accfm", start_clock=None)
+    tl.sample(0.0, grid.bus_load_mw(), 1)
+    causes: list[int] = []
+    for ev in sorted(events):
+        state.apply(ev)
+        causes.append(tl.record(Event(0.0, ev.kind, ev.element, ev.action, ev.cause, ev.value,
+                                      None, {**ev.detail, "scheduled_s": ev.time_s})))
+    run = _Rounds(grid, state, tl, causes[0] if causes else None)
+    run.go()
+    return tl
+
+
+class _Rounds:
+    """The AC-CFM loop on one cascade state."""
+
+    def __init__(self, grid: Grid, state: CascadeState, tl: Timeline, cause: int | None) -> None:
+        self.grid, self.state, self.tl, self.cause = grid, state, tl, cause
+        self.lost = {"ufls": 0.0, "uvls": 0.0, "voltage_collapse": 0.0}
+        self.uvls_steps = np.zeros(grid.bus.n, dtype=np.int64)
+        self.pmax = np.asarray(grid.gen["pmax_mw"], dtype=float)
+        self.pmin = np.asarray(grid.gen["pmin_mw"], dtype=float)
+        self.lbus = np.asarray(grid.load["bus"])
+        self.gbus = np.asarray(grid.gen["bus"])
+        self.vmin = np.asarray(grid.bus["vmin_pu"], dtype=float)
+        self.rate = np.asarray(grid.branch["rate_a_mva"], dtype=float)
+
+    def go(self) -> None:
+        flow = self.state.flow
+        rnd = 0
+        for rnd in range(1, MAX_ROUNDS + 1):
+            check_deadline()
+            labels = island_labels(self.grid, branch_in=flow.branch_in, bus_in=flow.bus_in)
+            changed = self._dead_islands(rnd, labels)
+            result = _ac(self.grid, flow)
+            changed |= self._islands(rnd, labels, result)
+            if not changed:
+                result = _ac(self.grid, flow)
+                changed = self._uvls(rnd, result) | self._overloads(rnd, result, labels)
+            served = np.bincount(self.lbus, weights=flow.load_p_mw * self._energised(labels),
+                                 minlength=self.grid.bus.n)
+            self.tl.sample(float(rnd), served, int(labels.max()) + 1 if labels.size else 0)
+            if not changed or float(flow.load_p_mw.sum()) <= 0:
+                break
+        labels = island_labels(self.grid, branch_in=flow.branch_in, bus_in=flow.bus_in)
+        dark = ~self._energised(labels)
+        self.lost["tripped"] = float((flow.load_p_mw * dark).sum())
+        self.tl.load_lost_by_mechanism_mw = dict(self.lost)
+        self.tl.end_time_s = float(rnd)
+
+    # ------------------------------------------------------------------ steps
+    def _energised(self, labels: np.ndarray) -> np.ndarray:
+        """Per load: whether its island has an in-service unit with pmax > 0."""
+        flow = self.state.flow
+        on = flow.gen_in & (self.pmax > 0)
+        live = set(labels[self.gbus[on]].tolist()) - {-1}
+        return np.isin(labels[self.lbus], list(live)) & flow.bus_in[self.lbus]
+
+    def _dead_islands(self, rnd: int, labels: np.ndarray) -> bool:
+        flow = self.state.flow
+        changed = False
+        for g in np.flatnonzero(flow.gen_in & (self.pmax <= 0)).tolist():
+            lab = labels[self.gbus[g]]
+            others = flow.gen_in & (self.pmax > 0) & (labels[self.gbus] == lab)
+            if not others.any():
+                flow.gen_in[g] = False
+                self.tl.record(Event(float(rnd), "gen", g, "trip", "de-energised", None,
+                                     self.cause, {"why": "no generation available in its "
+                                                         "island (accfm.m)"}), int(lab))
+                changed = True
+        return changed
+
+    def _islands(self, rnd: int, labels: np.ndarray, result: PowerFlowResult) -> bool:
+        flow = self.state.flow
+        changed = False
+        for res in result.islands:
+            if not res.energized:
+                continue
+            buses = np.flatnonzero(labels == res.island)
+            gens = np.flatnonzero(flow.gen_in & np.isin(self.gbus, buses))
+            loads = np.flatnonzero(np.isin(self.lbus, buses) & (self.state.connected > 0))
+            if gens.size == 0:
+                continue
+            if not res.converged:
+                changed |= self._vcls(rnd, res.island, loads, gens, res.reason)
+                continue
+            p_now = np.asarray(result.gen["p_mw"], dtype=float)[gens]
+            sum_prev = float(flow.gen_p_mw[gens].sum())
+            sum_g = float(p_now.sum())
+            d_g = sum_g - sum_prev
+            sum_d = float(flow.load_p_mw[loads].sum())
+            sum_gmax = float(self.pmax[gens].sum())
+            if d_g > 0 and sum_d > 0:
+                if round(sum_gmax, 2) >= round(sum_g, 2) and (d_g <= DP_LIMIT * sum_prev
+                                                              or d_g < 1):
+                    self._distribute(gens, d_g)
+                else:
+                    target = min(sum_gmax, sum_prev * (1 + DP_LIMIT))
+                    factor = round(target / (1 + P_OVERHEAD) / sum_d, 5)
+                    if factor >= 1:
+                        factor = 0.0  # accfm.m: "if losses are high compared to demand"
+                    self._ufls(rnd, res.island, loads, 1.0 - factor, gens)
+                    changed = True
+            elif d_g < 0:
+                if -d_g <= DP_LIMIT * sum_prev:
+                    self._distribute(gens, d_g)
+                else:
+                    self._ofgs(rnd, res.island, gens, p_now, -d_g)
+                    changed = True
+        return changed
+
+    def _distribute(self, gens: np.ndarray, d_g: float) -> None:
+        """AC-CFM's distribute_slack: the slack's change shared by pmax, within limits."""
+        flow = self.state.flow
+        p, _ = share_imbalance(flow.gen_p_mw[gens], np.minimum(self.pmin[gens], 0.0),
+                               self.pmax[gens], self.pmax[gens], d_g)
+        flow.gen_p_mw[gens] = p
+
+    def _ufls(self, rnd: int, island: int, loads: np.ndarray, frac: float,
+              gens: np.ndarray) -> None:
+        flow = self.state.flow
+        mw = float(flow.load_p_mw[loads].sum() * frac)
+        # the units follow the shed load (the next round's flow starts balanced)
+        total = float(flow.gen_p_mw[gens].sum())
+        if total > 0:
+            flow.gen_p_mw[gens] *= max(1.0 - mw / total, 0.0)
+        ev = Event(float(rnd), "island", island, "shed", "ufls", None, self.cause,
+                   {"loads": loads.tolist(), "mw": mw, "mechanism": "ufls",
+                    "why": f"AC-CFM UFLS: {100 * frac:.1f}% of the island's load ({mw:.0f} MW)"})
+        self._shed_fraction(ev, loads, frac)
+
+    def _shed_fraction(self, ev: Event, loads: np.ndarray, frac: float) -> None:
+        """Scale ``loads`` by (1 - frac) of what they have now (AC-CFM scales PD)."""
+        before = self.state.connected.copy()
+        self.tl.record(ev, -1)
+        self.state.set_load_fraction(loads, self.state.connected[loads] * (1.0 - frac))
+        mech = str(ev.detail["mechanism"])
+        self.lost[mech] += float(((before - self.state.connected) * self.state.demand_mw).sum())
+
+    def _ofgs(self, rnd: int, island: int, gens: np.ndarray, p_now: np.ndarray,
+              excess: float) -> None:
+        order = np.argsort(self.pmax[gens], kind="stable")
+        cum = np.cumsum(p_now[order])
+        k = int(np.searchsorted(cum, excess, side="right"))
+        k = max(k, 1)
+        flow = self.state.flow
+        for g in gens[order[:k]].tolist():
+            flow.gen_in[g] = False
+            self.tl.record(Event(float(rnd), "gen", g, "trip", "over-frequency", None,
+                                 self.cause, {"mechanism": "ofgs",
+                                              "why": f"AC-CFM OFGS: generation fell by "
+                                                     f"{excess:.0f} MW; smallest units trip"}),
+                           island)
+
+    def _vcls(self, rnd: int, island: int, loads: np.ndarray, gens: np.ndarray,
+              reason: str) -> bool:
+        flow = self.state.flow
+        plan = plan_shed(self.grid, flow, island, loads, gens, self.state.connected,
+                         self.state.demand_mw, lambda fs: _ac(self.grid, fs))
+        self.tl.note_shortcut(_VCLS_NOTE)
+        if plan is None:
+            return False
+        before = self.state.connected.copy()
+        self.tl.record(Event(float(rnd), "island", island, "shed", "voltage collapse", None,
+                             self.cause, {"loads": plan.loads.tolist(), "mw": plan.mw,
+                                          "margin_load_scale": plan.margin,
+                                          "mechanism": "voltage_collapse",
+                                          "why": f"VCLS: AC flow has no solution ({reason}); "
+                                                 f"{plan.mw:.0f} MW shed"}), -1)
+        self.state.set_load_fraction(plan.loads, self.state.connected[plan.loads]
+                                     - plan.fraction)
+        shed = float(((before - self.state.connected) * self.state.demand_mw).sum())
+        self.lost["voltage_collapse"] += shed
+        total = float(flow.gen_p_mw[gens].sum())
+        if total > 0:
+            flow.gen_p_mw[gens] *= max(1.0 - shed / total, 0.0)
+        return True
+
+    def _uvls(self, rnd: int, result: PowerFlowResult) -> bool:
+        vm = np.asarray(result.bus["vm_pu"], dtype=float)
+        energized = np.asarray(result.bus["energized"], dtype=bool)
+        load_at = np.bincount(self.lbus, weights=self.state.flow.load_p_mw,
+                              minlength=self.grid.bus.n)
+        low = np.flatnonzero(energized & (np.round(vm, 3) < self.vmin) & (load_at > 0))
+        changed = False
+        for b in low.tolist():
+            loads = np.flatnonzero((self.lbus == b) & (self.state.connected > 0))
+            if loads.size == 0:
+                continue
+            steps = int(self.uvls_steps[b])
+            frac = (UVLS_PER_STEP / (1 - UVLS_PER_STEP * steps) if steps < UVLS_MAX_STEPS
+                    else 1.0)
+            self.uvls_steps[b] += 1
+            mw = float(self.state.flow.load_p_mw[loads].sum() * frac)
+            self._shed_fraction(Event(float(rnd), "bus", b, "shed", "uvls", None, self.cause,
+                                      {"loads": loads.tolist(), "mw": mw, "mechanism": "uvls",
+                                       "why": f"AC-CFM UVLS: {vm[b]:.3f} pu below vmin; "
+                                              f"{100 * frac:.0f}% of the bus load"}),
+                                loads, frac)
+            changed = True
+        return changed
+
+    def _overloads(self, rnd: int, result: PowerFlowResult, labels: np.ndarray) -> bool:
+        br = result.branch
+        s_from = np.hypot(br["p_from_mw"], br["q_from_mvar"])
+        s_to = np.hypot(br["p_to_mw"], br["q_to_mvar"])
+        mean = 0.5 * (s_from + s_to)
+        flow = self.state.flow
+        over = np.flatnonzero(flow.branch_in & (self.rate > 0)
+                              & (np.round(mean, 5) > np.round(self.rate * OL_MARGIN, 5)))
+        for b in over.tolist():
+            flow.branch_in[b] = False
+            pct = 100.0 * mean[b] / self.rate[b]
+            self.tl.record(Event(float(rnd), "branch", b, "trip", "overload", None, self.cause,
+                                 {"loading_percent": pct, "round": rnd,
+                                  "why": f"AC-CFM OL: {pct:.0f}% of rate_a (mean MVA of both "
+                                         f"ends > 1.01 x rate_a)"}),
+                           int(labels[self.grid.branch["from_bus"][b]]))
+        return bool(over.size)
