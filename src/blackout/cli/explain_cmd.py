@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from blackout.cli.app import Format, app, emit, guarded, resolve_format
+from blackout.errors import BlackoutError
 
 FormatOpt = Annotated[Format | None, typer.Option("--format", "-f", help="table or json")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="write the output to FILE")]
@@ -50,7 +51,11 @@ def explain_cmd(
 
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     if n_workers < 1:
-        raise typer.BadParameter("--workers must be at least 1")
+        raise BlackoutError(f"--workers must be at least 1, got {n_workers}")
+    if seed < 0:
+        raise BlackoutError(f"--seed must be >= 0 (a numpy seed), got {seed}")
+    if trials is not None and trials < 1:
+        raise BlackoutError(f"--trials must be at least 1, got {trials}")
     # the sweep machinery's executors: 1 worker runs in this process, more in local
     # processes, --scheduler on Dask; the result does not depend on which
     with make_executor(0 if n_workers == 1 else n_workers, scheduler) as executor:

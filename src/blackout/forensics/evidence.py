@@ -21,6 +21,7 @@ the simulated time).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from blackout.errors import BlackoutError
+from blackout.inputfiles import MAX_NESTING, TEXT_MAX_BYTES, check_nesting, read_text
 
 __all__ = [
     "Candidate",
@@ -116,8 +118,8 @@ class Observable(_Model):
                                "(region_restored_h)")
     first: bool = Field(default=False, description=(
         "region_restored_h: first re-energised instead of 90 % served for good"))
-    at: float | None = Field(default=None, description=(
-        "measure at this time (s after the start, or time of day); none: the end"))
+    at: float | None = Field(default=None, ge=0, allow_inf_nan=False, description=(
+        "measure at this time (s after the start, >= 0, or time of day); none: the end"))
     clock: bool = Field(default=False, description=(
         "times are times of day (set automatically when the range is written HH:MM)"))
 
@@ -175,6 +177,8 @@ class Observation(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Observation:
         low, high = self.range
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f"range values must be finite numbers, got [{low}, {high}]")
         if not low <= high:
             raise ValueError(f"range low ({low}) must be <= high ({high})")
         if self.retracted and self.reliability != 0:
@@ -256,9 +260,8 @@ def builtin_evidence() -> dict[str, Path]:
 def read_mapping(source: str | Path, what: str) -> tuple[dict[str, Any], str]:
     """Parse a YAML or TOML file into a mapping; errors name the file."""
     path = Path(source)
-    if not path.exists():
-        raise EvidenceError(f"{path}: no such {what} file")
-    text = path.read_text(encoding="utf-8")
+    # a regular UTF-8 file of at most 4 MiB (a FIFO, directory or /dev/zero is refused)
+    text = read_text(path, max_bytes=TEXT_MAX_BYTES, what=what, error=EvidenceError)
     try:
         if path.suffix == ".toml":
             import tomllib
@@ -274,6 +277,10 @@ def read_mapping(source: str | Path, what: str) -> tuple[dict[str, Any], str]:
             raise
         raise EvidenceError(f"{path}: not valid {path.suffix[1:].upper()}: "
                             f"{str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise EvidenceError(f"{path}: nested too deeply") from None
+    if check_nesting(data, limit=MAX_NESTING) is not None:
+        raise EvidenceError(f"{path}: nested too deeply (over {MAX_NESTING} levels)")
     if not isinstance(data, dict):
         raise EvidenceError(f"{path}: a {what} file is a mapping, got {type(data).__name__}")
     return data, str(path)
