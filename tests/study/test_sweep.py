@@ -149,7 +149,7 @@ def test_random_outages_follow_exposure() -> None:
     opts = SweepOptions(random_outages=1)
     ctx: Any = SimpleNamespace(
         spec=SimpleNamespace(options=opts, root_seed=0), candidates=np.array([3, 5, 8, 9]),
-        weights=np.array([0.7, 0.1, 0.1, 0.1]))
+        weights=np.array([0.7, 0.1, 0.1, 0.1]), scenario=SimpleNamespace(uncertain={}))
     drawn = np.array([sweep._draw(ctx, i, 0).outages[0] for i in range(3000)])
     assert set(drawn.tolist()) <= {3, 5, 8, 9}
     assert abs(np.mean(drawn == 3) - 0.7) < 0.04

@@ -84,7 +84,7 @@ def sweep_cmd(
     scenario: Annotated[str, typer.Argument(help="scenario name or file")],
     trials: Annotated[int, typer.Option("--trials", "-n", help="number of trials")],
     out: Annotated[Path, typer.Option("--out", "-o", help="the sweep's folder (Parquet chunks "
-                                      "and manifest.json)")],
+                                      "and _manifest.json)")],
     workers: Annotated[int | None, typer.Option(
         "--workers", "-w", help="local worker processes (0: serial in this process; "
         "default: one per CPU core)")] = None,
@@ -113,6 +113,9 @@ def sweep_cmd(
     trial_time_limit: Annotated[float | None, typer.Option(
         "--trial-time-limit", help="detailed engine: a trial over this many s is an error")
     ] = None,
+    central: Annotated[bool, typer.Option(
+        "--central", help="use the scenario's uncertain inputs at their central values "
+        "instead of sampling them per trial")] = False,
     fmt: Annotated[Format | None, typer.Option("--format", "-f", help="table or json")] = None,
     summary_out: Annotated[Path | None, typer.Option(
         "--summary-out", help="write the summary to FILE")] = None,
@@ -128,7 +131,7 @@ def sweep_cmd(
         load_scale=None if load_scale is None else parse_range(load_scale, "--load-scale"),
         random_outages=random_outages, trip_multiple=trip_multiple,
         derive_ratings=None if derive_ratings is None else parse_ratings(derive_ratings),
-        trial_time_limit_s=trial_time_limit)
+        trial_time_limit_s=trial_time_limit, sample_uncertain=not central)
     options.validate()
     with make_executor(workers, scheduler) as executor, \
             progress_bar(sys.stderr.isatty()) as progress:

@@ -38,7 +38,7 @@ def run_event(grid: Grid, timeline: Any, scenario: Any = None) -> dict[str, Any]
     """
     res = impact(grid, timeline, scenario)
     out = res.to_dict()
-    if res.params.observed:
+    if res.params.observed and not res.nothing_to_restore:
         out["observed_comparison"] = compare_observed(res)
     return {"restoration": out, "critical": res.critical_dict(),
             "summary_text": summary_text(res)}

@@ -2,7 +2,7 @@
 
 Layout::
 
-    DIR/manifest.json            what the sweep is (case, scenario, trials, root seed,
+    DIR/_manifest.json           what the sweep is (case, scenario, trials, root seed,
                                  engine, options, chunk size, versions)
     DIR/chunk-000000.parquet     trials [0, chunk_size), one row per trial
     DIR/chunk-000001.parquet     ...
@@ -34,7 +34,11 @@ from blackout.errors import BlackoutError
 
 __all__ = ["ResultStore", "MANIFEST", "encode_chunk"]
 
-MANIFEST = "manifest.json"
+#: a leading underscore: Parquet readers (pyarrow's dataset discovery, ``pd.read_parquet(DIR)``)
+#: skip it, so the folder reads as one table
+MANIFEST = "_manifest.json"
+#: the manifest's earlier name, still read (never written)
+LEGACY_MANIFEST = "manifest.json"
 #: manifest keys that may differ between a sweep and its resumption
 VOLATILE = ("created", "workers", "scheduler", "versions")
 
@@ -57,7 +61,7 @@ class ResultStore:
         if self.path.exists() and not self.path.is_dir():
             raise BlackoutError(f"--out {self.path}: exists and is not a folder")
         self.path.mkdir(parents=True, exist_ok=True)
-        existing = self.path / MANIFEST
+        existing = self.manifest_path()
         if existing.exists():
             old = self.manifest()
             if not resume:
@@ -76,9 +80,15 @@ class ResultStore:
         _atomic_write_text(existing, json.dumps(manifest, indent=2, sort_keys=True))
         return manifest
 
+    def manifest_path(self) -> Path:
+        """Where the manifest is (the earlier name ``manifest.json`` if only it exists)."""
+        path = self.path / MANIFEST
+        legacy = self.path / LEGACY_MANIFEST
+        return legacy if not path.exists() and legacy.exists() else path
+
     def manifest(self) -> dict[str, Any]:
         """The stored manifest (raises :class:`BlackoutError` if there is none)."""
-        path = self.path / MANIFEST
+        path = self.manifest_path()
         if not path.is_file():
             raise BlackoutError(f"{self.path} is not a sweep folder (no {MANIFEST})")
         try:

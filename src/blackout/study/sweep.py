@@ -12,7 +12,9 @@ its row. Everything random in the trial comes from ``seed_i``, in this order:
 2. random initiating outages: with ``random_outages=K``, K distinct in-service branches
    drawn with probability proportional to ``length_km`` (exposure; branches without a
    length never drawn), or uniformly when no branch has a length; they trip at t = 0;
-3. the scenario's own random elements: the scenario runs with ``seed = seed_i`` (its
+3. the scenario's uncertain inputs (``uncertain:`` priors, in the order declared;
+   unless ``sample_uncertain=False``), recorded in the row as ``input_<name>`` columns;
+4. the scenario's own random elements: the scenario runs with ``seed = seed_i`` (its
    threats draw from ``rng_for(seed_i, k)``, the engine's hidden failures from seed_i).
 
 Engines. ``detailed`` runs each trial through the cascade engine with the scenario's
@@ -143,6 +145,10 @@ def _build_context(spec: _Spec) -> _Context:
         if opts.random_outages == 0:
             raise BlackoutError("--engine fast needs initiating events: give "
                                 "--random-outages K")
+        if sc.uncertain and opts.sample_uncertain:
+            raise BlackoutError(f"--engine fast: scenario {sc.name!r} has uncertain inputs, "
+                                "which only the detailed engine samples: use --engine "
+                                "detailed, or --central for their central values")
     grid = base.grid
     br = grid.branch
     bus_in = np.asarray(grid.bus["in_service"], dtype=bool)
@@ -176,6 +182,7 @@ class _Draw:
     seed: int
     load_scale: float
     outages: list[int]
+    uncertain: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def _draw(ctx: _Context, trial: int, root_seed: int) -> _Draw:
@@ -190,7 +197,12 @@ def _draw(ctx: _Context, trial: int, root_seed: int) -> _Draw:
     if opts.random_outages:
         outs = sorted(int(b) for b in rng.choice(ctx.candidates, size=opts.random_outages,
                                                  replace=False, p=ctx.weights))
-    return _Draw(trial, seed, factor, outs)
+    values: dict[str, float] = {}
+    if opts.sample_uncertain and ctx.scenario.uncertain:
+        from blackout.uncertainty import sample
+
+        values = sample(ctx.scenario.uncertain, rng)
+    return _Draw(trial, seed, factor, outs, values)
 
 
 # ---------------------------------------------------------------------------- trials
@@ -210,10 +222,14 @@ def _detailed_inputs(ctx: _Context, d: _Draw) -> tuple[CompiledScenario, list[Ev
     from blackout.scenario import engine_settings
 
     compiled = ctx.base
-    if ctx.scenario.threats or d.load_scale != 1.0:
+    if ctx.scenario.threats or d.load_scale != 1.0 or d.uncertain:
+        from blackout.uncertainty import pin
+
         snap = ctx.scenario.snapshot
         snap = snap.model_copy(update={"load_scale": snap.load_scale * d.load_scale})
-        sc = ctx.scenario.model_copy(update={"seed": d.seed, "snapshot": snap})
+        sc = ctx.scenario.model_copy(update={"seed": d.seed, "snapshot": snap,
+                                             "uncertain": pin(ctx.scenario.uncertain,
+                                                              d.uncertain)})
         compiled = _with_ratings(compile_scenario(sc), ctx.ratings)
     events = sorted(_outage_events(d.outages) + list(compiled.events), key=lambda e: e.time_s)
     return compiled, events, engine_settings(compiled.settings, seed=d.seed)
@@ -252,8 +268,29 @@ def _row(d: _Draw, **values: Any) -> dict[str, Any]:
     row: dict[str, Any] = {name: None for name in ROW_SCHEMA.names}
     row.update(trial=d.trial, seed=d.seed, load_scale=d.load_scale, status="ok",
                initiating=list(d.outages), tripped=[])
+    row.update({f"input_{k}": v for k, v in d.uncertain.items()})
     row.update(values)
     return row
+
+
+def row_schema(ctx: _Context) -> pa.Schema:
+    """:data:`ROW_SCHEMA`, the branch names of ``initiating`` and ``tripped``
+    (``initiating_names``, ``tripped_names``) and one ``input_<name>`` column per sampled
+    uncertain input: the columns of every chunk written."""
+    extra = [pa.field("initiating_names", pa.list_(pa.string())),
+             pa.field("tripped_names", pa.list_(pa.string()))]
+    if ctx.spec.options.sample_uncertain:
+        extra += [pa.field(f"input_{n}", pa.float64()) for n in ctx.scenario.uncertain]
+    return pa.schema(list(ROW_SCHEMA) + extra)
+
+
+def _with_names(ctx: _Context, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with the branch names of their initiating and tripped positions."""
+    names = ctx.base.grid.branch["name"]
+    for r in rows:
+        for col in ("initiating", "tripped"):
+            r[f"{col}_names"] = [str(names[b]) for b in (r.get(col) or [])]
+    return rows
 
 
 def _error_row(d: _Draw, exc: BaseException, wall_s: float) -> dict[str, Any]:
@@ -337,7 +374,8 @@ def run_chunk(spec: _Spec, chunk: int) -> tuple[int, int, bytes]:
         rows = _fast_rows(ctx, draws)
     else:
         rows = [_detailed_trial(ctx, d) for d in draws]
-    data = encode_chunk(rows, schema=ROW_SCHEMA, metadata=_chunk_meta(spec, ctx))
+    data = encode_chunk(_with_names(ctx, rows), schema=row_schema(ctx),
+                        metadata=_chunk_meta(spec, ctx))
     return chunk, len(rows), data
 
 
@@ -429,7 +467,7 @@ def run_sweep(scenario: Scenario | str | Path, *, trials: int, out: str | Path,
         raise BlackoutError(f"--seed must be in [0, 2**63), got {root_seed}")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     store = ResultStore(out)
-    if chunk_size is None and resume and (store.path / "manifest.json").exists():
+    if chunk_size is None and resume and store.manifest_path().exists():
         chunk_size = int(store.manifest().get("chunk_size", CHUNK_SIZE[options.engine]))
     chunk_size = chunk_size or CHUNK_SIZE[options.engine]
     if chunk_size < 1:

@@ -34,7 +34,46 @@ from blackout.study.sweep import (
     _timeline_row,
 )
 
-__all__ = ["summarize", "TrialRun", "rerun_trial"]
+__all__ = ["summarize", "TrialRun", "rerun_trial", "load_sweep"]
+
+
+def load_sweep(folder: str | Path) -> pd.DataFrame:
+    """Every finished trial of the sweep in ``folder``, one row per trial, by trial number.
+
+    The folder is a plain Parquet dataset (``pd.read_parquet(folder)`` reads the same
+    rows; the manifest ``_manifest.json`` is skipped by Parquet readers). Columns:
+
+    - ``trial``, ``seed`` (the trial's 32-bit seed), ``status`` ("ok" or "error"),
+      ``error`` (message of a failed trial), ``wall_s`` (s);
+    - ``load_scale`` (the trial's load factor), ``load_lost_mw`` (MW),
+      ``load_lost_percent`` (% of demand), ``regions_dark`` (count),
+      ``time_to_collapse_s`` (s, NaN when nothing collapsed), ``islands``, ``rounds``;
+    - ``initiating_names`` / ``tripped_names``: branch names of the initiating outages and
+      of the branches the cascade tripped (``initiating`` / ``tripped`` hold the same
+      branches as positions in the case's branch table), ``lines_out`` (count);
+    - ``input_<name>``: the value drawn for each uncertain input of the scenario.
+
+    ``frame.attrs["manifest"]`` holds the sweep's manifest. Raises
+    :class:`BlackoutError` when ``folder`` holds no sweep.
+    """
+    store = ResultStore(folder)
+    manifest = store.manifest()
+    frame = store.load()
+    if len(frame) and "initiating_names" not in frame.columns:  # sweeps written before names
+        names = _branch_names(manifest)
+        for col in ("initiating", "tripped"):
+            frame[f"{col}_names"] = [[names[int(b)] for b in (ids if ids is not None else [])]
+                                     for ids in frame[col]]
+    frame.attrs["manifest"] = manifest
+    return frame
+
+
+def _branch_names(manifest: dict[str, Any]) -> list[str]:
+    """Branch names of the sweep's case (from the scenario stored in the manifest)."""
+    from blackout.scenario import _load_case, load_scenario
+
+    grid = _load_case(load_scenario(manifest["scenario_spec"]))
+    return [str(n) for n in grid.branch["name"]]
 
 
 def summarize(frame: pd.DataFrame, manifest: dict[str, Any], *,

@@ -31,6 +31,9 @@ class SweepOptions:
         DC flows, ``k * max(|flow|, floor_mva)``; None keeps the scenario's ratings.
     trial_time_limit_s : detailed engine: a trial running longer is recorded as an error
         (enforced where the trial runs in a process's main thread; None: no limit).
+    sample_uncertain : draw the scenario's ``uncertain:`` inputs per trial (after the load
+        factor and the random outages, from the trial's generator); False: every trial
+        uses their central values (``blackout sweep --central``).
     """
 
     engine: str = "detailed"
@@ -39,6 +42,7 @@ class SweepOptions:
     trip_multiple: float = 1.0
     derive_ratings: tuple[float, float, bool] | None = None
     trial_time_limit_s: float | None = None
+    sample_uncertain: bool = True
 
     def validate(self) -> None:
         """Raise :class:`BlackoutError` on an option out of its range."""
