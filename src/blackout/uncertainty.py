@@ -26,8 +26,9 @@ scenario data.
 
 Named inputs (things that are not a number in the scenario file):
 
-- ``demand_mw`` : total demand after the snapshot, MW (sets ``snapshot.load_scale``
-  to ``value / case demand``; region scaling still applies on top).
+- ``demand_mw`` : total demand after the snapshot, MW: sets ``snapshot.load_scale`` to
+  ``value / case demand`` (replacing the file's load_scale; region scaling still
+  applies on top; a sweep refuses to combine it with ``--load-scale``).
 - ``thermal_output_mw`` : total output of the in-service thermal units (steam, gas,
   combined cycle, diesel) at t = 0, MW; each unit's dispatch is scaled alike within
   its limits and the other units take the difference by headroom (the snapshot's
@@ -278,7 +279,8 @@ def resolve(data: dict[str, Any], priors: Mapping[str, Prior], base_demand_mw: f
             if base_demand_mw <= 0:
                 problems.append((name, "the case has no demand to scale"))
             else:
-                res.load_scale = v / base_demand_mw
+                ratio = v / base_demand_mw
+                res.load_scale = 1.0 if abs(ratio - 1.0) < 1e-6 else ratio
         elif prior.input == "thermal_output_mw":
             res.thermal_output_mw = v
         elif prior.input == "inertia_scale":

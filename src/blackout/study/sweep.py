@@ -24,8 +24,9 @@ settings, exactly as ``blackout run --from-sweep DIR --trial I`` re-runs it.
 it takes scenarios without threats (the random outages are the initiating events) and
 its re-run is the detailed engine's simple DC mode, which gives the same tripped set
 and load lost. ``derive_ratings=(k, floor_mva, override)`` rates branches as
-``k * max(|base DC flow|, floor)`` from the balanced base case (the dispatch the
-simple rule starts from), once per sweep, so that the intact grid does not cascade.
+``k * max(|base DC flow|, floor)`` from the studies' base case (the case dispatch, each
+island's imbalance shared by participation: what the simple rule starts from), once per
+sweep, so that the intact grid does not cascade.
 
 Execution: trials are grouped in chunks (``chunk_size`` trials, one task each) and
 submitted to a :class:`concurrent.futures.Executor` (see
@@ -128,11 +129,9 @@ def _build_context(spec: _Spec) -> _Context:
     ratings = None
     if opts.derive_ratings is not None:
         from blackout.grid.ratings import derive_ratings
-        from blackout.study.dcmodel import balanced_grid
 
-        k, floor, override = opts.derive_ratings
-        rated = derive_ratings(balanced_grid(base.grid), k=k, floor_mva=floor,
-                               override_given=override)
+        k, floor, override = opts.derive_ratings  # on the case dispatch, imbalance shared
+        rated = derive_ratings(base.grid, k=k, floor_mva=floor, override_given=override)
         cols = ("rate_a_mva", "rate_b_mva", "rate_c_mva", "rating_given")
         ratings = {"columns": {c: np.asarray(rated.branch[c]) for c in cols},
                    "rule": rated.notes.get("ratings")}
@@ -145,10 +144,15 @@ def _build_context(spec: _Spec) -> _Context:
         if opts.random_outages == 0:
             raise BlackoutError("--engine fast needs initiating events: give "
                                 "--random-outages K")
-        if sc.uncertain and opts.sample_uncertain:
+        if sc.uncertain and opts.sample_uncertain:  # (fast engine)
             raise BlackoutError(f"--engine fast: scenario {sc.name!r} has uncertain inputs, "
                                 "which only the detailed engine samples: use --engine "
                                 "detailed, or --central for their central values")
+    if opts.load_scale is not None and opts.sample_uncertain and any(
+            p.input == "demand_mw" for p in sc.uncertain.values()):
+        raise BlackoutError(f"--load-scale: scenario {sc.name!r} has an uncertain demand_mw "
+                            "input, which sets the demand: drop --load-scale (or use "
+                            "--central)")
     grid = base.grid
     br = grid.branch
     bus_in = np.asarray(grid.bus["in_service"], dtype=bool)
