@@ -6,14 +6,21 @@ trials) are written once against ``submit`` and futures:
 - :class:`SerialExecutor`: runs each task at ``submit`` in this process (tests,
   debugging, ``--workers 0``);
 - ``ProcessPoolExecutor``: ``--workers W`` local processes (the default), each
-  limited to one BLAS thread (parallelism is across tasks);
+  limited to one BLAS thread (parallelism is across tasks); each worker dies with the
+  process that started it, even one killed with SIGKILL (:func:`die_with_parent`);
 - Dask distributed: ``--scheduler tcp://HOST:PORT`` through
   ``distributed.Client(ADDR).get_executor()`` (the ``dask`` extra).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -21,7 +28,8 @@ from typing import Any, TypeVar
 
 from blackout.errors import BlackoutError
 
-__all__ = ["SerialExecutor", "make_executor", "dask_client", "executor_workers"]
+__all__ = ["SerialExecutor", "make_executor", "dask_client", "die_with_parent",
+           "executor_workers"]
 
 T = TypeVar("T")
 
@@ -44,6 +52,51 @@ class SerialExecutor(Executor):
                 raise
             future.set_exception(exc)
         return future
+
+
+#: prctl(2) options (Linux): the signal this process gets when its parent dies; the
+#: calling thread's name (the process name ps and /proc/PID/comm show)
+_PR_SET_PDEATHSIG, _PR_SET_NAME = 1, 15
+#: the name a worker takes once its parent-death guard is armed
+WORKER_NAME = b"blackout-worker"
+#: how often a worker's watchdog checks that its parent is alive, s
+WATCHDOG_INTERVAL_S = 0.5
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Make this worker process exit when ``parent_pid`` (the process that started it) dies.
+
+    A pool's workers otherwise outlive a parent killed with SIGKILL: they wait on their
+    task queue forever and hold the parent's stdout and stderr open, so whoever reads
+    the dead command's output never sees its end. On Linux the kernel sends SIGKILL to
+    this process when the parent dies (``prctl(PR_SET_PDEATHSIG)``); everywhere, a
+    daemon thread checks every :data:`WATCHDOG_INTERVAL_S` s that the parent is still
+    this process's parent and ends the process when it is not (the fallback where
+    prctl is missing, and when the thread that spawned the worker, not the process,
+    is what the kernel tracks). With every worker gone the multiprocessing resource
+    tracker reads end-of-file on its pipe and exits too. Used as the pool's initializer;
+    once armed, the worker is named :data:`WORKER_NAME` (``ps``, ``/proc/PID/comm``).
+
+    The guard is armed when the worker has started (imported the parent's main module
+    and this one): a parent killed while a worker is still starting is noticed when
+    the start-up ends, a few seconds later.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            libc.prctl(_PR_SET_NAME, ctypes.c_char_p(WORKER_NAME), 0, 0, 0)
+        except (OSError, AttributeError):  # no libc prctl: the watchdog alone
+            pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(WATCHDOG_INTERVAL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="blackout-parent-watchdog", daemon=True).start()
 
 
 @contextmanager
@@ -76,7 +129,8 @@ def make_executor(workers: int | None = None, scheduler: str | None = None
     for var in _THREAD_VARS:
         os.environ.setdefault(var, "1")
     pool = ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("spawn"))
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
     try:
         yield pool
     finally:
