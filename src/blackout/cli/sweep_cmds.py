@@ -33,20 +33,15 @@ def parse_range(text: str, option: str) -> tuple[float, float]:
 
 
 def parse_ratings(text: str) -> tuple[float, float, bool]:
-    """``K[,FLOOR_MVA[,all]]`` as (k, floor, override_given)."""
-    parts = [p.strip() for p in text.split(",")]
-    override = len(parts) == 3 and parts[2] == "all"
-    if override:
-        parts = parts[:2]
-    try:
-        k = float(parts[0])
-        floor = float(parts[1]) if len(parts) > 1 else 50.0
-    except ValueError:
-        raise BlackoutError(f"--derive-ratings expects K[,FLOOR_MVA[,all]], got {text!r}"
-                            ) from None
-    if len(parts) > 2:
-        raise BlackoutError(f"--derive-ratings expects K[,FLOOR_MVA[,all]], got {text!r}")
-    return k, floor, override
+    """``--derive-ratings`` (:data:`blackout.grid.ratings.RATINGS_GRAMMAR`; the older
+    ``K,F,all`` is ``override``) as (k, floor, override_given)."""
+    from blackout.grid.ratings import parse_ratings_spec
+
+    rule = parse_ratings_spec(text)
+    if rule.basis != "dc":
+        raise BlackoutError("--derive-ratings: a sweep rates on the DC base flow "
+                            f"(basis=dc), got {text!r}")
+    return rule.k, rule.floor_mva, rule.override
 
 
 def _print_summary(s: dict[str, Any]) -> None:
@@ -63,19 +58,60 @@ def _print_summary(s: dict[str, Any]) -> None:
                   f"(p95 {num(loss.get('p95'))}, max {num(loss.get('max'))} MW; "
                   f"P(loss > 0) = {num(loss.get('p_loss'), '{:.3f}')}); "
                   f"mean lines out {num(s['lines_out_mean'])}")
+    for line in outcome_lines(s):
+        console.print(line)
     fit = s.get("power_law")
     if fit:
         console.print(f"power-law tail: alpha = {fit['alpha']:.2f} above "
                       f"{fit['xmin']:.1f} MW ({fit['n_tail']} trials), KS "
                       f"{fit['ks_distance']:.3f}, p = {num(fit.get('p_value'), '{:.2f}')}")
+    elif s.get("power_law_note"):
+        console.print(str(s["power_law_note"]))
     crit = ((s.get("risk") or {}).get("critical_lines") or {}).get("rows") or []
     if crit:
         names = ", ".join(str(r.get("name", r.get("id"))) for r in crit[:5])
-        console.print(f"most critical lines: {names}")
+        console.print(f"most critical lines (tripped by the cascade): {names}")
+    init = s.get("initiating_elements") or []
+    if init:
+        console.print("initiating elements (apart): " + ", ".join(
+            f"{r['name']} ({r['trials']} trials)" for r in init[:5]))
     if s.get("first_error"):
         e = s["first_error"]
         console.print(f"[red]first failed trial {e['trial']} (seed {e['seed']}): "
                       f"{e['error']}[/red]")
+
+
+#: outcome column -> (label, unit, format)
+_OUTCOME_LABELS = {"load_lost_mw": ("load lost", "MW", "{:,.0f}"),
+                   "regions_dark": ("regions dark", "", "{:.0f}"),
+                   "time_to_collapse_s": ("time to collapse", "s", "{:,.0f}"),
+                   "lines_out": ("lines out", "", "{:.0f}"),
+                   "restored_90_h": ("restoration to 90 %", "h", "{:,.0f}"),
+                   "energy_not_served_mwh": ("energy not served", "MWh", "{:,.0f}")}
+
+
+def outcome_lines(s: dict[str, Any]) -> list[str]:
+    """One line per outcome: its spread (or that it does not vary) and its top drivers."""
+    lines = []
+    for col, (label, unit, fmt) in _OUTCOME_LABELS.items():
+        o = (s.get("outcomes") or {}).get(col)
+        if not o or not o.get("trials"):
+            continue
+        u = f" {unit}" if unit else ""
+        miss = f"; {o['missing']} trials without one" if o.get("missing") else ""
+        if not o["varies"]:
+            lines.append(f"{label}: {fmt.format(o['min'])}{u} in every trial (does not "
+                         f"vary){miss}")
+            continue
+        text = (f"{label}: {fmt.format(o['min'])}-{fmt.format(o['max'])}{u} (median "
+                f"{fmt.format(o['p50'])}, p5-p95 {fmt.format(o['p5'])}-{fmt.format(o['p95'])}, "
+                f"{o['distinct']} distinct){miss}")
+        drv = (s.get("drivers") or {}).get(col) or []
+        if drv:
+            text += "; driven by " + ", ".join(
+                f"{d['input']} (rho {d['rho']:+.2f}, p {d['p']:.2g})" for d in drv[:3])
+        lines.append(text)
+    return lines
 
 
 @app.command("sweep")
@@ -106,13 +142,16 @@ def sweep_cmd(
         "--trip-multiple", help="fast engine: a branch trips when |P| > this x rate_a_mva")
     ] = 1.0,
     derive_ratings: Annotated[str | None, typer.Option(
-        "--derive-ratings", help="rate unrated branches K*max(|balanced base DC flow|, "
-        "FLOOR): K[,FLOOR_MVA[,all]] (all: every branch)")] = None,
+        "--derive-ratings", help="rate unrated branches K*max(|base DC flow|, FLOOR_MVA): "
+        "K[,FLOOR_MVA][,override] (override, or the older 'all': every branch)")] = None,
     chunk_size: Annotated[int | None, typer.Option(
         "--chunk-size", help="trials per task and per Parquet chunk")] = None,
     trial_time_limit: Annotated[float | None, typer.Option(
         "--trial-time-limit", help="detailed engine: a trial over this many s is an error")
     ] = None,
+    restore: Annotated[bool, typer.Option(
+        "--restore", help="detailed engine: also simulate each trial's restoration "
+        "(restored_90_h, energy_not_served_mwh; slower)")] = False,
     central: Annotated[bool, typer.Option(
         "--central", help="use the scenario's uncertain inputs at their central values "
         "instead of sampling them per trial")] = False,
@@ -131,7 +170,8 @@ def sweep_cmd(
         load_scale=None if load_scale is None else parse_range(load_scale, "--load-scale"),
         random_outages=random_outages, trip_multiple=trip_multiple,
         derive_ratings=None if derive_ratings is None else parse_ratings(derive_ratings),
-        trial_time_limit_s=trial_time_limit, sample_uncertain=not central)
+        trial_time_limit_s=trial_time_limit, sample_uncertain=not central,
+        restore=restore)
     options.validate()
     with make_executor(workers, scheduler) as executor, \
             progress_bar(sys.stderr.isatty()) as progress:

@@ -222,6 +222,9 @@ def render_sweep_report(sv: dict[str, Any], *, title: str | None = None) -> str:
              ("largest loss", f"{s['largest_loss_mw']:.0f} MW"),
              ("99th percentile loss", f"{s['p99_loss_mw']:.0f} MW")]
     body = [f'<section id="summary"><h2>Summary</h2>{_cards(items)}</section>']
+    if sv.get("notes"):  # what does not vary, why there is no power-law fit
+        body.append("<section><h2>Notes</h2><ul>" + "".join(
+            f"<li>{_esc(n)}</li>" for n in sv["notes"]) + "</ul></section>")
     plots = []
     for id_, heading, fig in sv["figures"]:
         plots.append({"id": f"plot-{id_}", "figure": fig})
@@ -229,9 +232,9 @@ def render_sweep_report(sv: dict[str, Any], *, title: str | None = None) -> str:
     if sv["critical_lines"]:
         rows = "".join(f"<tr><td>{_esc(r['name'])}</td><td>{r['trials']}</td>"
                        f"<td>{r['mean_loss_mw']:.1f}</td></tr>" for r in sv["critical_lines"])
-        body.append('<section><h2>Most critical lines</h2><table><thead><tr><th>line</th>'
-                    f"<th>trials</th><th>mean load lost (MW)</th></tr></thead>{rows}</table>"
-                    "</section>")
+        body.append('<section><h2>Most critical lines (tripped by the cascade)</h2><table>'
+                    "<thead><tr><th>line</th><th>trials</th><th>mean load lost (MW)</th>"
+                    f"</tr></thead>{rows}</table></section>")
     head = title or f"Blackout sweep: {s.get('scenario') or s.get('case') or 'trials'}"
     return _page(head, f"generated {dt.datetime.now().isoformat(timespec='seconds')}",
                  "".join(body), [_json_block("plots-data", plots)])

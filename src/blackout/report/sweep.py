@@ -1,9 +1,16 @@
 """Views of a sweep result: blackout-size distribution, most critical lines, expected loss.
 
 A sweep result is a Parquet file or directory (one row per trial) with at least a
-``load_lost_mw`` column; ``initiating`` (branch ids per trial, as a list) gives the
-most critical lines, and ``probability`` or ``weight`` weights the expectation
-(equal weights otherwise). Branch names come from the grid when one is given.
+``load_lost_mw`` column; ``tripped`` (branch ids per trial, as a list; names in
+``tripped_names``) gives the most critical lines: what the cascade tripped, never the
+initiating elements, which are shown apart (``initiating`` / ``initiating_names``).
+``probability`` or ``weight`` weights the expectation (equal weights otherwise). Branch
+names come from the name columns, else from the grid when one is given.
+
+The view also shows the distribution of each outcome that varies (load lost, regions
+dark, time to collapse, lines out), which uncertain input drives each (Spearman rank
+correlation with the ``input_<name>`` columns) and, in ``notes``, what does not vary
+and why there is no power-law fit (:func:`blackout.uncertainty.power_law_rule`).
 """
 
 from __future__ import annotations
@@ -81,14 +88,44 @@ def sweep_view(df: pd.DataFrame, meta: dict[str, Any], grid: Grid | None = None,
     for k in ("case", "scenario", "trials_requested", "seed"):
         if k in meta:
             summary[k] = meta[k]
+    from blackout.uncertainty import drivers, outcome_distributions, power_law_rule
+
     figures: list[tuple[str, str, dict[str, Any]]] = []
-    ccdf = _ccdf_figure(loss)
-    if ccdf:
-        figures.append(("ccdf", "Blackout size distribution", ccdf))
-    lines = _critical_lines(df, loss, grid, top_lines)
+    notes: list[str] = []
+    outcomes = outcome_distributions(df)
+    drv = drivers(df)
+    if np.unique(loss).size > 1:
+        ccdf = _ccdf_figure(loss)
+        if ccdf:
+            figures.append(("ccdf", "Blackout size distribution", ccdf))
+    elif loss.size:
+        notes.append(f"load lost is {loss[0]:,.0f} MW in every trial: no size distribution")
+    why = power_law_rule(loss)
+    if why:
+        notes.append(why)
+    for col, o in outcomes.items():
+        if not o["varies"] and o["trials"] and col != "load_lost_percent":
+            notes.append(f"{col} does not vary: {o['min']:g} in every trial")
+    for col in ("load_lost_mw", "regions_dark", "time_to_collapse_s", "restored_90_h"):
+        if col in outcomes and outcomes[col]["varies"]:
+            figures.append((f"hist-{col}", f"Distribution of {col}",
+                            _histogram(df[col].to_numpy(dtype=float), col, drv.get(col))))
+    if drv:
+        figures.append(("drivers", "What drives each outcome", _drivers_figure(drv)))
+    elif outcomes and not any(c.startswith("input_") for c in df.columns):
+        notes.append("no uncertain inputs were sampled: nothing to attribute the spread to")
+    lines = _critical_lines(df, loss, grid, top_lines, column="tripped")
     if lines:
-        figures.append(("critical-lines", "Most critical lines", _lines_figure(lines)))
-    return {"kind": "sweep", "summary": summary, "figures": figures, "critical_lines": lines}
+        figures.append(("critical-lines", "Most critical lines (tripped by the cascade)",
+                        _lines_figure(lines, "Mean load lost when the cascade trips it (MW)")))
+    initiating = _critical_lines(df, loss, grid, top_lines, column="initiating")
+    if initiating:
+        figures.append(("initiating", "Initiating elements (shown apart)",
+                        _lines_figure(initiating, "Mean load lost when it initiates (MW)")))
+    summary["outcomes"] = outcomes
+    summary["drivers"] = drv
+    return {"kind": "sweep", "summary": summary, "figures": figures, "critical_lines": lines,
+            "initiating": initiating, "notes": notes}
 
 
 def _ccdf_figure(loss: np.ndarray) -> dict[str, Any] | None:
@@ -106,28 +143,68 @@ def _ccdf_figure(loss: np.ndarray) -> dict[str, Any] | None:
 
 
 def _critical_lines(df: pd.DataFrame, loss: np.ndarray, grid: Grid | None,
-                    top: int) -> list[dict[str, Any]]:
-    if "initiating" not in df.columns:
+                    top: int, column: str = "tripped") -> list[dict[str, Any]]:
+    """Branches of ``column`` ("tripped": by the cascade; "initiating") with the trials
+    they appear in and the mean load lost in those trials, by mean loss then trials."""
+    if column not in df.columns:
         return []
+    names_col = f"{column}_names" if f"{column}_names" in df.columns else None
     total: dict[int, float] = {}
     count: dict[int, int] = {}
-    for ids, s in zip(df["initiating"].tolist(), loss.tolist(), strict=True):
-        for b in np.atleast_1d(np.asarray(ids if ids is not None else [], dtype=np.int64)):
-            total[int(b)] = total.get(int(b), 0.0) + s
-            count[int(b)] = count.get(int(b), 0) + 1
+    label: dict[int, str] = {}
+    exclude = df["initiating"].tolist() if column == "tripped" and "initiating" in df.columns \
+        else [None] * len(df)
+    for k, (ids, s) in enumerate(zip(df[column].tolist(), loss.tolist(), strict=True)):
+        ids = np.atleast_1d(np.asarray(ids if ids is not None else [], dtype=np.int64))
+        skip = set(np.atleast_1d(np.asarray(exclude[k] if exclude[k] is not None else [],
+                                            dtype=np.int64)).tolist())
+        names = list(df[names_col].iloc[k]) if names_col else []
+        for j, b in enumerate(ids.tolist()):
+            if b in skip:
+                continue
+            total[b] = total.get(b, 0.0) + s
+            count[b] = count.get(b, 0) + 1
+            if j < len(names):
+                label[b] = str(names[j])
     rows: list[dict[str, Any]] = []
     for b, s in total.items():
-        name = str(grid.branch["name"][b]) if grid is not None and 0 <= b < grid.branch.n \
-            else f"branch {b}"
+        name = label.get(b) or (str(grid.branch["name"][b])
+                                if grid is not None and 0 <= b < grid.branch.n
+                                else f"branch {b}")
         rows.append({"id": b, "name": name, "trials": count[b], "mean_loss_mw": s / count[b]})
-    rows.sort(key=lambda r: -float(r["mean_loss_mw"]))
+    rows.sort(key=lambda r: (-float(r["mean_loss_mw"]), -int(r["trials"])))
     return rows[:top]
 
 
-def _lines_figure(lines: list[dict[str, Any]]) -> dict[str, Any]:
+def _histogram(x: np.ndarray, col: str, drv: list[dict[str, Any]] | None) -> dict[str, Any]:
+    x = x[np.isfinite(x)]
+    title = f"{col}: {x.size} trials"
+    if drv:
+        title += f"; strongest driver {drv[0]['input']} (Spearman rho {drv[0]['rho']:+.2f})"
+    return {"data": [{"type": "histogram", "x": x.tolist(), "marker": {"color": "#3182bd"}}],
+            "layout": {"template": "plotly_white", "title": {"text": title},
+                       "xaxis": {"title": {"text": col}},
+                       "yaxis": {"title": {"text": "trials"}}}}
+
+
+def _drivers_figure(drv: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    outcomes = list(drv)
+    inputs = sorted({r["input"] for rows in drv.values() for r in rows})
+    data = []
+    for name in inputs:
+        rho = [next((r["rho"] for r in drv[o] if r["input"] == name), None) for o in outcomes]
+        data.append({"type": "bar", "name": name, "x": outcomes, "y": rho})
+    return {"data": data,
+            "layout": {"template": "plotly_white", "barmode": "group",
+                       "title": {"text": "Spearman rank correlation of each outcome with "
+                                         "each uncertain input"},
+                       "yaxis": {"title": {"text": "rho"}, "range": [-1, 1]}}}
+
+
+def _lines_figure(lines: list[dict[str, Any]], title: str) -> dict[str, Any]:
     rows = list(reversed(lines))
     return {"data": [{"type": "bar", "orientation": "h", "x": [r["mean_loss_mw"] for r in rows],
                       "y": [r["name"] for r in rows], "marker": {"color": "#d7301f"},
                       "text": [f"{r['trials']} trials" for r in rows]}],
             "layout": {"template": "plotly_white", "margin": {"l": 220},
-                       "title": {"text": "Mean load lost when the line is initiating (MW)"}}}
+                       "title": {"text": title}}}

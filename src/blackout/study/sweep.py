@@ -285,6 +285,9 @@ def row_schema(ctx: _Context) -> pa.Schema:
              pa.field("tripped_names", pa.list_(pa.string()))]
     if ctx.spec.options.sample_uncertain:
         extra += [pa.field(f"input_{n}", pa.float64()) for n in ctx.scenario.uncertain]
+    if ctx.spec.options.restore:
+        extra += [pa.field("restored_90_h", pa.float64()),
+                  pa.field("energy_not_served_mwh", pa.float64())]
     return pa.schema(list(ROW_SCHEMA) + extra)
 
 
@@ -309,9 +312,22 @@ def _detailed_trial(ctx: _Context, d: _Draw) -> dict[str, Any]:
         with time_limit(ctx.spec.options.trial_time_limit_s):  # compiling counts too
             compiled, events, settings = _detailed_inputs(ctx, d)
             timeline = _simulate(compiled.grid, events, settings)
-        return _row(d, **_timeline_row(timeline, events), wall_s=time.perf_counter() - t0)
+            extra = _restoration_row(compiled, timeline) if ctx.spec.options.restore else {}
+        return _row(d, **_timeline_row(timeline, events), **extra,
+                    wall_s=time.perf_counter() - t0)
     except Exception as exc:  # noqa: BLE001 - a failed trial is a row, the sweep goes on
         return _error_row(d, exc, time.perf_counter() - t0)
+
+
+def _restoration_row(compiled: CompiledScenario, timeline: Any) -> dict[str, Any]:
+    """The trial's restoration (``restore=True``): hours until 90 % of demand is served
+    for good (NaN: not within the horizon; 0: nothing was lost) and energy not served."""
+    from blackout.restore import impact
+
+    res = impact(compiled.grid, timeline, compiled)
+    h90 = res.curve.time_to_national_h(90)
+    return {"restored_90_h": float("nan") if h90 is None else float(h90),
+            "energy_not_served_mwh": float(res.curve.energy_not_served_mwh())}
 
 
 def _fast_rows(ctx: _Context, draws: list[_Draw]) -> list[dict[str, Any]]:

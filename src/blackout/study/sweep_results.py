@@ -33,6 +33,12 @@ from blackout.study.sweep import (
     _Spec,
     _timeline_row,
 )
+from blackout.uncertainty import (
+    POWER_LAW_MIN_DISTINCT,
+    drivers,
+    outcome_distributions,
+    power_law_rule,
+)
 
 __all__ = ["summarize", "TrialRun", "rerun_trial", "load_sweep"]
 
@@ -79,7 +85,15 @@ def _branch_names(manifest: dict[str, Any]) -> list[str]:
 def summarize(frame: pd.DataFrame, manifest: dict[str, Any], *,
               branch_names: list[str] | None = None) -> dict[str, Any]:
     """A sweep's summary: trials ok/failed, expected demand loss (MW), loss quantiles and,
-    from :mod:`blackout.study.risk`, the four IEEE PES metrics and the power-law tail fit."""
+    from :mod:`blackout.study.risk`, the four IEEE PES metrics and the power-law tail fit.
+
+    Also ``outcomes`` (the distribution of each outcome: load lost, regions dark, time to
+    collapse, lines out; see :func:`blackout.uncertainty.outcome_distributions`),
+    ``drivers`` (per outcome that varies, the Spearman rank correlation with each
+    uncertain input), ``initiating_elements`` (the initiating branches, shown apart:
+    ``critical_lines`` ranks only what the cascade tripped) and ``power_law_note`` (why
+    no power-law fit is given when the rule of :func:`blackout.uncertainty.power_law_rule`
+    fails: the fit is then None)."""
     ok = frame[frame["status"] == "ok"] if len(frame) else frame
     failed = frame[frame["status"] != "ok"] if len(frame) else frame
     out: dict[str, Any] = {
@@ -105,17 +119,51 @@ def summarize(frame: pd.DataFrame, manifest: dict[str, Any], *,
                            "p99": float(np.quantile(loss, 0.99)),
                            "p_loss": float(np.mean(loss > 0))}
     out["lines_out_mean"] = float(lines.mean())
-    try:
-        risk = risk_metrics(loss, lines,
-                            initiating=[list(map(int, a)) for a in ok["initiating"]],
+    out["outcomes"] = outcome_distributions(ok)
+    out["drivers"] = drivers(ok)
+    out["initiating_elements"] = initiating_elements(ok, branch_names)
+    try:  # critical lines: what the cascade tripped; the initiating elements are apart
+        risk = risk_metrics(loss, lines, initiating=[[] for _ in range(len(ok))],
                             tripped=[list(map(int, a)) for a in ok["tripped"]],
                             branch_names=branch_names)
     except BlackoutError as exc:
         out["risk_error"] = str(exc)
         return out
+    dist = risk.get("demand_loss_distribution", {})
+    fit = dist.get("power_law")
+    note = power_law_rule(loss)
+    if not note and fit:
+        tail = np.unique(np.round(loss[loss >= fit["xmin"]], 6)).size
+        if tail < POWER_LAW_MIN_DISTINCT:
+            note = (f"no power-law fit: its tail above xmin = {fit['xmin']:.0f} MW holds "
+                    f"{tail} distinct sizes (the rule needs >= {POWER_LAW_MIN_DISTINCT})")
+    if note:
+        dist["power_law"], dist["power_law_note"], fit = None, note, None
     out["risk"] = risk
-    out["power_law"] = risk.get("demand_loss_distribution", {}).get("power_law")
+    out["power_law"] = fit
+    out["power_law_note"] = note or None
     return out
+
+
+def initiating_elements(frame: pd.DataFrame, branch_names: list[str] | None = None,
+                        top: int = 15) -> list[dict[str, Any]]:
+    """The initiating branches of the trials, apart from the critical lines: name, trials
+    it initiated and the mean load lost in those trials (MW), most frequent first."""
+    if not len(frame) or "initiating" not in frame.columns:
+        return []
+    col = "initiating_names" if "initiating_names" in frame.columns else "initiating"
+    count: dict[str, int] = {}
+    total: dict[str, float] = {}
+    for ids, lost in zip(frame[col], frame["load_lost_mw"], strict=True):
+        for b in (ids if ids is not None else []):
+            name = str(b) if col == "initiating_names" or branch_names is None \
+                else str(branch_names[int(b)])
+            count[name] = count.get(name, 0) + 1
+            total[name] = total.get(name, 0.0) + float(lost)
+    rows = [{"name": n, "trials": count[n], "mean_loss_mw": total[n] / count[n]}
+            for n in count]
+    rows.sort(key=lambda r: (-r["trials"], -r["mean_loss_mw"], r["name"]))
+    return rows[:top]
 
 
 # ---------------------------------------------------------------------------- re-run

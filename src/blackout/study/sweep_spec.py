@@ -34,6 +34,9 @@ class SweepOptions:
     sample_uncertain : draw the scenario's ``uncertain:`` inputs per trial (after the load
         factor and the random outages, from the trial's generator); False: every trial
         uses their central values (``blackout sweep --central``).
+    restore : detailed engine: also simulate each trial's restoration and record
+        ``restored_90_h`` (h until 90 % of demand is served for good) and
+        ``energy_not_served_mwh`` (``blackout sweep --restore``; slower).
     """
 
     engine: str = "detailed"
@@ -43,6 +46,7 @@ class SweepOptions:
     derive_ratings: tuple[float, float, bool] | None = None
     trial_time_limit_s: float | None = None
     sample_uncertain: bool = True
+    restore: bool = False
 
     def validate(self) -> None:
         """Raise :class:`BlackoutError` on an option out of its range."""
@@ -63,6 +67,8 @@ class SweepOptions:
                 raise BlackoutError("--derive-ratings: K must be > 0 and FLOOR_MVA >= 0")
         if self.trial_time_limit_s is not None and not self.trial_time_limit_s > 0:
             raise BlackoutError("--trial-time-limit must be > 0 s")
+        if self.restore and self.engine != "detailed":
+            raise BlackoutError("--restore needs --engine detailed")
 
     def to_dict(self) -> dict[str, Any]:
         """The options as JSON-ready data (as stored in the manifest)."""
