@@ -1,4 +1,4 @@
-"""Shared fixtures for the study tests: rated, balanced copies of built-in cases."""
+"""Shared fixtures for the study tests: rated copies of built-in cases, the case dispatch kept."""
 
 from __future__ import annotations
 
@@ -9,16 +9,17 @@ import pytest
 from blackout import load_case
 from blackout.grid.model import Grid
 from blackout.grid.ratings import derive_ratings
-from blackout.study.dcmodel import DCModel, balanced_grid
+from blackout.study.dcmodel import DCModel
 
 
 @cache
 def rated(case: str, k: float = 1.3, floor_mva: float = 31.7) -> Grid:
-    """``case`` re-dispatched by the balancing rule and rated ``k * max(|flow|, floor)``.
+    """``case`` (its own dispatch) rated ``k * max(|flow|, floor)`` on the studies' base case
+    (each island's imbalance shared by headroom).
 
     Odd k/floor values keep derived ratings away from round flow values (a flow exactly at
     its limit is a tie that the strict ``>`` of both engines may split by rounding)."""
-    return derive_ratings(balanced_grid(load_case(case)), k=k, floor_mva=floor_mva,
+    return derive_ratings(load_case(case), k=k, floor_mva=floor_mva,
                           override_given=True)
 
 

@@ -40,7 +40,7 @@ def test_island_labels_equal_connected_components(request: pytest.FixtureRequest
     live = np.flatnonzero(plan.live)
     assert plan.forest_v.size + model.base_islands == nb  # a spanning forest
     assert plan.forest_v.size + plan.chords.size == np.sum(plan.f_bus[live] != plan.t_bus[live])
-    ws = _work(nb, nl, plan.abr.size)
+    ws = _work(nb, nl, plan.abr.size, plan.gen_bus.size)
     rng = np.random.default_rng(7)
     for k in [0, 1, 2, live.size // 3, live.size // 2, live.size - 1, live.size,
               *rng.integers(0, live.size, 40)]:

@@ -98,7 +98,7 @@ def test_cut_labels_the_smaller_side(case118: DCModel) -> None:
     plan = plan_of(case118)
     nb, nl = plan.pos.size, plan.f_bus.size
     live = np.flatnonzero(plan.live)
-    ws = _work(nb, nl, plan.abr.size)
+    ws = _work(nb, nl, plan.abr.size, plan.gen_bus.size)
     for br in live[plan.xor[live] == 0][:10]:
         _start(ws, 0, np.array([0, 0]), np.zeros(0, dtype=np.int64), plan.grid(), plan.base(),
                plan.kw, plan.base_islands, plan.base_served_mw)
@@ -152,7 +152,7 @@ def test_shift_base_equals_base_flows(case118: DCModel,
 
     _plan_swapped(case118, monkeypatch)
     plan = plan_of(case118)
-    ws = _work(plan.pos.size, plan.f_bus.size, plan.abr.size)
+    ws = _work(plan.pos.size, plan.f_bus.size, plan.abr.size, plan.gen_bus.size)
     rng = np.random.default_rng(1)
     p = case118.p0_pu + rng.normal(0, 0.05, case118.p0_pu.size)
     p -= p.mean()  # one base island: balanced

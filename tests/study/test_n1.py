@@ -29,6 +29,8 @@ from blackout.study.contingency import (
 )
 from blackout.study.dcmodel import DCModel
 
+from .conftest import rated
+
 FLOW_MW_TOL = 1e-6
 ELEMENTS = ("line", "trafo", "impedance")
 RESULT_P = {"line": "p_from_mw", "trafo": "p_hv_mw", "impedance": "p_from_mw"}
@@ -111,7 +113,7 @@ def test_case118_n1_flows_equal_rundcpp(case118: DCModel) -> None:
     plain = _plain(case118)
     ours = post_outage_flows(case118, [[b] for b in plain])
     for i, b in enumerate(plain.tolist()):
-        theirs = ref.flows([b])
+        theirs = ref.flows([b], gen_p=case118.gen_p0_mw)
         assert np.isfinite(theirs).all()
         assert np.abs(ours[i] - theirs).max() <= FLOW_MW_TOL, b
     bridges = np.flatnonzero(case118.live & (case118.xor_label == 0))
@@ -140,12 +142,48 @@ def test_screen_n1_worst_loading_equals_rundcpp(case118: DCModel) -> None:
     names = np.asarray(case118.grid.branch["name"], dtype=object)
     tab = res.table.set_index("branch")
     for b in _plain(case118).tolist():
-        loading = np.abs(ref.flows([b])) / rate
+        loading = np.abs(ref.flows([b], gen_p=case118.gen_p0_mw)) / rate
         row = tab.loc[b]
         assert abs(row["max_loading_pct"] - 100.0 * loading.max()) <= 1e-6, b
         worst = int(np.flatnonzero(names == row["worst_branch"])[0])  # ties: either one
         assert abs(loading[worst] - loading.max()) <= 1e-8, b
         assert row["overloads"] == int((loading > 1.0).sum()), b
+
+
+def test_new_and_worsened_violations_equal_rundcpp() -> None:
+    """case118 with six branches rated below their base flow: they are reported once as
+    base-case violations; per outage ``new_violations`` counts branches above rate_a that
+    were within it in the base case and ``worsened_violations`` base violations whose
+    loading rose by more than 10 %, both from pandapower's flows (islanding outages from
+    the general path's flows); the cascades are not run by default."""
+    grid = rated("case118")
+    model0 = DCModel.build(grid)
+    base_flow = np.abs(model0.f0_pu) * model0.base_mva
+    cut = np.argsort(-base_flow)[[0, 3, 7, 12, 20, 30]]
+    rate = np.array(grid.branch["rate_a_mva"], dtype=float)
+    rate[cut] = 0.9 * base_flow[cut]
+    model = DCModel.build(grid.replace(branch=grid.branch.with_columns(rate_a_mva=rate)))
+    res = screen_n1(model, block=64)
+    base = res.meta["base_case"]["violations"]
+    assert base["count"] == 6 and {v["branch"] for v in base["list"]} == set(cut.tolist())
+    assert res.meta["cascades_run"] is False
+    assert (res.table["cascade_lines_out"] == 1).all()
+    ref = _pp(model)
+    l0 = base_flow / rate
+    tab = res.table.set_index("branch")
+    plain = _plain(model)
+    bridges = np.flatnonzero(model.live & (model.xor_label == 0))
+    general = post_outage_flows(model, [[b] for b in bridges])
+    worsened_seen = 0
+    for b, flows in [*((b, ref.flows([b], gen_p=model.gen_p0_mw)) for b in plain.tolist()),
+                     *zip(bridges.tolist(), general, strict=True)]:
+        loading = np.abs(flows) / rate
+        bv = l0 > 1.0
+        row = tab.loc[b]
+        assert row["new_violations"] == int(((loading > 1.0) & ~bv).sum()), b
+        assert row["worsened_violations"] == int((bv & (loading > 1.1 * l0)).sum()), b
+        worsened_seen += int(row["worsened_violations"])
+    assert worsened_seen > 0
 
 
 def test_case2869_n1_flows_equal_rundcpp_sample(case2869: DCModel) -> None:
@@ -155,7 +193,7 @@ def test_case2869_n1_flows_equal_rundcpp_sample(case2869: DCModel) -> None:
     sample = np.sort(rng.choice(_plain(case2869), 20, replace=False))
     ours = post_outage_flows(case2869, [[b] for b in sample])
     for i, b in enumerate(sample.tolist()):
-        theirs = ref.flows([b])
+        theirs = ref.flows([b], gen_p=case2869.gen_p0_mw)
         assert np.isfinite(theirs).all()
         assert np.abs(ours[i] - theirs).max() <= FLOW_MW_TOL, b
 

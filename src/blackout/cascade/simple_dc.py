@@ -8,9 +8,12 @@ rounds (0: the initiating events). The rule, exactly::
         find islands
         for each island:
             no in-service generator          -> its load is lost
-            else re-dispatch the in-service generators in proportion to pmax_mw,
-                 within [0, pmax_mw], to meet the island's load; any shortfall is
-                 shed as a uniform fraction of the island's load
+            else the in-service generators start from the case dispatch and share the
+                 island's imbalance (load + shunt conductance - dispatch) by
+                 participation factors within [pmin_mw, pmax_mw]
+                 (blackout.flow.balance.balance_islands; rule: settings.participation,
+                 default headroom); a shortfall is shed as a uniform fraction of the
+                 island's load, a surplus with every unit at pmin is left to the slack
         DC power flow
         every in-service branch with rate_a_mva > 0 and |P| > trip_multiple * rate_a_mva
             trips, all in the same round (cause "overload")
@@ -27,41 +30,45 @@ from blackout.cascade.timeline import Timeline
 from blackout.deadline import check_deadline
 from blackout.events import Event
 from blackout.flow import PowerFlowResult, run_dc
+from blackout.flow.balance import Participation
+from blackout.flow.balance import balance_islands as share_by_island
 from blackout.grid.model import Grid
 from blackout.grid.topology import island_labels
 
 __all__ = ["simulate_simple_dc", "balance_islands"]
 
 
-def balance_islands(grid: Grid, state: CascadeState) -> tuple[np.ndarray, dict[str, float]]:
-    """Re-dispatch each island in proportion to pmax and shed any shortfall uniformly.
+def balance_islands(grid: Grid, state: CascadeState, rule: Participation = "headroom"
+                    ) -> tuple[np.ndarray, dict[str, float]]:
+    """Re-dispatch each island from the case dispatch by participation (``rule``) and shed
+    any shortfall uniformly (:func:`blackout.flow.balance.balance_islands`).
 
     Returns the island label per bus and the MW lost per mechanism ("tripped": islands
-    without generation; "shortfall": uniform shedding where capacity < load).
+    without generation; "shortfall": uniform shedding where the units cannot meet the
+    load).
     """
     flow = state.flow
     labels = island_labels(grid, branch_in=flow.branch_in, bus_in=flow.bus_in)
+    nb = grid.bus.n
+    n0 = int(labels.max()) + 1 if labels.size else 0
+    lab = np.where(labels >= 0, labels, n0 + np.arange(nb))  # buses out: islands of their own
     gbus, lbus = grid.gen["bus"], grid.load["bus"]
     gen_on = flow.gen_in & flow.bus_in[gbus]
-    pmax = np.where(gen_on, np.maximum(grid.gen["pmax_mw"], 0.0), 0.0)
     demand = np.where(flow.bus_in[lbus], state.demand_mw, 0.0)
-    n = int(labels.max()) + 1 if labels.size else 0
-    gen_island = np.where(gen_on, labels[gbus], -1)
-    load_island = np.where(flow.bus_in[lbus], labels[lbus], -1)
-    cap = np.bincount(gen_island[gen_on], weights=pmax[gen_on], minlength=n)
-    count = np.bincount(gen_island[gen_on], minlength=n)
-    need = np.bincount(load_island[load_island >= 0], weights=demand[load_island >= 0],
-                       minlength=n)
-    served_frac = np.where(count > 0, np.minimum(1.0, np.divide(
-        cap, need, out=np.ones(n), where=need > 0)), 0.0)
-    dispatch_frac = np.divide(need * served_frac, cap, out=np.zeros(n), where=cap > 0)
-    flow.gen_p_mw[:] = np.where(gen_on, pmax * dispatch_frac[np.maximum(gen_island, 0)], 0.0)
-    frac = np.where(load_island >= 0, served_frac[np.maximum(load_island, 0)], 0.0)
+    load_bus = np.bincount(lbus, weights=demand, minlength=nb)
+    gs = np.where(flow.bus_in, np.asarray(grid.bus["gs_mw"], dtype=float), 0.0)
+    bal = share_by_island(rule, lab, gbus, gen_on, np.asarray(grid.gen["p_mw"], dtype=float),
+                          np.asarray(grid.gen["pmin_mw"], dtype=float),
+                          np.asarray(grid.gen["pmax_mw"], dtype=float), load_bus, gs,
+                          np.asarray(grid.gen["droop_pu"], dtype=float))
+    flow.gen_p_mw[:] = np.where(gen_on, bal.gen_p_mw, 0.0)
+    frac = np.where(flow.bus_in[lbus], bal.served[lab[lbus]], 0.0)
     # a negative load (net injection, e.g. embedded generation) follows its island's
     # fraction like any other: the fast engine's bus balance keeps it too
     state.set_load_fraction(np.arange(grid.load.n), frac)
-    lost = {"tripped": float(np.sum(need[count == 0])),
-            "shortfall": float(np.sum((need * (1.0 - served_frac))[count > 0]))}
+    need = np.bincount(lab, weights=load_bus, minlength=bal.served.size)
+    lost = {"tripped": float(np.sum(need[bal.units == 0])),
+            "shortfall": float(np.sum((need * (1.0 - bal.served))[bal.units > 0]))}
     return labels, lost
 
 
@@ -76,10 +83,12 @@ def simulate_simple_dc(grid: Grid, events: list[Event], settings: CascadeSetting
         previous.append(tl.record(Event(0.0, ev.kind, ev.element, ev.action, ev.cause, ev.value,
                                         None, {**ev.detail, "scheduled_s": ev.time_s})))
     rate = grid.branch["rate_a_mva"] * state.rating_factor
+    # the participation rule: a settings field where the settings carry one
+    rule: Participation = getattr(settings, "participation", "headroom")
     round_no = 0
     while True:
         check_deadline()
-        labels, lost = balance_islands(grid, state)
+        labels, lost = balance_islands(grid, state, rule)
         result = run_dc(grid, state.flow)
         p = np.abs(result.branch["p_from_mw"])
         over = np.flatnonzero(state.flow.branch_in & (rate > 0)

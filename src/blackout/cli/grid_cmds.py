@@ -73,28 +73,20 @@ def _print_records(name: str, rows: list[dict[str, Any]]) -> None:
 
 
 def parse_ratings(spec: str | None) -> tuple[float, float] | None:
-    """``K[,FLOOR_MVA]`` -> (k, floor)."""
+    """``--derive-ratings`` (:data:`blackout.grid.ratings.RATINGS_GRAMMAR`) -> (k, floor)."""
     if spec is None:
         return None
-    parts = spec.split(",")
-    try:
-        k = float(parts[0])
-        floor = float(parts[1]) if len(parts) > 1 else 50.0
-    except ValueError:
-        raise BlackoutError(f"--derive-ratings expects K[,FLOOR_MVA], got {spec!r}") from None
-    if k <= 0 or floor < 0:
-        raise BlackoutError("--derive-ratings: K must be > 0 and FLOOR_MVA >= 0")
-    return k, floor
+    from blackout.grid.ratings import parse_ratings_spec
+
+    rule = parse_ratings_spec(spec)
+    return rule.k, rule.floor_mva
 
 
 def with_ratings(grid: Grid, spec: str | None) -> Grid:
-    """Apply ``--derive-ratings`` if given."""
-    rule = parse_ratings(spec)
-    if rule is None:
-        return grid
-    from blackout.grid.ratings import derive_ratings
+    """Apply ``--derive-ratings`` if given (the one grammar and rule of every command)."""
+    from blackout.grid.ratings import apply_ratings
 
-    return derive_ratings(grid, k=rule[0], floor_mva=rule[1])
+    return apply_ratings(grid, spec)
 
 
 @app.command("pf")
@@ -105,7 +97,8 @@ def pf_cmd(
     strict: Annotated[bool, typer.Option(help="fail (exit 2) if an island does not converge")
                       ] = False,
     derive_ratings: Annotated[str | None, typer.Option(
-        "--derive-ratings", help="rate unrated branches as K*max(|base flow|, FLOOR): K[,FLOOR]")
+        "--derive-ratings", help="rate unrated branches as K*max(|base flow|, FLOOR_MVA): "
+        "K[,FLOOR_MVA][,basis=dc|ac][,override]")
     ] = None,
     fmt: FormatOpt = None,
     out: OutOpt = None,

@@ -46,12 +46,15 @@ PRESETS = ("detailed", "accfm")
 
 def run_trips(case: str, names: list[str], *, at_s: float = 0.0, dc: bool = False,
               horizon_s: float = 3600.0, cause: str = "scheduled trip",
-              preset: str = "detailed") -> Timeline:
+              preset: str = "detailed", ratings: str | None = None) -> Timeline:
     """Load ``case``, trip ``names`` at ``at_s`` and simulate (AC unless ``dc``).
 
     ``preset``: "detailed" (the time-domain engine) or "accfm" (the AC-CFM rule,
-    :meth:`CascadeSettings.accfm_like`)."""
-    grid = load_case(case)
+    :meth:`CascadeSettings.accfm_like`). ``ratings``: a ``--derive-ratings`` rule
+    (:data:`blackout.grid.ratings.RATINGS_GRAMMAR`) for the case's unrated branches."""
+    from blackout.grid.ratings import apply_ratings
+
+    grid = apply_ratings(load_case(case), ratings)
     if preset == "accfm":
         settings = CascadeSettings.accfm_like().with_(horizon_s=horizon_s)
     else:
@@ -93,6 +96,9 @@ def run_cmd(
     preset: Annotated[str, typer.Option(
         "--preset", help="cascade rule: detailed (time-domain engine) or accfm (the "
                          "AC-CFM rule, rounds without time)")] = "detailed",
+    ratings: Annotated[str | None, typer.Option(
+        "--derive-ratings", help="rate the case's unrated branches as K*max(base flow, "
+        "FLOOR_MVA): K[,FLOOR_MVA][,basis=dc|ac][,override] (with --trip)")] = None,
 ) -> None:
     """Simulate a cascade: trip elements by name, run a scenario, or the 7 March default."""
     if horizon is not None and not 0 < horizon <= MAX_HORIZON_S:
@@ -126,13 +132,26 @@ def run_cmd(
 
             sections = run_event(timeline.grid, timeline, rerun.compiled)
     elif trip:
+        from blackout.grid.ratings import parse_ratings_spec, unrated_branches
+
+        if ratings is not None:
+            parse_ratings_spec(ratings)  # bad input -> exit 2 before any work
         names = [n for n in trip.split(",") if n.strip()]
+        unrated = unrated_branches(load_case(case)) if ratings is None else 0
+        if unrated:  # the first line of output: no overload can trip those branches
+            typer.echo(f"warning: {unrated} in-service branches of {case} have no rating "
+                       "(rate_a_mva = 0) and never trip on overload, so the cascade cannot "
+                       "spread over them; rate them with --derive-ratings "
+                       "K[,FLOOR_MVA] (e.g. 1.3,31.7)", err=True)
         timeline = run_trips(case, names, at_s=at, dc=dc, horizon_s=horizon or 3600.0,
-                             preset=preset)
+                             preset=preset, ratings=ratings)
         if restore:
             from blackout.restore import run_event
 
             sections = run_event(timeline.grid, timeline, None)
+    elif ratings is not None:
+        raise BlackoutError("--derive-ratings goes with --trip (a scenario file rates its "
+                            "grid with its own derive_ratings field)")
     elif case != "venezuela2019" and not scenario:
         raise BlackoutError(f"no initiating event for case {case}: give --trip NAME[,NAME]")
     else:

@@ -20,29 +20,76 @@ from blackout.grid.model import Grid
 FormatOpt = Annotated[Format | None, typer.Option("--format", "-f", help="table or json")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="write the output to FILE")]
 RatingsOpt = Annotated[str, typer.Option(
-    "--derive-ratings", help="rate unrated branches as K*max(base flow, FLOOR): "
-    "K[,FLOOR_MVA[,dc|ac]] (the balanced base case's DC |P|, default, or AC |S|)")]
+    "--derive-ratings", help="rate unrated branches as K*max(base flow, FLOOR_MVA): "
+    "K[,FLOOR_MVA][,basis=dc|ac][,override] (basis: the base case's DC |P|, default, or AC "
+    "|S|; override: re-rate every branch)")]
 TripOpt = Annotated[float, typer.Option(
     "--trip-multiple", help="a branch trips when |P| > this x rate_a_mva")]
+ParticipationOpt = Annotated[str, typer.Option(
+    "--participation", help="how an island's imbalance is shared among its units, within "
+    "[pmin, pmax]: headroom (default), pmax or droop")]
+BalancedOpt = Annotated[bool, typer.Option(
+    "--balanced-dispatch", help="re-dispatch every unit in proportion to pmax before the "
+    "study (the older rule; default: keep the case's dispatch)")]
+GrandfatherOpt = Annotated[bool, typer.Option(
+    "--grandfather-base", help="re-rate branches above rate_a in the base case to their "
+    "base flow x 1.1, so that only contingencies overload")]
 
 
-def study_grid(case: str, ratings: str) -> Grid:
-    """The case re-dispatched by the balancing rule, unrated branches rated by the rule."""
-    from blackout.grid.ratings import derive_ratings
-    from blackout.study.dcmodel import balanced_grid
+def study_grid(case: str, ratings: str, *, balanced_dispatch: bool = False,
+               participation: str = "headroom") -> Grid:
+    """The case (its own dispatch, or re-dispatched by pmax with ``balanced_dispatch``),
+    unrated branches rated by the ``--derive-ratings`` rule."""
+    from blackout.grid.ratings import apply_ratings, parse_ratings_spec
 
-    parts = [p.strip() for p in ratings.split(",")]
-    try:
-        k = float(parts[0])
-        floor = float(parts[1]) if len(parts) > 1 else 50.0
-    except ValueError:
-        raise BlackoutError(f"--derive-ratings expects K[,FLOOR_MVA[,dc|ac]], got {ratings!r}"
-                            ) from None
-    basis = parts[2].lower() if len(parts) > 2 else "dc"
-    if k <= 0 or floor < 0 or len(parts) > 3 or basis not in ("dc", "ac"):
-        raise BlackoutError("--derive-ratings: K must be > 0, FLOOR_MVA >= 0 and the basis "
-                            f"dc or ac, got {ratings!r}")
-    return derive_ratings(balanced_grid(load_case(case)), k=k, floor_mva=floor, basis=basis)
+    spec = parse_ratings_spec(ratings)
+    check_participation(participation)
+    grid = load_case(case)
+    if balanced_dispatch:
+        from blackout.study.dcmodel import balanced_grid
+
+        grid = balanced_grid(grid)
+    return apply_ratings(grid, spec, participation=participation)
+
+
+def check_participation(rule: str) -> None:
+    """Bad ``--participation`` -> exit 2."""
+    from blackout.flow.balance import PARTICIPATION_RULES
+
+    if rule not in PARTICIPATION_RULES:
+        raise BlackoutError(f"--participation: expected one of {', '.join(PARTICIPATION_RULES)}, "
+                            f"got {rule!r}")
+
+
+def study_model(case: str, ratings: str, *, balanced_dispatch: bool = False,
+                participation: str = "headroom", grandfather: bool = False
+                ) -> tuple[Grid, Any]:
+    """(grid, DCModel) of a study; with ``grandfather`` the branches above rate_a in the
+    base case are re-rated to 1.1 x their base flow first."""
+    from blackout.grid.ratings import grandfather_base
+    from blackout.study.dcmodel import DCModel
+
+    grid = study_grid(case, ratings, balanced_dispatch=balanced_dispatch,
+                      participation=participation)
+    model = DCModel.build(grid, rule=participation)
+    if grandfather:
+        grid = grandfather_base(grid, np.abs(model.f0_pu) * model.base_mva)
+        model = DCModel.build(grid, rule=participation)
+    return grid, model
+
+
+def base_case_warning(model: Any, *, cascades: str) -> str | None:
+    """The first line a study prints when its base case is above the ratings used, or
+    None when it is within them."""
+    from blackout.study.contingency import base_violations
+
+    base = base_violations(model)
+    if base["count"] == 0:
+        return None
+    return (f"warning: {base['count']} branches are above rate_a in the base case, before "
+            f"any outage (worst {base['max_loading_pct']:.0f} %); {cascades}; derive ratings "
+            "(--derive-ratings K,FLOOR_MVA,override), re-rate them to 1.1 x their base flow "
+            "(--grandfather-base) or fix the case")
 
 
 def _table(title: str, frame: pd.DataFrame, meta: dict[str, Any]) -> None:
@@ -69,34 +116,61 @@ def n1_cmd(
     ] = 80.0,
     ratings: RatingsOpt = "1.5,50",
     trip_multiple: TripOpt = 1.0,
+    participation: ParticipationOpt = "headroom",
+    balanced_dispatch: BalancedOpt = False,
+    grandfather: GrandfatherOpt = False,
+    cascade: Annotated[bool | None, typer.Option(
+        "--cascade/--no-cascade", help="run the overload cascade of every outage (default: "
+        "only when the base case is within its ratings)")] = None,
+    worsened: Annotated[float, typer.Option(
+        "--worsened-threshold", help="a base-case violation counts in a contingency when its "
+        "loading rises by more than this fraction (OpenLoadFlow's default 0.1)")] = 0.1,
     fmt: FormatOpt = None,
     out: OutOpt = None,
 ) -> None:
-    """Full N-1 screening: every branch outage, ranked by worst loading and cascade size."""
+    """Full N-1 screening: every branch outage, ranked by worst loading and cascade size.
+
+    Base-case violations are reported once (``base_case.violations``); per outage
+    ``new_violations`` and ``worsened_violations`` count only what the outage causes."""
     from blackout.study.contingency import base_ac_pq, screen_n1, verify_ac
-    from blackout.study.dcmodel import DCModel
 
     if by not in ("max_loading_pct", "cascade_load_lost_mw", "cascade_lines_out"):
         raise BlackoutError(f"--by: expected max_loading_pct, cascade_load_lost_mw or "
                             f"cascade_lines_out, got {by!r}")
     if top < 0:
         raise BlackoutError("--top must be >= 0")
-    grid = study_grid(case, ratings)
-    model = DCModel.build(grid)
+    if not worsened >= 0:
+        raise BlackoutError(f"--worsened-threshold must be >= 0, got {worsened}")
+    grid, model = study_model(case, ratings, balanced_dispatch=balanced_dispatch,
+                              participation=participation, grandfather=grandfather)
+    warning = base_case_warning(model, cascades=(
+        "N-1 cascades not run (--cascade runs them)" if cascade is None else
+        "N-1 cascades run as asked (each repeats the base case's own)" if cascade else
+        "N-1 cascades not run"))
+    if warning:  # the first line of output, before any progress or result
+        typer.echo(warning, err=True)
     p0, q0 = base_ac_pq(model) if ac else (None, None)
-    res = screen_n1(model, trip_multiple=trip_multiple, q0_mvar=q0, p0_mw=p0)
+    res = screen_n1(model, trip_multiple=trip_multiple, q0_mvar=q0, p0_mw=p0,
+                    cascade=cascade, worsened_threshold=worsened)
     if ac:
         with progress_bar(sys.stderr.isatty(), "AC N-1", "outages") as progress:
             res = verify_ac(res, model, screen_pct=screen_pct, top=top, progress=progress)
     rows = res.ranked(by=by, top=top)
     data = {**res.meta, "ranked_by": by,
             "contingencies": rows.replace({np.nan: None}).to_dict(orient="records")}
-    cols = ["name", "max_loading_pct", "worst_branch", "overloads", "islands_added",
-            "cascade_lines_out", "cascade_load_lost_mw"]
+    if warning:
+        data["warnings"] = [warning]
+    cols = ["name", "max_loading_pct", "worst_branch", "new_violations",
+            "worsened_violations", "islands_added", "cascade_lines_out",
+            "cascade_load_lost_mw"]
     if ac:
         cols += ["ac_verified", "ac_max_loading_pct", "ac_overloads"]
+    base = res.meta["base_case"]["violations"]
+    shown = {k: v for k, v in res.meta.items() if k != "base_case"}
+    shown["base-case violations"] = (f"{base['count']} (worst {base['max_loading_pct']:.1f} %)"
+                                     if base["count"] else "none")
     emit(data, lambda: _table(f"N-1 of {grid.name} (top {top} by {by})", rows[cols],
-                              res.meta), fmt, out)
+                              shown), fmt, out)
 
 
 @app.command("nk")
@@ -119,11 +193,14 @@ def nk_cmd(
     top: Annotated[int, typer.Option("--top", help="sets and critical lines to show")] = 20,
     ratings: RatingsOpt = "1.5,50",
     trip_multiple: TripOpt = 1.0,
+    participation: ParticipationOpt = "headroom",
+    balanced_dispatch: BalancedOpt = False,
+    grandfather: GrandfatherOpt = False,
     fmt: FormatOpt = None,
     out: OutOpt = None,
 ) -> None:
     """N-k screening: random or exhaustive k-branch outages, their cascades and risk."""
-    from blackout.study.dcmodel import DCModel
+    from blackout.study.contingency import base_violations
     from blackout.study.nk import random_chemistry, screen_nk
     from blackout.study.risk import risk_metrics
 
@@ -137,8 +214,12 @@ def nk_cmd(
         raise BlackoutError("--trials must be >= 1")
     if not trip_multiple > 0:
         raise BlackoutError("--trip-multiple must be > 0")
-    grid = study_grid(case, ratings)
-    model = DCModel.build(grid)
+    grid, model = study_model(case, ratings, balanced_dispatch=balanced_dispatch,
+                              participation=participation, grandfather=grandfather)
+    warning = base_case_warning(model, cascades="every cascade below starts from the base "
+                                "case's own overloads")
+    if warning:
+        typer.echo(warning, err=True)
     res = screen_nk(model, k, sample=None if exhaustive else sample, seed=seed,
                     trip_multiple=trip_multiple)
     tab = res.table
@@ -151,7 +232,11 @@ def nk_cmd(
         "case": grid.name, "k": k, **{key: v for key, v in res.meta.items()
                                       if key not in ("case", "k")},
         "sets": res.to_dict(top=top)["sets"], "risk": risk,
+        "participation": participation,
+        "base_case": {"violations": base_violations(model)},
     }
+    if warning:
+        data["warnings"] = [warning]
     mal = None
     if malignant:
         mal = random_chemistry(model, k=k, trials=trials, seed=seed,

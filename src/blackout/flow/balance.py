@@ -23,11 +23,13 @@ Participation rules (``rule``):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-__all__ = ["Participation", "participation_weights", "share_imbalance", "PARTICIPATION_RULES"]
+__all__ = ["Participation", "participation_weights", "share_imbalance", "dispatch_island",
+           "balance_islands", "IslandBalance", "PARTICIPATION_RULES"]
 
 Participation = Literal["pmax", "headroom", "droop"]
 PARTICIPATION_RULES: tuple[str, ...] = ("pmax", "headroom", "droop")
@@ -109,3 +111,83 @@ def share_imbalance(p_mw: np.ndarray, pmin_mw: np.ndarray, pmax_mw: np.ndarray,
             break
     p = np.clip(p, lo, hi)
     return p, float(remaining)
+
+
+def dispatch_island(rule: Participation, p_mw: np.ndarray, pmin_mw: np.ndarray,
+                    pmax_mw: np.ndarray, need_mw: float, droop_pu: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, float]:
+    """One island's quasi-steady dispatch from the case's own: its units must produce
+    ``need_mw`` in total (the island's demand plus shunt consumption, MW).
+
+    Each unit's case output ``p_mw`` is first brought inside ``[pmin_mw, max(pmax_mw,
+    pmin_mw)]``; the imbalance left, ``need_mw - sum(p)``, is shared by the weights of
+    ``rule`` in its direction (:func:`participation_weights`) with
+    :func:`share_imbalance`. Memoryless: the result depends on the island alone, not on
+    the order of the events that made it.
+
+    Returns
+    -------
+    (p_new_mw, residual_mw) : outputs within the limits and what no unit could take
+        (positive: a shortfall, which the cascade rules shed as load; negative: a
+        surplus with every unit at pmin, left to the island's slack).
+    """
+    lo = np.asarray(pmin_mw, dtype=float)
+    hi = np.maximum(np.asarray(pmax_mw, dtype=float), lo)
+    pc = np.clip(np.asarray(p_mw, dtype=float), lo, hi)
+    delta = float(need_mw) - float(pc.sum())
+    w = participation_weights(rule, pc, lo, hi, droop_pu, up=delta > 0)
+    return share_imbalance(pc, lo, hi, w, delta)
+
+
+@dataclass(frozen=True)
+class IslandBalance:
+    """The balancing rule applied to every island of a topology.
+
+    gen_p_mw : per generator, MW (0 for units out of service).
+    served : per island, the fraction of its load served (0 in an island without an
+        in-service generator; below 1 where the units at pmax cannot meet the demand).
+    units : per island, in-service generators.
+    residual_mw : per island, what no unit could take (see :func:`dispatch_island`).
+    """
+
+    gen_p_mw: np.ndarray
+    served: np.ndarray
+    units: np.ndarray
+    residual_mw: np.ndarray
+
+
+def balance_islands(rule: Participation, labels: np.ndarray, gen_bus: np.ndarray,
+                    gen_on: np.ndarray, p_case_mw: np.ndarray, pmin_mw: np.ndarray,
+                    pmax_mw: np.ndarray, load_bus_mw: np.ndarray, gs_bus_mw: np.ndarray,
+                    droop_pu: np.ndarray | None = None) -> IslandBalance:
+    """The island balancing rule of both cascade engines, on the island ``labels`` (per
+    bus, 0..n-1; buses out of service must carry their own label or have no load).
+
+    In each island with an in-service generator the units move from the case's
+    dispatch ``p_case_mw`` by :func:`dispatch_island` to meet the island's load plus its
+    shunt consumption (``load_bus_mw + gs_bus_mw`` summed over its buses, MW); a
+    shortfall (positive residual) is shed as a uniform fraction of the island's load
+    (never below 0). An island without one goes dark (served 0).
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    n = int(labels.max()) + 1 if labels.size else 0
+    on = np.asarray(gen_on, dtype=bool)
+    gisl = labels[np.asarray(gen_bus, dtype=np.int64)]
+    units = np.bincount(gisl[on], minlength=n)
+    load = np.bincount(labels, weights=load_bus_mw, minlength=n)
+    gs = np.bincount(labels, weights=gs_bus_mw, minlength=n)
+    gen_p = np.zeros(gisl.size)
+    served = np.zeros(n)
+    residual = np.zeros(n)
+    droop = None if droop_pu is None else np.asarray(droop_pu, dtype=float)
+    idx = np.flatnonzero(on)
+    idx = idx[np.argsort(gisl[idx], kind="stable")]  # units grouped by island, in order
+    bounds = np.searchsorted(gisl[idx], np.arange(n + 1))
+    for k in np.flatnonzero(units > 0).tolist():
+        g = idx[bounds[k]:bounds[k + 1]]
+        p, r = dispatch_island(rule, p_case_mw[g], pmin_mw[g], pmax_mw[g],
+                               float(load[k] + gs[k]), None if droop is None else droop[g])
+        gen_p[g] = p
+        residual[k] = r
+        served[k] = min(1.0, max(0.0, 1.0 - r / load[k])) if (r > 0 and load[k] > 0) else 1.0
+    return IslandBalance(gen_p, served, units, residual)

@@ -12,13 +12,15 @@ from scipy.sparse import csc_matrix, csr_matrix
 from scipy.sparse.linalg import splu
 
 from blackout.errors import CaseFormatError, ConvergenceError
+from blackout.flow.balance import Participation, balance_islands
 from blackout.flow.network import Network, build_network, cached, island_slack, submatrix
 from blackout.flow.result import IslandResult, PowerFlowResult
 from blackout.flow.state import FlowState
 from blackout.flow.summary import assemble
 from blackout.grid.model import Grid
+from blackout.grid.topology import island_labels
 
-__all__ = ["run_dc", "dc_angle_solver", "dc_matrices"]
+__all__ = ["run_dc", "dc_angle_solver", "dc_matrices", "shared_dispatch_state"]
 
 
 def dc_matrices(grid: Grid, net: Network) -> tuple[csc_matrix, csc_matrix, np.ndarray, np.ndarray]:
@@ -143,3 +145,29 @@ def run_dc(grid: Grid, state: FlowState | None = None, *, strict: bool = False) 
     v = np.where(energized, np.exp(1j * va), 0.0)
     pf_live = (bf @ va + pfinj) * grid.base_mva
     return assemble(grid, net, v, islands, slacks, mode="dc", p_from_live_mw=pf_live)
+
+
+def shared_dispatch_state(grid: Grid, rule: Participation = "headroom",
+                          state: FlowState | None = None) -> FlowState:
+    """``state`` (default: the base case) with each island's imbalance shared by
+    participation (:func:`blackout.flow.balance.balance_islands`): generators start from
+    the case's dispatch ``gen.p_mw`` and move within [pmin_mw, pmax_mw] to meet their
+    island's load plus shunt conductance; a shortfall is shed from the island's loads.
+    Its DC flow (:func:`run_dc`) is the base case of every fast study and cascade."""
+    st = (state or FlowState.of(grid)).copy()
+    labels = island_labels(grid, branch_in=st.branch_in, bus_in=st.bus_in)
+    lab = np.where(labels >= 0, labels, int(labels.max(initial=-1)) + 1
+                   + np.arange(labels.size))  # buses out of service: islands of their own
+    nb = grid.bus.n
+    gbus, lbus = np.asarray(grid.gen["bus"]), np.asarray(grid.load["bus"])
+    gen_on = st.gen_in & st.bus_in[gbus]
+    load_bus = np.bincount(lbus, weights=np.where(st.bus_in[lbus], st.load_p_mw, 0.0),
+                           minlength=nb)
+    gs = np.where(st.bus_in, np.asarray(grid.bus["gs_mw"], dtype=float), 0.0)
+    bal = balance_islands(rule, lab, gbus, gen_on, np.asarray(grid.gen["p_mw"], dtype=float),
+                          np.asarray(grid.gen["pmin_mw"], dtype=float),
+                          np.asarray(grid.gen["pmax_mw"], dtype=float), load_bus, gs,
+                          np.asarray(grid.gen["droop_pu"], dtype=float))
+    st.gen_p_mw = np.where(gen_on, bal.gen_p_mw, st.gen_p_mw)
+    st.load_p_mw = st.load_p_mw * bal.served[lab[lbus]]
+    return st

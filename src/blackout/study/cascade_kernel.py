@@ -106,7 +106,7 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
     nb, nl, nnz, n_a = grid[0].size, grid[12].size, grid[18].size, grid[24].size
     step = (n_s + nchunk - 1) // nchunk
     for c in prange(nchunk):
-        slots = [_work(nb, nl, n_a) for _ in range(n_slot)]
+        slots = [_work(nb, nl, n_a, grid[16].size) for _ in range(n_slot)]
         # the batch, scenarios innermost: 0 B's diagonal, 1 its strictly lower entries, 2
         # right-hand side and solution, 3 L, 4 D, 5 and 6 scratch, 7 zero-pivot flags;
         # by scenario: 8 right-hand side (staged) and solution (transposed), 9 diagonal

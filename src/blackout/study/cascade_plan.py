@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from blackout.flow.balance import participation_weights
 from blackout.study.cascade_islands import (
     WOODBURY_MAX,
     _balance,
@@ -82,6 +83,11 @@ class CascadePlan:
     forest_p: np.ndarray
     forest_e: np.ndarray
     chords: np.ndarray
+    gen_pc: np.ndarray  # case dispatch inside [gen_lo, gen_hi], MW
+    gen_lo: np.ndarray  # pmin_mw
+    gen_hi: np.ndarray  # max(pmax_mw, pmin_mw)
+    w_up: np.ndarray  # participation weight to go up (0 for units out of service)
+    w_dn: np.ndarray  # and to go down
     base_mva: float
     ht: np.ndarray  # the model's H transposed (row m = H[:, m]), or (0, nl) without it
     xor: np.ndarray  # the model's XOR cycle-space labels
@@ -108,7 +114,8 @@ class CascadePlan:
                 self.gen_on, self.li, self.rowp, self.rowc, self.rowo,
                 self.acolp, self.arow, self.abr, self.entry, self.aval0, self.diag0,
                 self.shifters, self.adjp, self.adjb, self.inert, self.forest_v,
-                self.forest_p, self.forest_e, self.chords)
+                self.forest_p, self.forest_e, self.chords, self.gen_pc, self.gen_lo,
+                self.gen_hi, self.w_up, self.w_dn)
 
     def base(self) -> tuple[np.ndarray, ...]:
         """The Woodbury and base-case arrays, in ``Base`` order."""
@@ -172,6 +179,14 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
     adjp = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=nb))]).astype(np.int64)
     forest_v, forest_p, forest_e, chords = _spanning_forest(nb, adjp, adjb, model.f_bus,
                                                             model.t_bus, live)
+    gen_lo = np.asarray(model.pmin_mw, dtype=float)
+    gen_hi = np.maximum(np.asarray(model.pmax_mw, dtype=float), gen_lo)
+    gen_pc = np.clip(np.asarray(model.gen_p_case_mw, dtype=float), gen_lo, gen_hi)
+    # the rule's weights in each direction (balance.participation_weights, the same call)
+    w_up = np.where(gen_on, participation_weights(model.rule, gen_pc, gen_lo, gen_hi,
+                                                  model.droop_pu, up=True), 0.0)
+    w_dn = np.where(gen_on, participation_weights(model.rule, gen_pc, gen_lo, gen_hi,
+                                                  model.droop_pu, up=False), 0.0)
     has_gen = np.zeros(nb, dtype=bool)
     has_gen[np.asarray(model.gen_bus)[np.asarray(model.gen_on, dtype=bool)]] = True
     inert = ((np.asarray(model.load_bus_mw) == 0) & (np.asarray(model.gs_mw) == 0)
@@ -191,12 +206,13 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
         li=li, rowp=rowp, rowc=rowc, rowo=rowo, acolp=acolp,
         arow=arow, abr=abr, entry=entry, aval0=aval0, diag0=diag0, shifters=shifters,
         adjp=adjp, adjb=adjb, inert=inert, forest_v=forest_v, forest_p=forest_p,
-        forest_e=forest_e, chords=chords,
+        forest_e=forest_e, chords=chords, gen_pc=gen_pc, gen_lo=gen_lo, gen_hi=gen_hi,
+        w_up=w_up, w_dn=w_dn,
         base_mva=float(model.base_mva),
         ht=ht, xor=np.asarray(model.xor_label, dtype=np.uint64),
         f0=np.asarray(model.f0_pu, dtype=float), kw=WOODBURY_MAX if ht.shape[0] else 0,
     )
-    ws = _work(nb, nl, abr.size)
+    ws = _work(nb, nl, abr.size, int(np.asarray(model.gen_bus).size))
     n_isl = _islands(ws, plan.grid())
     served = _balance(ws, n_isl, plan.grid(), plan.base_mva)
     from blackout.study.cascade_kernel import _batch_solve  # it imports this module

@@ -31,7 +31,8 @@ from blackout.study.batch import _post_outage, run_cascades
 from blackout.study.dcmodel import DCModel
 from blackout.study.kernels import HAVE_NUMBA
 
-__all__ = ["N1Result", "screen_n1", "verify_ac", "base_q_mvar", "base_ac_pq"]
+__all__ = ["N1Result", "screen_n1", "verify_ac", "base_q_mvar", "base_ac_pq", "base_violations",
+           "WORSENED_THRESHOLD"]
 
 
 @dataclass
@@ -40,6 +41,8 @@ class N1Result:
 
     Columns: branch, name, islands_added, load_lost_mw (by islanding alone),
     max_loading_pct (DC, worst branch), worst_branch, overloads (branches above 100 %),
+    new_violations (above 100 % and within the rating in the base case),
+    worsened_violations (base-case violations worsened by more than the threshold),
     est_mva_loading_pct, cascade_lines_out, cascade_load_lost_mw, ac_verified,
     ac_max_loading_pct, ac_overloads, ac_converged.
     """
@@ -62,23 +65,62 @@ class N1Result:
         return {**self.meta, "contingencies": rows.to_dict(orient="records")}
 
 
+#: a base-case violation counts in a contingency when its loading rises by more than this
+#: fraction (OpenLoadFlow's security analysis: flowProportionalThreshold, 10 %)
+WORSENED_THRESHOLD = 0.10
+
+
+def base_violations(model: DCModel, *, names: np.ndarray | None = None
+                    ) -> dict[str, Any]:
+    """The branches above ``rate_a_mva`` in the study's base case (no outage), DC:
+    ``{"count", "max_loading_pct", "list": [{branch, name, flow_mw, rate_mva,
+    loading_pct}, ...]}`` (list by loading, highest first)."""
+    flow = np.abs(model.f0_pu) * model.base_mva
+    rate = model.rate_mva
+    rated = rate > 0
+    loading = np.where(rated, flow / np.where(rated, rate, 1.0), 0.0)
+    over = np.flatnonzero(rated & model.live & (loading > 1.0))
+    over = over[np.argsort(-loading[over], kind="stable")]
+    nm = np.asarray(model.grid.branch["name"], dtype=object) if names is None else names
+    return {"count": int(over.size),
+            "max_loading_pct": round(float(100.0 * loading.max(initial=0.0)), 4),
+            "list": [{"branch": int(b), "name": str(nm[b]), "flow_mw": round(float(flow[b]), 4),
+                      "rate_mva": float(rate[b]),
+                      "loading_pct": round(float(100.0 * loading[b]), 4)} for b in over]}
+
+
+def _violation_limits(model: DCModel, threshold: float) -> np.ndarray:
+    """Per branch: 0 where the base case is within the rating (any loading above 1 after
+    an outage is a new violation), else the loading above which its base-case violation
+    counts as worsened: base loading x (1 + threshold)."""
+    rate = model.rate_mva
+    rated = rate > 0
+    loading = np.where(rated, np.abs(model.f0_pu) * model.base_mva
+                       / np.where(rated, rate, 1.0), 0.0)
+    return np.where(rated & model.live & (loading > 1.0), loading * (1.0 + threshold), 0.0)
+
+
 def _dc_block_stats(model: DCModel, plain: np.ndarray, q0_pu: np.ndarray, block: int,
-                    dp_pu: np.ndarray | None = None
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(max loading, worst branch, overload count, estimated MVA loading) per outage,
-    from LODF columns computed block by block (memory: block x n_branch floats).
-    ``dp_pu``: AC minus DC base-case active flow, added to the DC post-outage flow in the
-    apparent-power estimate."""
+                    dp_pu: np.ndarray | None = None, lim: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, ...]:
+    """(max loading, worst branch, overload count, estimated MVA loading, new violations,
+    worsened violations) per outage, from LODF columns computed block by block (memory:
+    block x n_branch floats). ``dp_pu``: AC minus DC base-case active flow, added to the
+    DC post-outage flow in the apparent-power estimate; ``lim``: see
+    :func:`_violation_limits` (default: no base-case violation)."""
     inv = np.where(model.rate_mva > 0, model.base_mva / np.where(model.rate_mva > 0,
                                                                   model.rate_mva, 1.0), 0.0)
     q2 = q0_pu ** 2
     f0 = model.f0_pu
     dp = np.zeros(model.n_branch) if dp_pu is None else dp_pu
+    lim = np.zeros(model.n_branch) if lim is None else lim
     n = plain.size
     worst = np.zeros(n)
     arg = np.zeros(n, dtype=np.int64)
     count = np.zeros(n, dtype=np.int64)
     est = np.zeros(n)
+    new = np.zeros(n, dtype=np.int64)
+    worse = np.zeros(n, dtype=np.int64)
     if HAVE_NUMBA:
         if n:  # outages in the order of their first non-zero row in the forward solve, so
             rr = model.solver_rows()[1]  # that each block skips its leading zero rows
@@ -91,9 +133,11 @@ def _dc_block_stats(model: DCModel, plain: np.ndarray, q0_pu: np.ndarray, block:
             c = plain[idx]
             theta, row = model.unit_transfer_angles(
                 c, buf if c.size == buf.shape[1] else None)
-            worst[idx], arg[idx], count[idx], est[idx] = kernels.n1_block_stats(
-                theta, row, c, model.f_bus, model.t_bus, model.b_pu, f0, inv, q2, dp)
-        return worst, arg, count, est
+            worst[idx], arg[idx], count[idx], est[idx], new[idx], worse[idx] = (
+                kernels.n1_block_stats(theta, row, c, model.f_bus, model.t_bus, model.b_pu,
+                                       f0, inv, q2, dp, lim))
+        return worst, arg, count, est, new, worse
+    bv = lim > 0
     for lo in range(0, n, block):
         c = plain[lo:lo + block]
         ht = model.ht_rows(c) if model._ht is not None else model.h_columns_computed(c).T
@@ -104,22 +148,33 @@ def _dc_block_stats(model: DCModel, plain: np.ndarray, q0_pu: np.ndarray, block:
         arg[lo:lo + c.size] = np.argmax(loading, axis=1)
         worst[lo:lo + c.size] = loading[rows, arg[lo:lo + c.size]]
         count[lo:lo + c.size] = (loading > 1.0).sum(axis=1)
+        new[lo:lo + c.size] = ((loading > 1.0) & ~bv).sum(axis=1)
+        worse[lo:lo + c.size] = (bv & (loading > lim)).sum(axis=1)
         post += dp[None, :]
         post[rows, c] = 0.0
         np.square(post, out=post)
         post += q2
         est[lo:lo + c.size] = (np.sqrt(post) * inv).max(axis=1)
-    return worst, arg, count, est
+    return worst, arg, count, est, new, worse
 
 
-def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool = True,
+def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool | None = None,
               q0_mvar: np.ndarray | None = None, p0_mw: np.ndarray | None = None,
-              block: int = 512) -> N1Result:
+              block: int = 512, worsened_threshold: float = WORSENED_THRESHOLD) -> N1Result:
     """Full DC N-1 of ``model``'s grid (every in-service branch), with the cascade each
-    outage starts when ``cascade``. For the apparent-power estimate that picks what AC
-    verifies: ``q0_mvar``, the base-case AC reactive flow per branch (default 0), and
-    ``p0_mw``, the base-case AC active flow (default: the DC flow); the estimate is
-    ``sqrt((p0 + dP_dc)^2 + q0^2) / rate_a``, the AC base flow moved by the DC change."""
+    outage starts when ``cascade`` (None: only when the base case is within its ratings;
+    a base case above them would repeat its own cascade in every row). For the
+    apparent-power estimate that picks what AC verifies: ``q0_mvar``, the base-case AC
+    reactive flow per branch (default 0), and ``p0_mw``, the base-case AC active flow
+    (default: the DC flow); the estimate is ``sqrt((p0 + dP_dc)^2 + q0^2) / rate_a``, the
+    AC base flow moved by the DC change.
+
+    Base-case violations (branches above rate_a before any outage) are in
+    ``meta["base_case"]["violations"]``; per outage ``new_violations`` counts the
+    branches above rate_a that were within it in the base case and
+    ``worsened_violations`` the base-case violations whose loading rose by more than
+    ``worsened_threshold`` (10 %: OpenLoadFlow's security analysis); ``overloads`` keeps
+    counting every branch above rate_a."""
     t0 = time.perf_counter()
     grid = model.grid
     cands = np.flatnonzero(model.live)
@@ -128,19 +183,24 @@ def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool = Tru
     q0 = np.zeros(model.n_branch) if q0_mvar is None else np.nan_to_num(q0_mvar) / model.base_mva
     dp = (np.zeros(model.n_branch) if p0_mw is None
           else np.where(model.live, np.nan_to_num(p0_mw) / model.base_mva - model.f0_pu, 0.0))
+    lim = _violation_limits(model, worsened_threshold)
+    base = base_violations(model)
     n = cands.size
     worst, arg, count, est = (np.zeros(n), np.zeros(n, dtype=np.int64),
                               np.zeros(n, dtype=np.int64), np.zeros(n))
+    new, worse = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     pos = np.searchsorted(cands, plain)
-    worst[pos], arg[pos], count[pos], est[pos] = _dc_block_stats(model, plain, q0, block, dp)
+    worst[pos], arg[pos], count[pos], est[pos], new[pos], worse[pos] = _dc_block_stats(
+        model, plain, q0, block, dp, lim)
     lost_split = np.zeros(n)
-    if bridges.size and HAVE_NUMBA:
+    if bridges.size and HAVE_NUMBA and model.rule == "headroom":  # closed form: headroom
         bpos = np.searchsorted(cands, bridges)
-        worst[bpos], arg[bpos], count[bpos], est[bpos], lost_split[bpos] = (
-            bridge_path.bridge_outage_stats(model, bridges, q0, dp, 2 * block))
+        (worst[bpos], arg[bpos], count[bpos], est[bpos], lost_split[bpos], new[bpos],
+         worse[bpos]) = bridge_path.bridge_outage_stats(model, bridges, q0, dp, 2 * block, lim)
     elif bridges.size:
         bpos = np.searchsorted(cands, bridges)
         rate = np.where(model.rate_mva > 0, model.rate_mva, np.inf)
+        bv = lim > 0
         for lo in range(0, bridges.size, block):
             c = bridges[lo:lo + block]
             flows_pu, lost = _post_outage(model, [[int(b)] for b in c])
@@ -150,6 +210,8 @@ def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool = Tru
             arg[p] = np.argmax(loading, axis=1)
             worst[p] = loading[np.arange(c.size), arg[p]]
             count[p] = (loading > 1.0).sum(axis=1)
+            new[p] = ((loading > 1.0) & ~bv).sum(axis=1)
+            worse[p] = (bv & (loading > lim)).sum(axis=1)
             moved = np.where(flows != 0.0, flows + dp * model.base_mva, 0.0)
             est[p] = (np.sqrt(moved ** 2 + (q0 * model.base_mva) ** 2) / rate).max(axis=1)
             lost_split[p] = lost
@@ -158,9 +220,11 @@ def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool = Tru
     table = pd.DataFrame({
         "branch": cands, "name": names[cands], "islands_added": split.astype(np.int64),
         "load_lost_mw": lost_split, "max_loading_pct": 100.0 * worst,
-        "worst_branch": names[arg], "overloads": count, "est_mva_loading_pct": 100.0 * est,
+        "worst_branch": names[arg], "overloads": count, "new_violations": new,
+        "worsened_violations": worse, "est_mva_loading_pct": 100.0 * est,
     })
-    if cascade:
+    run_cascade = base["count"] == 0 if cascade is None else bool(cascade)
+    if run_cascade:
         res = run_cascades(model, [[int(b)] for b in cands], trip_multiple=trip_multiple)
         table["cascade_lines_out"] = res.lines_out
         table["cascade_load_lost_mw"] = res.load_lost_mw
@@ -171,13 +235,21 @@ def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool = Tru
     table["ac_max_loading_pct"] = np.nan
     table["ac_overloads"] = pd.array([pd.NA] * n, dtype="Int64")
     table["ac_converged"] = pd.array([pd.NA] * n, dtype="boolean")
+    flagged = int(((table["new_violations"] > 0) | (table["worsened_violations"] > 0)).sum())
     meta = {
         "case": grid.name, "mode": "dc", "contingencies": int(n),
         "islanding": int(split.sum()), "trip_multiple": trip_multiple,
         "ratings": grid.notes.get("ratings", "as given in the case"),
         "dispatch": grid.notes.get("dispatch", "as given in the case"),
+        "participation": model.rule,
+        "base_case": {"violations": base, "feasible": base["count"] == 0},
+        "worsened_threshold": worsened_threshold,
+        "contingencies_with_violations": flagged,
+        "cascades_run": run_cascade,
         "dc_seconds": round(t_dc, 4), "seconds": round(time.perf_counter() - t0, 4),
     }
+    if "ratings_grandfathered" in grid.notes:
+        meta["ratings_grandfathered"] = grid.notes["ratings_grandfathered"]
     return N1Result(table, meta)
 
 

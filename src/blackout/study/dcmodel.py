@@ -12,15 +12,17 @@ Built once per base topology and shared read-only by every scenario and worker:
   splits an island iff a non-empty subset of its labels XORs to zero, and the
   number of new islands is ``|M| - rank_GF2(labels[M])``. Bridges have label 0.
 
-Island balancing (the rule shared with the detailed engine's simple DC settings):
-every island without an in-service generator loses its load; in every other island the
-in-service generators run at the same fraction of their ``pmax_mw`` (participation
-factors proportional to ``pmax_mw``, within [0, pmax_mw]) to meet the island's demand
-(the demand before the cascade: the rule has no memory, so the state is a function of
-the islands alone); a shortfall (demand above the island's total ``pmax_mw``) is shed
-as a uniform fraction of every load of the island. What remains unbalanced (bus shunt
-conductance ``gs_mw``) is taken by the island's slack bus, as in
-:func:`blackout.flow.run_dc`. This is ``blackout.cascade``'s ``balance_islands``.
+Island balancing (the rule shared with the detailed engine's simple DC settings,
+:func:`blackout.flow.balance.balance_islands`): every island without an in-service
+generator loses its load; in every other island the in-service generators start from
+the case's own dispatch (``gen.p_mw``, brought inside [pmin_mw, pmax_mw]) and the
+island's imbalance (its demand plus shunt conductance ``gs_mw`` less that dispatch) is
+shared by participation factors (``rule``: headroom by default, pmax or droop) within
+[pmin_mw, pmax_mw]. The rule has no memory: the state is a function of the islands
+alone. A shortfall (every unit at pmax) is shed as a uniform fraction of every load of
+the island; a surplus with every unit at pmin is left to the island's slack bus, as in
+:func:`blackout.flow.run_dc`. :func:`balanced_grid` is the older, explicit alternative:
+the whole dispatch rewritten in proportion to pmax.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from scipy.sparse import coo_matrix, csc_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import splu
 
+from blackout.flow.balance import PARTICIPATION_RULES, balance_islands
 from blackout.flow.dc import dc_matrices
 from blackout.flow.network import build_network
 from blackout.flow.state import FlowState
@@ -80,6 +83,9 @@ class DCModel:
     base_islands: int
     ref_gen_bus: np.ndarray  # bool per bus: a type-3 bus with an in-service generator
     gen_by_pmax: np.ndarray  # in-service generators, largest pmax first (ties: lower index)
+    pmin_mw: np.ndarray
+    droop_pu: np.ndarray
+    rule: str  # participation rule of the island balance: headroom, pmax or droop
     # base (intact, balanced) state
     gen_p0_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
     load0_bus_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -96,9 +102,14 @@ class DCModel:
     # ------------------------------------------------------------------ build
     @classmethod
     def build(cls, grid: Grid, *, participation: bool = True, seed: int = 12345,
-              full_h: bool | None = None) -> DCModel:
+              full_h: bool | None = None, rule: str = "headroom") -> DCModel:
         """Factorise ``grid``'s base topology. ``full_h``: precompute all of H (default: when
-        it fits in ``FULL_H_BYTES``), else columns are computed on demand and cached."""
+        it fits in ``FULL_H_BYTES``), else columns are computed on demand and cached.
+        ``rule``: the participation rule that shares each island's imbalance (headroom,
+        pmax or droop; see :mod:`blackout.flow.balance`)."""
+        if rule not in PARTICIPATION_RULES:
+            raise ValueError(f"participation rule {rule!r}: expected one of "
+                             f"{PARTICIPATION_RULES}")
         state = FlowState.of(grid)
         net = build_network(grid, state)
         _, bf, pbusinj, pfinj_live = dc_matrices(grid, net)
@@ -143,6 +154,8 @@ class DCModel:
             load_bus_mw=np.asarray(net.load_p_bus_mw, dtype=float), bus_in=bus_in,
             keep=keep, lu=lu, xor_label=_xor_labels(nb, f, t, live, seed),
             base_islands=n_comp, ref_gen_bus=ref_gen_bus, gen_by_pmax=gen_by_pmax,
+            pmin_mw=np.asarray(grid.gen["pmin_mw"], dtype=float),
+            droop_pu=np.asarray(grid.gen["droop_pu"], dtype=float), rule=rule,
         )
         del labels
         gen_p0, load0, p0 = model.balance(comp)
@@ -287,7 +300,35 @@ class DCModel:
         (gen_p_mw per generator, served load per bus MW, bus injections pu).
 
         Injections are zero on islands without generation; on the others the slack takes
-        what the rule leaves unbalanced (shunt conductance)."""
+        what the rule leaves unbalanced (a surplus with every unit at pmin)."""
+        n_isl = int(labels.max()) + 1
+        on = self.gen_on
+        bal = balance_islands(self.rule, labels, self.gen_bus, on, self.gen_p_case_mw,  # type: ignore[arg-type]
+                              self.pmin_mw, self.pmax_mw, self.load_bus_mw, self.gs_mw,
+                              self.droop_pu)
+        gen_p = bal.gen_p_mw
+        load = self.load_bus_mw * bal.served[labels]
+        return gen_p, load, self._injections(labels, n_isl, bal.units, gen_p, load)
+
+    def _injections(self, labels: np.ndarray, n_isl: int, count: np.ndarray,
+                    gen_p: np.ndarray, load: np.ndarray) -> np.ndarray:
+        """Bus injections (pu) of a dispatch and served load per bus, zero in dark islands,
+        each energised island's remaining imbalance at its slack."""
+        on = self.gen_on
+        dead_bus = (count[labels] == 0) | ~self.bus_in
+        p_mw = np.bincount(self.gen_bus[on], weights=gen_p[on], minlength=labels.size)
+        p_mw = p_mw - load - self.gs_mw
+        p_mw[dead_bus] = 0.0
+        residual = np.bincount(labels, weights=p_mw, minlength=n_isl)
+        slack = _slacks(labels, n_isl, self.ref_gen_bus, self.gen_bus, self.gen_by_pmax)
+        ok = slack >= 0
+        np.subtract.at(p_mw, slack[ok], residual[ok])
+        return p_mw / self.base_mva
+
+    def balance_by_pmax(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The older rule of :func:`balanced_grid`: every in-service generator of an island
+        at the same fraction of its ``pmax_mw`` to meet the island's demand, whatever the
+        case's dispatch; returns (gen_p_mw per generator, served load per bus MW)."""
         n_isl = int(labels.max()) + 1
         on = self.gen_on
         gisl = labels[self.gen_bus]
@@ -298,17 +339,7 @@ class DCModel:
         served = np.where(count > 0, np.minimum(1.0, np.divide(
             cap, need, out=np.ones(n_isl), where=need > 0)), 0.0)
         dispatch = np.divide(need * served, cap, out=np.zeros(n_isl), where=cap > 0)
-        gen_p = np.where(on, pmax * dispatch[gisl], 0.0)
-        load = self.load_bus_mw * served[labels]
-        dead_bus = (count[labels] == 0) | ~self.bus_in
-        p_mw = np.bincount(self.gen_bus[on], weights=gen_p[on], minlength=labels.size)
-        p_mw = p_mw - load - self.gs_mw
-        p_mw[dead_bus] = 0.0
-        residual = np.bincount(labels, weights=p_mw, minlength=n_isl)
-        slack = _slacks(labels, n_isl, self.ref_gen_bus, self.gen_bus, self.gen_by_pmax)
-        ok = slack >= 0
-        np.subtract.at(p_mw, slack[ok], residual[ok])
-        return gen_p, load, p_mw / self.base_mva
+        return np.where(on, pmax * dispatch[gisl], 0.0), self.load_bus_mw * served[labels]
 
 
 def _components(nb: int, f: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -383,17 +414,19 @@ def _xor_labels(nb: int, f: np.ndarray, t: np.ndarray, live: np.ndarray, seed: i
 
 
 def balanced_grid(grid: Grid) -> Grid:
-    """``grid`` with its generators re-dispatched by the island balancing rule (MW): the
-    dispatch every cascade of the simple DC rule starts from, whatever the case's own.
+    """``grid`` with its generators re-dispatched in proportion to ``pmax_mw`` to meet each
+    island's demand (:meth:`DCModel.balance_by_pmax`), whatever the case's own dispatch.
 
-    Derive synthetic ratings from this grid (``derive_ratings(balanced_grid(g))``):
-    ratings derived from the raw case dispatch, whose slack absorbs the whole DC
-    mismatch, would be overloaded by the balancing itself.
+    An explicit option only (``--balanced-dispatch``): studies start from the case's own
+    dispatch and move only the imbalances (see the module docstring). This rewrites the
+    whole dispatch (46 % of case9241pegase's generation), so results are no longer
+    comparable with other tools on the same case; the MW moved is in ``notes["dispatch"]``.
     """
     model = DCModel.build(grid, full_h=False)
-    moved = float(np.abs(model.gen_p0_mw - model.gen_p_case_mw)[model.gen_on].sum())
+    gen_p, _ = model.balance_by_pmax(model.island_labels(np.zeros(model.n_branch, dtype=bool)))
+    moved = float(np.abs(gen_p - model.gen_p_case_mw)[model.gen_on].sum())
     gen = {k: np.array(v) for k, v in grid.gen.items()}
-    gen["p_mw"] = np.where(model.gen_on, model.gen_p0_mw, gen["p_mw"])
+    gen["p_mw"] = np.where(model.gen_on, gen_p, gen["p_mw"])
     note = (f"generation re-dispatched by participation factors (pmax_mw) to balance each "
             f"island: {moved:.1f} MW moved in total")
     return grid.replace(gen=gen, notes={**grid.notes, "dispatch": note})

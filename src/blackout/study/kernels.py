@@ -114,18 +114,25 @@ if HAVE_NUMBA:
 if HAVE_NUMBA:
     @_nb.njit(inline="always")
     def accumulate(post: float, zeroed: bool, j: int, lb: int, il: float, il2: float,
-                   ql: float, dl: float, worst: np.ndarray, arg: np.ndarray,
-                   count: np.ndarray, est: np.ndarray) -> None:  # pragma: no cover - compiled
+                   ql: float, dl: float, lim: float, worst: np.ndarray, arg: np.ndarray,
+                   count: np.ndarray, est: np.ndarray, new: np.ndarray,
+                   worse: np.ndarray) -> None:  # pragma: no cover - compiled
         """Fold branch ``lb``'s post-outage flow ``post`` (pu) into outage ``j``'s
         statistics: worst loading ``|post| * il`` and its branch, the count above 1, and
         the worst squared MVA estimate ``((post + dl)^2 + ql) * il2`` (``post`` alone
-        when ``zeroed``: the branch carries nothing)."""
+        when ``zeroed``: the branch carries nothing). ``lim``: 0 for a branch within its
+        rating in the base case (a loading above 1 is then a new violation), else the
+        loading above which its base-case violation counts as worsened."""
         load = abs(post) * il
         if load > worst[j]:
             worst[j] = load
             arg[j] = lb
         if load > 1.0:
             count[j] += 1
+            if lim == 0.0:
+                new[j] += 1
+        if lim > 0.0 and load > lim:
+            worse[j] += 1
         pe = 0.0 if zeroed else post + dl
         e = (pe * pe + ql) * il2
         if e > est[j]:
@@ -134,14 +141,16 @@ if HAVE_NUMBA:
     @_nb.njit(parallel=True, fastmath=True, cache=True)
     def n1_block_stats(theta: np.ndarray, row: np.ndarray, cols: np.ndarray, f_bus: np.ndarray,
                        t_bus: np.ndarray, b_pu: np.ndarray, f0: np.ndarray, inv: np.ndarray,
-                       q2: np.ndarray, dp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                np.ndarray]:  # pragma: no cover - compiled
+                       q2: np.ndarray, dp: np.ndarray, lim: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                  np.ndarray]:  # pragma: no cover - compiled
         """Single-outage statistics from base-topology angles ``theta[row[bus]]`` (row-major)
         of unit transfers across the branches ``cols``: per outage the worst loading
         ``|f0 + H[:, m] f0[m] / (1 - H[m, m])| * inv``, its branch (first on ties), the
         count above 1 and the worst ``sqrt((post + dp)^2 + q2) * inv`` (``dp``: AC minus
         DC base-case flow, so the estimate is the AC base flow plus the DC change); the
-        outaged branch is 0."""
+        outaged branch is 0. ``lim`` per branch: see :func:`accumulate`; also returns the
+        new and the worsened violations per outage."""
         k = cols.size
         nl = f_bus.size
         scale = np.empty(k)
@@ -155,19 +164,21 @@ if HAVE_NUMBA:
         arg = np.zeros(k, dtype=np.int64)
         count = np.zeros(k, dtype=np.int64)
         est = np.zeros(k)
+        new = np.zeros(k, dtype=np.int64)
+        worse = np.zeros(k, dtype=np.int64)
         for c in _nb.prange(nchunk):
             lo = c * step
             hi = min(k, lo + step)
             for lb in range(nl):
                 tf, tt = theta[row[f_bus[lb]]], theta[row[t_bus[lb]]]
-                bl, fl, il, ql, dl = b_pu[lb], f0[lb], inv[lb], q2[lb], dp[lb]
+                bl, fl, il, ql, dl, ll = b_pu[lb], f0[lb], inv[lb], q2[lb], dp[lb], lim[lb]
                 il2 = il * il
                 for j in range(lo, hi):
                     post = fl + bl * (tf[j] - tt[j]) * scale[j]
                     out = cols[j] == lb
-                    accumulate(0.0 if out else post, out, j, lb, il, il2, ql, dl,
-                               worst, arg, count, est)
-        return worst, arg, count, np.sqrt(est)
+                    accumulate(0.0 if out else post, out, j, lb, il, il2, ql, dl, ll,
+                               worst, arg, count, est, new, worse)
+        return worst, arg, count, np.sqrt(est), new, worse
 
 
 if HAVE_NUMBA:
