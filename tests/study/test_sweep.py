@@ -188,3 +188,74 @@ def test_a_cached_context_does_not_leak_its_root_seed(tmp_path: Path) -> None:
                   chunk_size=4)
     assert a.frame["seed"].tolist() == [trial_seed(1, i) for i in range(4)]
     assert b.frame["seed"].tolist() == [trial_seed(2, i) for i in range(4)]
+
+
+# ---------------------------------------------------------------------------- uncertainty
+def _uncertain_scenario() -> Any:
+    from tests.test_uncertainty import CASE39
+
+    from blackout.scenario import load_scenario
+
+    return load_scenario(CASE39)
+
+
+def test_sweep_samples_priors_and_reads_back_with_names(tmp_path: Path) -> None:
+    from blackout.study import load_sweep
+
+    sc = _uncertain_scenario()
+    res = run_sweep(sc, trials=12, out=tmp_path / "u", root_seed=3)
+    f = res.frame
+    for name in sc.uncertain:
+        col = f[f"input_{name}"]
+        assert col.nunique() == 12, name  # drawn per trial
+        p = sc.uncertain[name]
+        assert ((col >= p.low) & (col <= p.high)).all(), name
+    assert (f["status"] == "ok").all()
+    # a folder is a Parquet dataset: pandas reads it as is; load_sweep gives the same rows
+    direct = pd.read_parquet(tmp_path / "u").sort_values("trial").reset_index(drop=True)
+    loaded = load_sweep(tmp_path / "u")
+    assert list(direct["trial"]) == list(loaded["trial"]) == list(range(12))
+    np.testing.assert_allclose(direct["input_demand"], loaded["input_demand"])
+    assert loaded.attrs["manifest"]["scenario"] == sc.name
+    assert all(set(n) == {"16-19", "21-22"} for n in loaded["initiating_names"])
+    names = [str(n) for n in res.branch_names or []]
+    for ids, nm in zip(loaded["tripped"], loaded["tripped_names"], strict=True):
+        assert [names[int(b)] for b in ids] == list(nm)
+    # the summary: load lost varies and its strongest driver is the demand draw
+    s = res.summary()
+    assert s["outcomes"]["load_lost_mw"]["varies"]
+    assert s["drivers"]["load_lost_mw"][0]["input"] == "demand"
+    assert s["power_law"] is None and "no power-law fit" in s["power_law_note"]
+    crit = {r["name"] for r in s["risk"]["critical_lines"]["rows"]}
+    assert not crit & {"16-19", "21-22"}  # initiating elements are shown apart
+    assert {r["name"] for r in s["initiating_elements"]} == {"16-19", "21-22"}
+    # a trial re-runs alone from its seed, with the same draws
+    again = rerun_trial(tmp_path / "u", 5)
+    assert again.matches is True
+    assert again.compiled.settings["uncertain"]["demand"] == pytest.approx(
+        f["input_demand"][5])
+
+
+def test_central_sweep_uses_central_values(tmp_path: Path) -> None:
+    sc = _uncertain_scenario()
+    res = run_sweep(sc, trials=3, out=tmp_path / "c", root_seed=3,
+                    options=SweepOptions(sample_uncertain=False))
+    assert not [c for c in res.frame.columns if c.startswith("input_")]
+    assert res.frame["load_lost_mw"].nunique() == 1
+    with pytest.raises(BlackoutError, match="--load-scale"):
+        run_sweep(sc, trials=2, out=tmp_path / "d", options=SweepOptions(load_scale=(0.9, 1)))
+
+
+def test_degenerate_sample_gets_no_power_law_fit() -> None:
+    from blackout.study.sweep_results import summarize
+
+    n = 40
+    frame = pd.DataFrame({"trial": range(n), "seed": range(n), "status": ["ok"] * n,
+                          "load_lost_mw": [11000.0] * n, "lines_out": [3] * n,
+                          "initiating": [[1, 2]] * n, "tripped": [[5]] * n,
+                          "regions_dark": [24] * n, "time_to_collapse_s": np.linspace(180, 310, n)})
+    s = summarize(frame, {"trials": n})
+    assert s["power_law"] is None and "1 distinct positive" in s["power_law_note"]
+    assert s["outcomes"]["load_lost_mw"]["varies"] is False
+    assert s["outcomes"]["time_to_collapse_s"]["varies"] is True
+    assert [r["name"] for r in s["risk"]["critical_lines"]["rows"]] == ["5"]
