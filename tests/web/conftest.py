@@ -48,8 +48,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server() -> Iterator[str]:
-    """`blackout serve` on 127.0.0.1 and a free port; yields its base URL."""
+def server(server_process: subprocess.Popen[bytes]) -> str:
+    """`blackout serve` on 127.0.0.1 and a free port: its base URL."""
+    return str(server_process.url)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def server_process() -> Iterator[subprocess.Popen[bytes]]:
+    """`blackout serve` on 127.0.0.1 and a free port; the process, with ``.url`` set."""
     port = _free_port()
     exe = Path(sys.executable).parent / "blackout"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-c",
@@ -69,7 +75,8 @@ def server() -> Iterator[str]:
                 proc.kill()
                 pytest.fail(f"blackout serve did not start: {err[-2000:]}")
             time.sleep(0.3)
-    yield url
+    proc.url = url  # type: ignore[attr-defined]
+    yield proc
     proc.terminate()
     try:
         proc.wait(timeout=10)

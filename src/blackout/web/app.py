@@ -13,24 +13,31 @@ POST /api/runs                          trip elements of a case; 202 with a job 
 POST /api/scenarios/{name}/runs         run a built-in scenario; 202 with a job id
 GET  /api/runs/{id}                     status; the timeline as frames when done
 GET  /api/runs/{id}/report              the run's self-contained HTML report
+
+Bounds: request bodies at most ``MAX_BODY_BYTES`` (64 KiB) counted on the bytes
+received, chunked or not (413); at most ``max_pending`` runs and report renderings
+in flight (429); each run's report rendered once and kept with the run. Every error
+is JSON ``{"error", "status"}``; a 405 carries ``Allow``.
 """
 
 from __future__ import annotations
 
+import gzip
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from blackout.errors import BlackoutError, UnknownElementError
 from blackout.web.assets import maplibre_asset
+from blackout.web.body_limit import BodyLimitMiddleware
 from blackout.web.jobs import BusyError, JobStore
-from blackout.web.models import MAX_BODY_BYTES, RunRequest, ScenarioRunRequest
+from blackout.web.models import MAX_BODY_BYTES, ErrorBody, RunRequest, ScenarioRunRequest
 
 __all__ = ["create_app", "STATIC_DIR", "MAX_MAP_BUSES"]
 
@@ -39,8 +46,20 @@ STATIC_DIR = Path(__file__).parent / "static"
 MAX_MAP_BUSES = 3000
 
 
-def _error(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, "status": status, **extra}, status_code=status)
+def _error(status: int, message: str, headers: dict[str, str] | None = None,
+           **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, "status": status, **extra}, status_code=status,
+                        headers=headers)
+
+
+_WHY = {404: "unknown case, scenario or run", 409: "the run is not done yet",
+        413: f"request body larger than {MAX_BODY_BYTES} bytes (counted as received)",
+        422: "invalid request", 429: "too many runs and reports in flight; try again later"}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these error statuses (JSON :class:`ErrorBody`)."""
+    return {code: {"model": ErrorBody, "description": _WHY[code]} for code in codes}
 
 
 def _builtin_case_names() -> list[str]:
@@ -110,16 +129,11 @@ def create_app(*, workers: int = 1) -> FastAPI:
     jobs = JobStore(workers=workers)
     app.state.jobs = jobs
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Any:
-        size = request.headers.get("content-length")
-        if size is not None and (not size.isdigit() or int(size) > MAX_BODY_BYTES):
-            return _error(413, f"request body larger than {MAX_BODY_BYTES} bytes")
-        return await call_next(request)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail))
+        return _error(exc.status_code, str(exc.detail), headers=exc.headers)  # 405: Allow
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -145,7 +159,7 @@ def create_app(*, workers: int = 1) -> FastAPI:
         return {"cases": [{"name": c.name, "source": c.source}
                           for c in builtin_cases().values()]}
 
-    @app.get("/api/cases/{case}/geometry", tags=["cases"])
+    @app.get("/api/cases/{case}/geometry", tags=["cases"], responses=_errors(404, 422))
     def case_geometry(case: str) -> JSONResponse:
         """The case as a GeoJSON FeatureCollection: regions, branches, buses, generators,
         each with ``properties.layer`` and ``properties.id`` (the element's position)."""
@@ -168,7 +182,8 @@ def create_app(*, workers: int = 1) -> FastAPI:
         body["poll"] = f"/api/runs/{job.id}"
         return JSONResponse(body, status_code=202)
 
-    @app.post("/api/runs", status_code=202, tags=["runs"])
+    @app.post("/api/runs", status_code=202, tags=["runs"],
+              responses=_errors(404, 413, 422, 429))
     def start_run(req: RunRequest) -> JSONResponse:
         """Trip elements of a case (by name or id); returns a job id to poll."""
         grid = _grid(req.case)
@@ -177,7 +192,8 @@ def create_app(*, workers: int = 1) -> FastAPI:
         names = ", ".join(t.name or f"{t.kind} {t.id}" for t in req.trips[:3])
         return _accepted(f"{req.case}: trip {names}", lambda: _run_trips(req))
 
-    @app.post("/api/scenarios/{name}/runs", status_code=202, tags=["runs"])
+    @app.post("/api/scenarios/{name}/runs", status_code=202, tags=["runs"],
+              responses=_errors(404, 413, 422, 429))
     def start_scenario(name: str, req: ScenarioRunRequest | None = None) -> JSONResponse:
         """Run a built-in scenario; returns a job id to poll."""
         from blackout.report import view_data
@@ -198,7 +214,7 @@ def create_app(*, workers: int = 1) -> FastAPI:
 
         return _accepted(f"scenario {name}", work)
 
-    @app.get("/api/runs/{job_id}", tags=["runs"])
+    @app.get("/api/runs/{job_id}", tags=["runs"], responses=_errors(404))
     def run_status(job_id: str) -> dict[str, Any]:
         """A run's status; with ``result`` (summary, events, frames, traces) when done."""
         job = jobs.get(job_id)
@@ -206,9 +222,10 @@ def create_app(*, workers: int = 1) -> FastAPI:
             raise HTTPException(404, f"unknown run '{job_id}' (runs are kept for a while)")
         return job.to_dict()
 
-    @app.get("/api/runs/{job_id}/report", response_class=HTMLResponse, tags=["runs"])
-    def run_report(job_id: str) -> HTMLResponse:
-        """The run's self-contained HTML report."""
+    @app.get("/api/runs/{job_id}/report", response_class=HTMLResponse, tags=["runs"],
+             responses=_errors(404, 409, 429))
+    def run_report(job_id: str, request: Request) -> Response:
+        """The run's self-contained HTML report (rendered once per run, then kept)."""
         from blackout.report import pre_event_loading_percent, render_report
 
         job = jobs.get(job_id)
@@ -216,11 +233,24 @@ def create_app(*, workers: int = 1) -> FastAPI:
             raise HTTPException(404, f"unknown run '{job_id}'")
         if job.status != "done":
             raise HTTPException(409, f"run '{job_id}' is {job.status}; no report yet")
-        grid = job.timeline.grid
-        view = dict(job.view or {})
-        view["branch_loading_percent"] = pre_event_loading_percent(grid)
-        view.setdefault("assumptions", {"mode": job.timeline.mode})
-        return HTMLResponse(render_report(view, grid))
+
+        def render() -> str:
+            grid = job.timeline.grid
+            view = dict(job.view or {})
+            view["branch_loading_percent"] = pre_event_loading_percent(grid)
+            view.setdefault("assumptions", {"mode": job.timeline.mode})
+            return render_report(view, grid)
+
+        try:
+            body = jobs.report_gz(job, render)
+        except BusyError as exc:
+            return _error(429, str(exc))
+        headers = {"vary": "accept-encoding"}
+        if "gzip" in request.headers.get("accept-encoding", "").lower():
+            headers["content-encoding"] = "gzip"
+        else:
+            body = gzip.decompress(body)
+        return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
     @app.get("/vendor/{name}", include_in_schema=False)
     def vendor(name: str) -> FileResponse:

@@ -1,11 +1,15 @@
 """Background runs: a job id per cascade, a small worker pool, and polling.
 
 The server computes the cascade in a worker thread and keeps the finished result
-(the view data the page animates, and the Timeline for the report) for a while.
+(the view data the page animates, and the Timeline for the report) for a while. A
+run's HTML report is rendered once, by the first request for it, and kept with the
+run (gzip-compressed); while it renders it counts as one job in flight, under the
+same limit as the runs (:class:`BusyError`, HTTP 429).
 """
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 import uuid
@@ -37,6 +41,8 @@ class Job:
     error: str | None = None
     view: dict[str, Any] | None = None
     timeline: Any = None
+    report_gz: bytes | None = None  # the rendered HTML report, gzip-compressed
+    report_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def to_dict(self, *, with_result: bool = True) -> dict[str, Any]:
         """Status (and the view data when done) as JSON."""
@@ -60,12 +66,19 @@ class JobStore:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="blackout-run")
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
+        self._rendering = 0  # reports being rendered now
         self.max_pending, self.keep = max_pending, keep
+        self.reports_rendered = 0  # reports rendered since the start (each run's once)
+
+    def _in_flight(self) -> int:
+        """Runs queued or running plus reports rendering (call with the lock held)."""
+        runs = sum(1 for j in self._jobs.values() if j.status in ("queued", "running"))
+        return runs + self._rendering
 
     def submit(self, label: str, work: Callable[[], tuple[dict[str, Any], Any]]) -> Job:
         """Queue ``work`` (returning (view data, timeline)); raises BusyError when full."""
         with self._lock:
-            pending = sum(1 for j in self._jobs.values() if j.status in ("queued", "running"))
+            pending = self._in_flight()
             if pending >= self.max_pending:
                 raise BusyError(f"{pending} runs already waiting; try again when one finishes")
             job = Job(id=uuid.uuid4().hex[:12], label=label)
@@ -83,6 +96,31 @@ class JobStore:
         """The job with this id, if still kept."""
         with self._lock:
             return self._jobs.get(job_id)
+
+    def report_gz(self, job: Job, render: Callable[[], str]) -> bytes:
+        """The job's HTML report, gzip-compressed: rendered by the first call and kept.
+
+        Concurrent calls for one job wait for that rendering; a rendering counts as a
+        job in flight, so :class:`BusyError` is raised when ``max_pending`` jobs and
+        renderings already are.
+        """
+        with job.report_lock:
+            if job.report_gz is None:
+                with self._lock:
+                    busy = self._in_flight()
+                    if busy >= self.max_pending:
+                        raise BusyError(f"{busy} runs and reports in progress; try again "
+                                        "when one finishes")
+                    self._rendering += 1
+                try:
+                    html = render()
+                    job.report_gz = gzip.compress(html.encode("utf-8"), compresslevel=6)
+                    with self._lock:
+                        self.reports_rendered += 1
+                finally:
+                    with self._lock:
+                        self._rendering -= 1
+            return job.report_gz
 
     def _run(self, job: Job, work: Callable[[], tuple[dict[str, Any], Any]]) -> None:
         job.status, job.started_s = "running", time.time()

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["Trip", "RunRequest", "ScenarioRunRequest", "MAX_HORIZON_S", "MAX_ELEMENTS",
-           "MAX_BODY_BYTES"]
+__all__ = ["Trip", "RunRequest", "ScenarioRunRequest", "ErrorBody", "MAX_HORIZON_S",
+           "MAX_ELEMENTS", "MAX_BODY_BYTES"]
 
 #: longest simulated time a request may ask for, s (the engine's default horizon)
 MAX_HORIZON_S = 3600.0
@@ -55,3 +55,10 @@ class ScenarioRunRequest(BaseModel):
     mode: Literal["ac", "dc"] | None = Field(None, description="override the scenario's mode")
     horizon_s: float | None = Field(None, gt=0.0, le=MAX_HORIZON_S,
                                     description="override the simulated time, s")
+
+
+class ErrorBody(BaseModel):
+    """Every error response: one line and the HTTP status (422 adds ``errors``)."""
+
+    error: str = Field(description="what was wrong, one line")
+    status: int = Field(description="the HTTP status code")
