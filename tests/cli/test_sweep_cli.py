@@ -117,3 +117,31 @@ def test_sigkill_then_resume_gives_the_uninterrupted_trials(tmp_path: Path) -> N
     assert a["trial"].tolist() == list(range(120))  # none lost, none duplicated
     pd.testing.assert_frame_equal(_values(a), _values(b))
     assert not list(killed.glob(".chunk-*"))
+
+
+def test_sweep_of_a_scenario_with_priors_prints_what_varies(tmp_path: Path) -> None:
+    import yaml
+    from tests.test_uncertainty import CASE39
+
+    sc = tmp_path / "sc.yaml"
+    sc.write_text(yaml.safe_dump(CASE39), encoding="utf-8")
+    out = tmp_path / "sw"
+    res = runner.invoke(app, ["sweep", str(sc), "--trials", "6", "--out", str(out),
+                              "--workers", "0", "--format", "table"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "load lost:" in text and "driven by demand" in text
+    assert "no power-law fit" in text and "power-law tail" not in text
+    assert "initiating elements (apart): 16-19 (6 trials)" in text
+    frame = pd.read_parquet(out)  # the folder is a Parquet dataset
+    assert len(frame) == 6 and "input_demand" in frame.columns
+    html = tmp_path / "r.html"
+    rep = runner.invoke(app, ["report", str(out), "-o", str(html)])
+    assert rep.exit_code == 0, rep.output
+    page = html.read_text(encoding="utf-8")
+    assert "Initiating elements (shown apart)" in page and "no power-law fit" in page
+    central = runner.invoke(app, ["sweep", str(sc), "--trials", "2", "--out",
+                                  str(tmp_path / "c"), "--workers", "0", "--central",
+                                  "--format", "json"])
+    assert central.exit_code == 0, central.output
+    assert json.loads(central.stdout)["outcomes"]["load_lost_mw"]["varies"] is False

@@ -83,6 +83,7 @@ def _print_summary(s: dict[str, Any]) -> None:
 
 #: outcome column -> (label, unit, format)
 _OUTCOME_LABELS = {"load_lost_mw": ("load lost", "MW", "{:,.0f}"),
+                   "load_lost_percent": ("load lost", "% of demand", "{:.1f}"),
                    "regions_dark": ("regions dark", "", "{:.0f}"),
                    "time_to_collapse_s": ("time to collapse", "s", "{:,.0f}"),
                    "lines_out": ("lines out", "", "{:.0f}"),
