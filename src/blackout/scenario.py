@@ -54,14 +54,15 @@ class FuelLimit(Spec):
     """A unit whose output is capped by its fuel supply."""
 
     unit: str
-    pmax_mw: float = Field(ge=0, description="maximum output with the fuel at hand, MW")
+    pmax_mw: float = Field(ge=0, allow_inf_nan=False, description=(
+        "maximum output with the fuel at hand, MW"))
 
 
 class DeriveRatings(Spec):
     """Rate unrated branches as ``k * max(|base DC flow|, floor_mva)`` (grid.ratings)."""
 
     k: float = Field(default=1.5, gt=0, le=10)
-    floor_mva: float = Field(default=50.0, ge=0)
+    floor_mva: float = Field(default=50.0, ge=0, allow_inf_nan=False)
 
 
 class Snapshot(Spec):
