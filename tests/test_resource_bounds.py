@@ -210,3 +210,24 @@ def test_a_base_compilation_past_the_time_limit_is_a_clear_error(
                        r"longer than the trial time limit \(0.5 s\)"):
         sweep.run_sweep(SWEEP_SCENARIO, trials=2, out=tmp_path / "s", options=opts)
     assert time.monotonic() - t0 < 5.0
+
+
+@pytest.mark.parametrize(("threat", "field"), [
+    ({"kind": "cyber", "actions": [{"do": "oscillate_setpoint", "units": ["gen 30"],
+                                    "amplitude_mw": float("inf"), "period_s": 10,
+                                    "duration_s": 60}]}, "threats[0].actions[0].amplitude_mw"),
+    ({"kind": "cyber", "actions": [{"do": "set_output", "units": ["gen 30"],
+                                    "p_mw": float("inf")}]}, "threats[0].actions[0].p_mw"),
+    ({"kind": "wildfire", "step_s": float("nan"),
+      "ignition": {"lon": 0, "lat": 0, "spread_m_per_min": 10}}, "threats[0].step_s"),
+    ({"kind": "wildfire", "polygons": [{"time_s": 0, "coords": [[0, 0], [1, float("nan")],
+                                                                  [1, 1]]}]},
+     "threats[0].polygons[0].coords[1][1]"),
+])
+def test_threat_numbers_are_finite(threat: dict[str, Any], field: str) -> None:
+    from blackout.errors import ScenarioError
+    from blackout.scenario import load_scenario
+
+    with pytest.raises(ScenarioError) as info:
+        load_scenario({"name": "x", "case": "case39", "threats": [threat]})
+    assert f"field {field}" in str(info.value)

@@ -65,7 +65,8 @@ class TripUnits(_Primitive):
 
     do: Literal["trip_units"]
     units: list[str] = Field(min_length=1)
-    damage_repair_h: float | None = Field(default=None, gt=0, description=(
+    damage_repair_h: float | None = Field(default=None, gt=0, le=1e5, allow_inf_nan=False,
+                                          description=(
         "units physically damaged (Aurora: breaker reclosed out of phase); repair time, h"))
 
 
@@ -74,7 +75,7 @@ class SetOutput(_Primitive):
 
     do: Literal["set_output"]
     units: list[str] = Field(min_length=1)
-    p_mw: float | None = Field(default=None, ge=0)
+    p_mw: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     fraction: float | None = Field(default=None, ge=0, le=2, description=(
         "multiplier of the base-case dispatch"))
 
@@ -98,7 +99,7 @@ class OscillateSetpoint(_Primitive):
 
     do: Literal["oscillate_setpoint"]
     units: list[str] = Field(min_length=1)
-    amplitude_mw: float = Field(gt=0)
+    amplitude_mw: float = Field(gt=0, allow_inf_nan=False)
     period_s: float = Field(ge=MIN_STEP_S, le=3600, allow_inf_nan=False, description=(
         f"period of the oscillation, s (at least {MIN_STEP_S:g} s: the engine's power-flow "
         "interval; blackout.bounds)"))

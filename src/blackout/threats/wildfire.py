@@ -39,7 +39,8 @@ from blackout.threats.geometry import Projection, check_ring, fire_ellipse
 
 __all__ = ["FirePerimeter", "Ignition", "WildfireSpec", "wildfire_effects"]
 
-LonLat = Annotated[list[float], Field(min_length=2, max_length=2)]
+LonLat = Annotated[list[Annotated[float, Field(allow_inf_nan=False)]],
+                   Field(min_length=2, max_length=2)]
 
 
 class FirePerimeter(Spec):
