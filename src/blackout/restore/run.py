@@ -55,12 +55,16 @@ def summary_text(result: RestorationResult, *, top: int = 5) -> str:
     lines = [f"restoration: {result.served_percent_final():.1f} % served at "
              f"{c.end_h:.0f} h; energy not served {c.energy_not_served_mwh():,.0f} MWh; "
              f"{c.customer_hours() / 1e6:,.0f} million person-hours without power"]
-    worst = sorted(dark, key=dark.__getitem__, reverse=True)[:top]
-    lines.append("darkest regions (hours below 10 % served): " + ", ".join(
-        f"{r} {dark[r]:.0f} h" for r in worst))
-    longest = sorted(rh, key=lambda r: (rh[r] is not None, -(rh[r] or 0.0)))[:top]
-    lines.append("longest outages (hours to 90 % served): " + ", ".join(
-        f"{r} {'not restored' if rh[r] is None else f'{rh[r]:.0f} h'}" for r in longest))
+    h90 = c.time_to_national_h(90)
+    lines.append("national demand 90 % served again " + (
+        "not within the horizon" if h90 is None else f"at {h90:.1f} h"))
+    if dark:  # a case with regions
+        worst = sorted(dark, key=dark.__getitem__, reverse=True)[:top]
+        lines.append("darkest regions (hours below 10 % served): " + ", ".join(
+            f"{r} {dark[r]:.0f} h" for r in worst))
+        longest = sorted(rh, key=lambda r: (rh[r] is not None, -(rh[r] or 0.0)))[:top]
+        lines.append("longest outages (hours to 90 % served): " + ", ".join(
+            f"{r} {'not restored' if rh[r] is None else f'{rh[r]:.0f} h'}" for r in longest))
     crit = result.critical
     for cat in crit.categories():
         down = crit.longest_down_h(cat)
