@@ -89,3 +89,22 @@ def test_sfr_reference_step_to_the_issue_tolerances() -> None:
     k = int(np.argmin(dw))
     assert dw[k] == pytest.approx(-0.02166, abs=1e-4)
     assert t[k] == pytest.approx(2.37, abs=0.02)
+
+
+@pytest.mark.parametrize("t0_s", [0.0, 1500.0])
+def test_island_without_inertia_is_integrated(t0_s: float) -> None:
+    """An island whose only unit has no rotating mass (the SVC of San Geronimo B, cut off
+    with load) is stiff beyond RK45: from t0 = 1500 s its first step failed and the empty
+    dense output raised IndexError in scipy's OdeSolution (issue 20); from 0 it crawled.
+    Now the frequency collapses at once (nothing supplies the load) and the 59 Hz
+    threshold is crossed at the start of the interval."""
+    isl = IslandFrequency(
+        f0_hz=60.0, models=[GovernorModel.none()], gens=np.array([0]),
+        h_s_mva=np.array([0.0]), gain_mw=np.array([0.0]), pm0_mw=np.array([0.0]),
+        pmax_mw=np.array([0.0]), group=np.array([0]), load0_mw=1000.0, agc_s=None)
+    crossing, at, trace = isl.advance(t0_s, t0_s + 1.0, {59.0: False})
+    assert crossing is not None and crossing.down
+    assert crossing.time_s == pytest.approx(t0_s, abs=1e-6)
+    dw, _ = at(t0_s + 1.0)
+    assert dw == pytest.approx(-1.0 / isl.damping, rel=1e-6)  # load(f) = 0: f -> 0 Hz
+    assert np.isfinite(trace).all()
