@@ -23,6 +23,7 @@ is JSON ``{"error", "status"}``; a 405 carries ``Allow``.
 from __future__ import annotations
 
 import gzip
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 MAX_MAP_BUSES = 3000
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None,
+def _error(status: int, message: str, headers: Mapping[str, str] | None = None,
            **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, "status": status, **extra}, status_code=status,
                         headers=headers)
