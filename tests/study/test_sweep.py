@@ -259,3 +259,21 @@ def test_degenerate_sample_gets_no_power_law_fit() -> None:
     assert s["outcomes"]["load_lost_mw"]["varies"] is False
     assert s["outcomes"]["time_to_collapse_s"]["varies"] is True
     assert [r["name"] for r in s["risk"]["critical_lines"]["rows"]] == ["5"]
+
+
+def test_report_view_keeps_initiating_elements_apart() -> None:
+    from blackout.report.sweep import sweep_view
+
+    df = pd.DataFrame({"trial": [0, 1, 2], "status": ["ok"] * 3,
+                       "load_lost_mw": [11000.0] * 3,
+                       "initiating": [[1, 2]] * 3, "initiating_names": [["A", "B"]] * 3,
+                       "tripped": [[1, 7], [7], [8]], "tripped_names": [["A", "G"], ["G"], ["H"]],
+                       "regions_dark": [24] * 3, "time_to_collapse_s": [180.0, 200.0, 310.0],
+                       "input_x": [0.1, 0.5, 0.9]})
+    sv = sweep_view(df, {})
+    assert {r["name"] for r in sv["critical_lines"]} == {"G", "H"}  # A initiated: apart
+    assert {r["name"] for r in sv["initiating"]} == {"A", "B"}
+    ids = [f[0] for f in sv["figures"]]
+    assert "ccdf" not in ids and "hist-time_to_collapse_s" in ids and "drivers" in ids
+    assert any("every trial" in n for n in sv["notes"])
+    assert any("no power-law fit" in n for n in sv["notes"])

@@ -114,6 +114,16 @@ def sweep_view(df: pd.DataFrame, meta: dict[str, Any], grid: Grid | None = None,
         figures.append(("drivers", "What drives each outcome", _drivers_figure(drv)))
     elif outcomes and not any(c.startswith("input_") for c in df.columns):
         notes.append("no uncertain inputs were sampled: nothing to attribute the spread to")
+    if "tripped" not in df.columns:  # a contingency table: its outages are all there is
+        lines = _critical_lines(df, loss, grid, top_lines, column="initiating")
+        if lines:
+            figures.append(("critical-lines", "Most critical outages (no tripped column: "
+                            "ranked as initiating elements)",
+                            _lines_figure(lines, "Mean load lost when the line is initiating "
+                                          "(MW)")))
+        return {"kind": "sweep", "summary": {**summary, "outcomes": outcomes, "drivers": drv},
+                "figures": figures, "critical_lines": lines, "initiating": [],
+                "notes": notes}
     lines = _critical_lines(df, loss, grid, top_lines, column="tripped")
     if lines:
         figures.append(("critical-lines", "Most critical lines (tripped by the cascade)",
