@@ -72,10 +72,13 @@ def die_with_parent(parent_pid: int) -> None:
     this process when the parent dies (``prctl(PR_SET_PDEATHSIG)``); everywhere, a
     daemon thread checks every :data:`WATCHDOG_INTERVAL_S` s that the parent is still
     this process's parent and ends the process when it is not (the fallback where
-    prctl is missing, and when the thread that spawned the worker, not the process,
-    is what the kernel tracks). With every worker gone the multiprocessing resource
-    tracker reads end-of-file on its pipe and exits too. Used as the pool's initializer;
-    once armed, the worker is named :data:`WORKER_NAME` (``ps``, ``/proc/PID/comm``).
+    prctl is missing). With every worker gone the multiprocessing resource tracker
+    reads end-of-file on its pipe and exits too. Used as the pool's initializer; once
+    armed, the worker is named :data:`WORKER_NAME` (``ps``, ``/proc/PID/comm``).
+
+    The kernel sends the signal when the *thread* that spawned the worker ends: submit
+    to the pool (which spawns workers on demand) from a thread that outlives it, as the
+    commands do (the main thread, inside :func:`make_executor`).
 
     The guard is armed when the worker has started (imported the parent's main module
     and this one): a parent killed while a worker is still starting is noticed when
