@@ -97,20 +97,21 @@ def _chunked_post(url: str, total_bytes: int) -> tuple[int, int]:
     sock.sendall(b"POST /api/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                  b"Transfer-Encoding: chunked\r\n\r\n")
     chunk = b" " * 65536
-    frame = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
-    sent = 0
+    frame = memoryview(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+    sent, offset = 0, 0  # whole chunks sent; position in the current frame
     sock.setblocking(False)
     reply = b""
     try:
         while sent < total_bytes and not reply:
             try:
-                sock.sendall(frame)
-                sent += len(chunk)
+                offset += sock.send(frame[offset:])
+                if offset == len(frame):
+                    sent, offset = sent + len(chunk), 0
             except (BlockingIOError, InterruptedError):
-                time.sleep(0.01)
+                time.sleep(0.005)
             except (BrokenPipeError, ConnectionResetError):
                 break
-            try:
+            try:  # the answer may come while the client is still sending
                 reply = sock.recv(4096)
             except BlockingIOError:
                 pass
