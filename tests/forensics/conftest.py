@@ -19,7 +19,8 @@ import pytest
 
 from blackout.forensics.evidence import Evidence, Observable, Observation, Selection
 from blackout.forensics.hypotheses import HypothesisSet
-from blackout.forensics.inference import TrialSet, simulate_trials
+from blackout.forensics.inference import TrialSet
+from blackout.forensics.trials import simulate_trials
 
 LINE_A, LINE_B = "26-28", "26-29"
 HORIZON_S = 600.0

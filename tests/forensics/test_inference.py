@@ -14,9 +14,9 @@ from blackout.forensics.inference import (
     bootstrap_posterior,
     kernel,
     posterior,
-    simulate_trials,
     with_observations,
 )
+from blackout.forensics.trials import simulate_trials
 
 
 def _explain(evidence: Evidence, ts: TrialSet, hyps: HypothesisSet) -> dict:

@@ -26,8 +26,9 @@ from blackout.forensics.hypotheses import (
     Prior,
     load_hypotheses,
 )
-from blackout.forensics.inference import TrialSet, posterior, simulate_trials
+from blackout.forensics.inference import TrialFailure, TrialSet, posterior
 from blackout.forensics.report import report_data
+from blackout.forensics.trials import simulate_trials
 
 __all__ = [
     "DEFAULT_TRIALS",
@@ -43,6 +44,7 @@ __all__ = [
     "Parameter",
     "Prior",
     "Selection",
+    "TrialFailure",
     "TrialSet",
     "explain",
     "load_evidence",

@@ -1,13 +1,16 @@
 """From simulated trials to an explanation: posteriors, deciding evidence, next observation.
 
-:func:`explain` simulates the hypotheses (:mod:`blackout.forensics.inference`) and
-returns an :class:`Explanation`, whose ``to_dict()`` is the stable JSON of
-``blackout explain``:
+:func:`explain` simulates the hypotheses (:mod:`blackout.forensics.trials`), weighs
+them (:mod:`blackout.forensics.inference`) and returns an :class:`Explanation`, whose
+``to_dict()`` is the stable JSON of ``blackout explain``:
 
-``{"hypotheses": [{"name", "posterior", "posterior_sd", "parameters"}, ...],
-"observations": [{"name", "discrimination", ...}], "next_best_observation": ...,
-"candidates": [...], "sensitivity": {"leave_one_out": [...], "partisan_zero": ...},
-"method": ..., "honesty": ...}``.
+``{"hypotheses": [{"name", "posterior", "posterior_sd", "effective_sample_size",
+"warning", "seed_stability", "parameters"}, ...], "failed_trials": [{"hypothesis",
+"trial", "seed", "parameters", "error"}], "seed_stability": {"agree", "unstable"},
+"run": {"ran", "resumed", "wall_s", "trials_per_s"}, "observations": [{"name",
+"discrimination", ...}], "next_best_observation": ..., "candidates": [...],
+"sensitivity": {"leave_one_out": [...], "partisan_zero": ...}, "method": ...,
+"honesty": ..., "warnings": [...]}``.
 
 Everything after the simulations is arithmetic on the measured values, so the
 sensitivity tests (dropping evidence, zeroing partisan sources) cost nothing.
@@ -19,6 +22,7 @@ import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,19 +32,24 @@ from blackout.forensics.hypotheses import HypothesisSet, load_hypotheses
 from blackout.forensics.inference import (
     TrialSet,
     bootstrap_posterior,
+    effective_sample_size,
     kernel,
     log_evidence,
     log_likelihoods,
     posterior,
-    simulate_trials,
+    seed_stability,
     trial_weights,
 )
+from blackout.forensics.trials import simulate_trials
 
 __all__ = ["DEFAULT_TRIALS", "HONESTY", "METHOD", "Explanation", "explain",
-           "NON_DISCRIMINATING_NATS"]
+           "MIN_EFFECTIVE_TRIALS", "NON_DISCRIMINATING_NATS"]
 
 #: Trials per hypothesis of ``blackout explain`` with no ``--trials``.
-DEFAULT_TRIALS = 8
+DEFAULT_TRIALS = 200
+
+#: Below this many effective trials a hypothesis's posterior is flagged as noisy.
+MIN_EFFECTIVE_TRIALS = 3.0
 
 #: An observation whose best/worst likelihood ratio is below 1.5 cannot tell the
 #: hypotheses apart (Jeffreys: a Bayes factor under ~3 is "barely worth mentioning").
@@ -64,6 +73,13 @@ METHOD = {
     "evidence_of_hypothesis": "Z_H = mean over trials of the product of l over observations",
     "posterior": "P(H | E) proportional to prior_weight_H * Z_H",
     "posterior_sd": "standard deviation over bootstrap resamples of each hypothesis's trials",
+    "effective_sample_size": "Kish's (sum L)^2 / sum L^2 over a hypothesis's trials: how many "
+                             "trials its evidence effectively rests on",
+    "seed_stability": "the trials taken alternately as two independent replicate runs (each "
+                      "trial has its own seed); they agree when their posteriors differ by "
+                      "at most 2 standard deviations of the difference",
+    "failed_trials": "a trial the engine could not finish is listed with its seed, "
+                     "parameters and error and left out; the posterior uses the rest",
     "discrimination": "log of the largest over the smallest per-hypothesis likelihood of "
                       "the observation alone, nats; below log 1.5: non-discriminating",
     "information_gain": "mutual information (bits) between the hypothesis and the outcome "
@@ -253,6 +269,15 @@ def sensitivity(ts: TrialSet, post: np.ndarray) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------ explanation
+def _few_trials_warning(name: str, ess: float, ok: int) -> str | None:
+    if ok == 0:
+        return f"{name}: no trial finished; its posterior is the prior's share of nothing"
+    if ess < MIN_EFFECTIVE_TRIALS:
+        return (f"{name}: its weight rests on {ess:.1f} effective trials (fewer than "
+                f"{MIN_EFFECTIVE_TRIALS:g}); run more trials")
+    return None
+
+
 @dataclass
 class Explanation:
     """The result of :func:`explain`: trials, posterior and its bootstrap spread."""
@@ -267,10 +292,11 @@ class Explanation:
         """The stable JSON of ``blackout explain`` (see the module docstring)."""
         ts = self.trials
         log_z = log_evidence(ts)
+        stability = seed_stability(ts, n_boot=max(self.bootstrap.shape[0], 20), seed=ts.seed)
         hyps = []
         for h, hyp in enumerate(ts.hypotheses):
-            w = trial_weights(ts, h)
-            ess = float(1.0 / (w ** 2).sum()) if w.size else 0.0
+            ess = effective_sample_size(ts, h)
+            ok = int(ts.values[h].shape[0])
             hyps.append({
                 "name": hyp.name, "description": hyp.description, "account": hyp.account,
                 "prior": float(ts.prior[h]), "posterior": float(self.posterior[h]),
@@ -278,24 +304,34 @@ class Explanation:
                 "posterior_5_95": [float(q) for q in np.quantile(self.bootstrap[:, h],
                                                                  [0.05, 0.95])],
                 "log_evidence": _jsonable(float(log_z[h])),
-                "trials_ok": int(ts.values[h].shape[0]), "trials_failed": int(ts.failed[h]),
+                "trials_ok": ok, "trials_failed": int(ts.failed[h]),
                 "effective_sample_size": ess,
+                "warning": _few_trials_warning(hyp.name, ess, ok),
+                "seed_stability": stability[h],
                 "parameters": parameter_ranges(ts, h),
             })
         gains = information_gain(ts, self.posterior)
         warnings = []
-        if any(ts.failed):
-            warnings.append(f"{sum(ts.failed)} trials failed in the engine and were left "
+        if ts.failures:
+            warnings.append(f"{len(ts.failures)} trials failed in the engine and were left "
                             f"out (first: {ts.first_failure})")
-        for row in hyps:
-            if row["trials_ok"] and row["effective_sample_size"] < 3:
-                warnings.append(f"{row['name']}: its weight rests on fewer than 3 effective "
-                                "trials; run more trials")
+        warnings += [row["warning"] for row in hyps if row["warning"]]
+        unstable = [r["hypothesis"] for r in stability if not r["agree"]]
+        if unstable:
+            warnings.append("two replicate runs (other seeds) disagree by more than 2 sd on "
+                            f"{', '.join(unstable)}: the posterior is not yet stable; run more "
+                            "trials")
         obs = observation_table(ts, self.posterior)
+        wall = ts.wall_s
         return {
             "evidence": self.evidence.name, "hypothesis_set": self.hypotheses.name,
             "trials": ts.trials, "seed": ts.seed, "engine": ts.engine,
-            "hypotheses": hyps, "observations": obs,
+            "hypotheses": hyps,
+            "failed_trials": [f.to_dict() for f in ts.failures],
+            "seed_stability": {"agree": not unstable, "unstable": unstable},
+            "run": {"ran": ts.ran, "resumed": ts.resumed, "wall_s": wall,
+                    "trials_per_s": ts.ran / wall if wall > 0 else None},
+            "observations": obs,
             "non_discriminating": [o["name"] for o in obs
                                    if o["status"] in ("non-discriminating", "reliability 0",
                                                       "retracted", "not measurable")],
@@ -309,10 +345,24 @@ class Explanation:
         """A plain-text summary for people."""
         d = self.to_dict() if data is None else data
         lines = [f"Evidence: {d['evidence']}  ({d['trials']} trials per hypothesis, "
-                 f"seed {d['seed']})", "", "Hypothesis            posterior   (+/- MC sd)"]
+                 f"seed {d['seed']})", "",
+                 "Hypothesis            posterior   (+/- MC sd)   effective trials"]
         for h in sorted(d["hypotheses"], key=lambda r: -r["posterior"]):
             lines.append(f"  {h['name']:<20}{h['posterior']:>9.3f}   (+/- "
-                         f"{h['posterior_sd']:.3f})")
+                         f"{h['posterior_sd']:.3f})   {h['effective_sample_size']:>8.1f}"
+                         + (f"   {h['trials_failed']} failed" if h["trials_failed"] else ""))
+            if h.get("warning"):
+                lines.append(f"      ^ warning: {h['warning']}")
+            st = h.get("seed_stability")
+            if st and not st["agree"]:
+                lines.append(f"      ^ warning: replicate runs give {st['posterior_a']:.3f} and "
+                             f"{st['posterior_b']:.3f} (more than 2 sd apart)")
+        for f in d.get("failed_trials", [])[:5]:
+            lines.append(f"  failed: {f['hypothesis']} trial {f['trial']} (seed {f['seed']}): "
+                         f"{f['error']}")
+        if len(d.get("failed_trials", [])) > 5:
+            lines.append(f"  ... {len(d['failed_trials']) - 5} more failed trials (see --format "
+                         "json)")
         lines += ["", "Observations (discrimination in nats; status)"]
         for o in sorted(d["observations"], key=lambda r: -r["posterior_shift"]):
             lines.append(f"  {o['name']:<44.44}{o['discrimination']:>6.2f}  {o['status']}"
@@ -336,7 +386,8 @@ def explain(evidence: Evidence | str | None = None,
             hypotheses: HypothesisSet | str | None = None, *,
             only: Sequence[str] | None = None, trials: int = DEFAULT_TRIALS, seed: int = 0,
             executor: Executor | None = None, n_boot: int = 200,
-            progress: Callable[[int, int], None] | None = None) -> Explanation:
+            progress: Callable[[int, int], None] | None = None,
+            store: str | Path | None = None, resume: bool = False) -> Explanation:
     """Which hypothesis explains the evidence? Simulate, weigh, and explain.
 
     Parameters
@@ -348,6 +399,9 @@ def explain(evidence: Evidence | str | None = None,
     seed : root seed; same seed, same result (whatever the executor).
     executor : where the trials run (serial when None).
     n_boot : bootstrap resamples for the Monte Carlo uncertainty.
+    progress : called with (trials done, trials in all).
+    store : a folder keeping every finished trial (see
+        :func:`blackout.forensics.trials.simulate_trials`); ``resume`` continues it.
 
     Examples
     --------
@@ -358,7 +412,7 @@ def explain(evidence: Evidence | str | None = None,
     hs = hypotheses if isinstance(hypotheses, HypothesisSet) else load_hypotheses(hypotheses)
     hs = hs.only(list(only) if only else None)
     ts = simulate_trials(ev, hs, trials=trials, seed=seed, executor=executor,
-                         progress=progress)
+                         progress=progress, store=store, resume=resume)
     post = posterior(ts)
     boot = bootstrap_posterior(ts, n_boot=n_boot, seed=seed)
     return Explanation(ev, hs, ts, post, boot)

@@ -18,44 +18,35 @@ Method: approximate Bayesian computation with a soft kernel and reliabilities.
 - Posterior ``P(H | E) ~ prior_weight_H * Z_H``; its Monte Carlo uncertainty is the
   standard deviation over bootstrap resamples of each hypothesis's trials.
 
-Trials run on any :class:`concurrent.futures.Executor` (serial when none is
-given); every trial's seed comes from ``numpy.random.SeedSequence(seed)``, so the
-result does not depend on the executor or the order trials finish.
+The trials themselves are run by :mod:`blackout.forensics.trials` (seeded draws,
+chunks on any Executor, failures recorded, a resumable store); this module is the
+arithmetic on what they measured.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from blackout.errors import BlackoutError, ScenarioError
-from blackout.forensics.evidence import (
-    Candidate,
-    Evidence,
-    EvidenceError,
-    Observable,
-    Observation,
-    needs_restoration,
-)
-from blackout.forensics.hypotheses import EngineOptions, Hypothesis, HypothesisSet
-from blackout.forensics.observables import measure_all
-from blackout.study.timelimit import TrialTimeout, time_limit
+from blackout.forensics.evidence import Candidate, EvidenceError, Observation
+from blackout.forensics.hypotheses import Hypothesis
 
 __all__ = [
     "FLOOR",
+    "TrialFailure",
     "TrialSet",
     "bootstrap_posterior",
+    "effective_sample_size",
     "kernel",
     "log_likelihoods",
     "log_evidence",
     "posterior",
-    "run_trial",
-    "simulate_trials",
+    "replicate_halves",
+    "seed_stability",
     "trial_weights",
     "with_observations",
 ]
@@ -64,13 +55,35 @@ __all__ = [
 FLOOR = 1e-3
 
 
+@dataclass(frozen=True)
+class TrialFailure:
+    """A trial the engine could not finish: left out of the likelihood, listed in the
+    output. ``trial`` is its number within its hypothesis; ``seed`` the scenario seed it
+    ran with; ``parameters`` its drawn values; ``error`` what was raised; ``wall_s`` how
+    long it ran (s), when known."""
+
+    hypothesis: str
+    trial: int
+    seed: int
+    parameters: dict[str, Any]
+    error: str
+    wall_s: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe record."""
+        return {"hypothesis": self.hypothesis, "trial": self.trial, "seed": self.seed,
+                "parameters": self.parameters, "error": self.error, "wall_s": self.wall_s}
+
+
 @dataclass
 class TrialSet:
     """Measured observables of every trial of every hypothesis.
 
     values[h] : (trials, observations) array; candidate_values[h] : (trials, candidates);
     parameters[h] : the drawn parameters of each successful trial; failed[h] : trials the
-    engine could not finish (left out); first_failure : one such message, if any.
+    engine could not finish (left out); first_failure : one such message, if any;
+    failures : every failed trial (:class:`TrialFailure`); ran / resumed : trials run by
+    this call / found already stored; wall_s : this call's wall time, s.
     """
 
     hypotheses: list[Hypothesis]
@@ -84,6 +97,10 @@ class TrialSet:
     seed: int
     first_failure: str | None = None
     engine: dict[str, Any] = field(default_factory=dict)
+    failures: list[TrialFailure] = field(default_factory=list)
+    ran: int = 0
+    resumed: int = 0
+    wall_s: float = 0.0
 
     @property
     def names(self) -> list[str]:
@@ -95,108 +112,6 @@ class TrialSet:
         """Prior probability of each hypothesis (normalised prior weights)."""
         w = np.array([h.prior_weight for h in self.hypotheses], dtype=float)
         return w / w.sum()
-
-
-@dataclass(frozen=True)
-class _Task:
-    index: int
-    hypothesis: Hypothesis
-    template: dict[str, Any]
-    values: dict[str, Any]
-    seed: int
-    engine: EngineOptions
-    observables: tuple[Observable, ...]
-
-
-def run_trial(task: _Task) -> tuple[int, np.ndarray | None, str | None]:
-    """Run one trial: instantiate, compile, simulate, measure (module level: picklable)."""
-    from blackout.cascade import simulate
-    from blackout.scenario import compile_scenario, engine_settings, load_scenario
-
-    data = task.hypothesis.instantiate(task.values, seed=task.seed, template=task.template)
-    try:
-        compiled = compile_scenario(load_scenario(data))
-    except ScenarioError as exc:
-        raise EvidenceError(f"hypothesis {task.hypothesis.name!r}: parameters "
-                            f"{task.values} give an invalid scenario: {exc}") from None
-    settings = engine_settings(compiled.settings)
-    changes: dict[str, Any] = {"mode": task.engine.mode}
-    if task.engine.simple:
-        changes["simple"] = True
-    if task.engine.horizon_s is not None:
-        changes["horizon_s"] = min(settings.horizon_s, task.engine.horizon_s)
-    try:
-        with time_limit(task.engine.trial_time_limit_s):
-            timeline = simulate(compiled.grid, compiled.events,
-                                settings=settings.with_(**changes))
-            restoration = None
-            if needs_restoration(task.observables):
-                from blackout.restore import restore
-
-                restoration = restore(compiled.grid, timeline, scenario=compiled.restoration)
-    except TrialTimeout:
-        return task.index, None, (f"over the {task.engine.trial_time_limit_s:g} s trial time "
-                                  f"limit (parameters {task.values}, seed {task.seed})")
-    except (BlackoutError, ArithmeticError, np.linalg.LinAlgError, ValueError) as exc:
-        return task.index, None, f"{type(exc).__name__}: {exc}"
-    return task.index, measure_all(timeline, task.observables, restoration), None
-
-
-def simulate_trials(evidence: Evidence, hypotheses: HypothesisSet, *, trials: int,
-                    seed: int = 0, executor: Executor | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> TrialSet:
-    """Simulate every hypothesis ``trials`` times over its priors and measure the evidence.
-
-    Parameters
-    ----------
-    evidence : observations (and candidate observables) to measure.
-    hypotheses : the competing hypotheses and engine options.
-    trials : simulations per hypothesis (>= 2).
-    seed : root seed; trial k of hypothesis h uses ``SeedSequence(seed).spawn(H)[h].spawn(N)[k]``.
-    executor : where trials run (``ProcessPoolExecutor``, a Dask ``Client``'s executor...);
-        serial in this process when None.
-    progress : called with (done, total) after each trial.
-
-    Raises
-    ------
-    EvidenceError : a hypothesis's parameters make an invalid scenario.
-    """
-    if trials < 2:
-        raise EvidenceError(f"--trials must be at least 2, got {trials}")
-    observables = tuple(o.observable for o in evidence.observations) + \
-        tuple(c.observable for c in evidence.candidates)
-    roots = np.random.SeedSequence(seed).spawn(len(hypotheses.hypotheses))
-    tasks: list[_Task] = []
-    for h, (hyp, root) in enumerate(zip(hypotheses.hypotheses, roots, strict=True)):
-        template = hyp.template()
-        for k, child in enumerate(root.spawn(trials)):
-            rng = np.random.default_rng(child)
-            drawn = hyp.sample(rng)
-            tasks.append(_Task(h * trials + k, hyp, template, drawn,
-                               int(rng.integers(0, 2**32 - 1)), hypotheses.engine, observables))
-    results: list[np.ndarray | None] = [None] * len(tasks)
-    first_failure: str | None = None
-    mapper = map if executor is None else executor.map
-    for done, (index, row, failure) in enumerate(mapper(run_trial, tasks), start=1):
-        results[index] = row
-        if failure and first_failure is None:
-            first_failure = f"{tasks[index].hypothesis.name}: {failure}"
-        if progress is not None:
-            progress(done, len(tasks))
-    n_obs = len(evidence.observations)
-    values, cand, params, failed = [], [], [], []
-    for h in range(len(hypotheses.hypotheses)):
-        rows = [(results[h * trials + k], tasks[h * trials + k].values) for k in range(trials)]
-        ok = [(r, v) for r, v in rows if r is not None]
-        width = len(observables)
-        mat = np.array([r for r, _ in ok], dtype=float).reshape(len(ok), width)
-        values.append(mat[:, :n_obs])
-        cand.append(mat[:, n_obs:])
-        params.append([v for _, v in ok])
-        failed.append(trials - len(ok))
-    return TrialSet(list(hypotheses.hypotheses), list(evidence.observations),
-                    list(evidence.candidates), values, cand, params, failed, trials, seed,
-                    first_failure, hypotheses.engine.model_dump())
 
 
 def with_observations(ts: TrialSet, observations: Sequence[Observation]) -> TrialSet:
@@ -296,3 +211,42 @@ def trial_weights(ts: TrialSet, h: int) -> np.ndarray:
         return ll
     w = np.exp(ll - ll.max())
     return w / w.sum()
+
+
+def effective_sample_size(ts: TrialSet, h: int) -> float:
+    """Kish's effective number of trials behind hypothesis ``h``'s evidence,
+    ``(sum L)^2 / sum L^2`` (0 without trials): a weight resting on few trials is noisy."""
+    w = trial_weights(ts, h)
+    return float(1.0 / (w ** 2).sum()) if w.size else 0.0
+
+
+def replicate_halves(ts: TrialSet) -> tuple[TrialSet, TrialSet]:
+    """The trials as two independent replicate runs: each hypothesis's successful trials
+    taken alternately (every trial has its own seed, so each half is a run with other
+    seeds and half the trials)."""
+    def half(start: int) -> TrialSet:
+        return replace(ts, values=[v[start::2] for v in ts.values],
+                       candidate_values=[v[start::2] for v in ts.candidate_values],
+                       parameters=[p[start::2] for p in ts.parameters])
+    return half(0), half(1)
+
+
+def seed_stability(ts: TrialSet, *, n_boot: int = 200, seed: int = 0) -> list[dict[str, Any]]:
+    """Do two independent replicate runs (:func:`replicate_halves`) agree?
+
+    Per hypothesis: each half's posterior and bootstrap sd, their difference and
+    ``agree``: ``|p_a - p_b| <= 2 sqrt(sd_a^2 + sd_b^2)`` (two standard deviations of the
+    difference of two independent estimates).
+    """
+    a, b = replicate_halves(ts)
+    pa, pb = posterior(a), posterior(b)
+    sa = bootstrap_posterior(a, n_boot=n_boot, seed=seed).std(axis=0, ddof=1)
+    sb = bootstrap_posterior(b, n_boot=n_boot, seed=seed + 1).std(axis=0, ddof=1)
+    out = []
+    for h, name in enumerate(ts.names):
+        tol = 2.0 * math.sqrt(sa[h] ** 2 + sb[h] ** 2)
+        diff = abs(float(pa[h] - pb[h]))
+        out.append({"hypothesis": name, "posterior_a": float(pa[h]),
+                    "posterior_b": float(pb[h]), "sd_a": float(sa[h]), "sd_b": float(sb[h]),
+                    "difference": diff, "tolerance_2sd": tol, "agree": bool(diff <= tol)})
+    return out
