@@ -150,7 +150,8 @@ def run_trial(spec: TrialSpec, draw: TrialDraw, template: dict[str, Any] | None 
         if needs_restoration(spec.observables):
             from blackout.restore import restore
 
-            restoration = restore(compiled.grid, timeline, scenario=compiled.restoration)
+            restoration = restore(compiled.grid, timeline, scenario=compiled.restoration,
+                                  spec=compiled.scenario.restoration)
     return measure_all(timeline, spec.observables, restoration)
 
 
