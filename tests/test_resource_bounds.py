@@ -195,7 +195,35 @@ def test_a_trial_out_of_memory_while_compiling_is_a_failed_trial(
     assert f.loc[0, "seed"] == bad_seed and f.loc[1, "status"] == "ok"
 
 
-def test_a_base_compilation_past_the_time_limit_is_a_clear_error(
+def test_threats_that_never_compile_make_every_trial_a_failed_trial(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sweep's own compilation (its base snapshot) is bounded too: when the threats
+    cannot be expanded in time, the trials still run, each failing within its limit."""
+    from blackout.study import sweep
+
+    path = tmp_path / "threatened.yaml"
+    path.write_text(SWEEP_SCENARIO.read_text(encoding="utf-8") + (
+        "threats:\n  - kind: cyber\n    actions:\n"
+        "      - {do: open_breakers, at_s: 10, branches: ['1-2']}\n"), encoding="utf-8")
+    real = sweep.compile_scenario
+
+    def hangs_with_threats(sc: Any) -> Any:
+        while sc.threats:
+            time.sleep(0.01)
+        return real(sc)
+
+    monkeypatch.setattr(sweep, "compile_scenario", hangs_with_threats)
+    opts = sweep.SweepOptions(trial_time_limit_s=0.5)
+    t0 = time.monotonic()
+    res = sweep.run_sweep(path, trials=2, out=tmp_path / "s", options=opts)
+    assert time.monotonic() - t0 < 20.0
+    f = res.frame
+    assert f["status"].tolist() == ["error", "error"]
+    assert f["seed"].tolist() == [sweep.trial_seed(0, 0), sweep.trial_seed(0, 1)]
+    assert all("over the trial time limit" in e for e in f["error"])
+
+
+def test_a_snapshot_that_never_compiles_is_a_clear_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from blackout.study import sweep
 
