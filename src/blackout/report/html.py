@@ -196,6 +196,14 @@ def render_report(view: dict[str, Any], grid: Grid | None = None, *,
         if fig is not None:
             plots.append({"id": id_, "figure": fig})
             body.append(_plot_div(id_, heading))
+    rest = view.get("restoration") or {}
+    acct = [(k, str((rest.get("account") or {}).get(k) or "")) for k in ("reproduces", "departs")]
+    if rest.get("nothing_to_restore") or any(t for _, t in acct):  # the scenario's own lines
+        items = (["<li>nothing to restore: the cascade lost no load</li>"]
+                 if rest.get("nothing_to_restore") else []) + [
+            f"<li><b>{k}</b>: {_esc(t)}</li>" for k, t in acct if t]
+        body.append(f'<section id="restoration-account"><h2>Restoration against its '
+                    f'account</h2><ul>{"".join(items)}</ul></section>')
     body.append(_observed_section(view))
     if is_explanation(view.get("forensics")):
         section, fplots = forensics_section(view["forensics"])
