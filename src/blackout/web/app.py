@@ -134,7 +134,10 @@ def create_app(*, workers: int = 1) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail), headers=exc.headers)  # 405: Allow
+        headers = dict(exc.headers or {})  # 405: Allow
+        if exc.status_code == 413:  # the rest of the body is never read: end the connection
+            headers["connection"] = "close"
+        return _error(exc.status_code, str(exc.detail), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
