@@ -188,10 +188,11 @@ class Grid:
         if bad.size:
             raise CaseFormatError("vmax_pu below vmin_pu", path=path, table="bus",
                                   row=int(bad[0]), field="vmax_pu")
-        bad = np.flatnonzero(self.gen["pmax_mw"] < self.gen["pmin_mw"])
-        if bad.size:
-            raise CaseFormatError("pmax_mw below pmin_mw", path=path, table="gen",
-                                  row=int(bad[0]), field="pmax_mw")
+        for hi, lo in (("pmax_mw", "pmin_mw"), ("qmax_mvar", "qmin_mvar")):
+            bad = np.flatnonzero(self.gen[hi] < self.gen[lo])
+            if bad.size:
+                raise CaseFormatError(f"{hi} below {lo}", path=path, table="gen",
+                                      row=int(bad[0]), field=hi)
         reg = self.bus["region"]
         bad = np.flatnonzero((reg < -1) | (reg >= self.region.n))
         if bad.size:

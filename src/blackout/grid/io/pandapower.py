@@ -25,7 +25,7 @@ from blackout.inputfiles import CASE_MAX_BYTES, MAX_NESTING, check_nesting, read
 
 __all__ = ["grid_from_pandapower", "read_pandapower_json", "grid_to_pandapower",
            "write_pandapower_json", "check_pandapower_json", "grid_from_pandapower_json",
-           "ALLOWED_TYPES"]
+           "check_net_references", "ALLOWED_TYPES", "MAX_INDEX"]
 
 _SENTINEL_MVA = 9900.0
 _SENTINEL_KA = 99999.0
@@ -35,6 +35,7 @@ def grid_from_pandapower(net: Any, *, name: str = "pandapower", path: str | None
     """Convert an in-memory pandapower net to a Grid (via ``pandapower.converter.to_ppc``)."""
     from pandapower.converter.pypower.to_ppc import to_ppc
 
+    check_net_references(net, path=path)
     # per-unit conversion divides by vn_kv: check it first so the error names it
     try:
         vn_kv = np.asarray(net.bus["vn_kv"], dtype=np.float64)
@@ -93,6 +94,61 @@ def grid_from_pandapower(net: Any, *, name: str = "pandapower", path: str | None
     grid = grid_from_ppc(ppc, name=name, path=path, f_hz=f_hz,
                          require_slack=False)
     return grid
+
+
+#: Largest element index accepted in a pandapower net (pandapower sizes lookup arrays by it).
+MAX_INDEX = 10_000_000
+_BUS_REFS = ("bus", "from_bus", "to_bus", "hv_bus", "lv_bus", "mv_bus")
+_SWITCH_TABLES = {"b": "bus", "l": "line", "t": "trafo", "t3": "trafo3w"}
+
+
+def check_net_references(net: Any, *, path: str | None = None) -> None:
+    """Refuse a net whose tables pandapower's compiled code would index out of bounds.
+
+    pandapower's numba kernels index arrays by bus number without bounds checks: a
+    ``from_bus`` that names no bus crashes the process (a segmentation fault), not
+    an exception. So before any conversion every table's index must be integers in
+    ``[0, MAX_INDEX]``, every bus reference (``bus``, ``from_bus``, ``to_bus``,
+    ``hv_bus``, ``lv_bus``, ``mv_bus``; a switch's ``element``) must name an existing
+    row, and ``in_service`` must be true/false. Raises :class:`CaseFormatError`
+    naming the table, row and field.
+    """
+    import pandas as pd
+
+    tables = {k: v for k, v in net.items()
+              if isinstance(v, pd.DataFrame) and not k.startswith(("res_", "_"))}
+    if "bus" not in tables:
+        raise CaseFormatError("the net has no bus table", path=path, table="bus")
+    index: dict[str, set[int]] = {}
+    for name, df in tables.items():
+        idx = np.asarray(df.index)
+        if len(idx) and (idx.dtype.kind not in "iu" or idx.min() < 0 or idx.max() > MAX_INDEX):
+            raise CaseFormatError(f"index must be integers in [0, {MAX_INDEX}]", path=path,
+                                  table=name, field="index")
+        index[name] = set(idx.tolist())
+    for name, df in tables.items():
+        for col in (*_BUS_REFS, "in_service", "element"):
+            if col not in df.columns or not len(df):
+                continue
+            values = df[col].to_numpy()
+            if col == "in_service":
+                ok = np.array([isinstance(v, bool | np.bool_) or v in (0, 1) for v in values])
+                if not ok.all():
+                    raise CaseFormatError(f"expected true or false, got {values[~ok][0]!r}",
+                                          path=path, table=name, row=int(np.argmin(ok)),
+                                          field=col)
+                continue
+            if col == "element" and name != "switch":
+                continue
+            targets = [index["bus"]] * len(values) if col != "element" else [
+                index.get(_SWITCH_TABLES.get(str(et), ""), set()) for et in df["et"]]
+            for row, (v, known) in enumerate(zip(values, targets, strict=True)):
+                num = v if isinstance(v, int | float | np.number) and not isinstance(
+                    v, bool | np.bool_) else None
+                if num is None or not np.isfinite(num) or num != int(num) or \
+                        int(num) not in known:
+                    raise CaseFormatError(f"refers to no existing element ({v!r})", path=path,
+                                          table=name, row=row, field=col)
 
 
 def _branch_names(net: Any, lookup: dict[str, Any], n: int) -> list[str] | None:
