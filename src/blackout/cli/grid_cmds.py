@@ -100,12 +100,19 @@ def pf_cmd(
         "--derive-ratings", help="rate unrated branches as K*max(|base flow|, FLOOR_MVA): "
         "K[,FLOOR_MVA][,basis=dc|ac][,override]")
     ] = None,
+    flat_start: Annotated[bool, typer.Option(
+        "--flat-start", help="AC: start Newton-Raphson from 1 pu, 0 degrees (default: the "
+        "case's stored voltages, as MATPOWER)")] = False,
+    q_limits: Annotated[bool, typer.Option(
+        "--q-limits", help="AC: enforce generators' reactive limits (PV buses at a limit "
+        "become PQ, as MATPOWER's ENFORCE_Q_LIMS)")] = False,
     fmt: FormatOpt = None,
     out: OutOpt = None,
 ) -> None:
     """Run an AC (default) or DC power flow and summarise it."""
     grid = with_ratings(load_case(case), derive_ratings)
-    res = run_dc(grid, strict=strict) if dc else run_ac(grid, strict=strict)
+    res = run_dc(grid, strict=strict) if dc else run_ac(
+        grid, strict=strict, init="flat" if flat_start else "case", q_limits=q_limits)
     data = res.to_dict()
     data["gen"]["kind"] = list(map(str, grid.gen["kind"]))
     data["region"] = region_summary(grid, res)

@@ -171,8 +171,10 @@ class LsModel:
     # -- solving ------------------------------------------------------------------------
 
     def solve_island(self, net: Network, setup: IslandSetup, sbus: np.ndarray, tol: float,
-                     max_it: int) -> tuple[np.ndarray, int] | None:
-        """Newton-Raphson of one island from a flat start (setpoint magnitudes, 0 degrees):
+                     max_it: int, v_start: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, int] | None:
+        """Newton-Raphson of one island from ``v_start`` (complex voltages of
+        ``setup.buses``, pu; default a flat start: setpoint magnitudes, 0 degrees):
         (complex voltages of ``setup.buses``, pu; iterations), or None when lightsim2grid did
         not converge or its answer does not meet our equations (``sbus``: scheduled injection
         per island bus, pu): then the caller solves the island itself."""
@@ -181,7 +183,7 @@ class LsModel:
             try:
                 self.sync(net, buses, setup.slack)
                 v0 = np.ones(self.grid.bus.n, dtype=complex)
-                v0[buses] = setup.vm0
+                v0[buses] = setup.vm0 if v_start is None else v_start
                 v = self.model.ac_pf(v0, int(max_it), float(tol))
                 iters = int(self.model.get_algo().get_nb_iter())
             except RuntimeError:
