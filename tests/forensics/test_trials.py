@@ -19,8 +19,9 @@ from blackout.forensics import trials as trials_mod
 from blackout.forensics.analysis import Explanation
 from blackout.forensics.evidence import Evidence
 from blackout.forensics.hypotheses import HypothesisSet
-from blackout.forensics.inference import bootstrap_posterior, posterior
+from blackout.forensics.inference import TrialSet, bootstrap_posterior, posterior
 from blackout.forensics.trials import draw_trials, simulate_trials
+from blackout.report.forensics import forensics_section
 
 #: A small run (two hypotheses on case39) whose trials are replaced by a cheap stand-in in
 #: the resume test; the failure test runs the real engine.
@@ -80,6 +81,33 @@ def test_a_trial_that_raises_is_listed_and_the_run_goes_on(
     assert out["failed_trials"][0]["seed"] == bad.seed
     assert [h["trials_failed"] for h in out["hypotheses"]] == [0, 1]
     assert any("1 trials failed" in w for w in out["warnings"])
+    text = Explanation(EVIDENCE, HYPOTHESES, ts, p,
+                       bootstrap_posterior(ts, n_boot=20)).render_text(out)
+    assert f"failed: late trial 1 (seed {bad.seed}): IndexError" in text
+    page, _ = forensics_section(out)
+    assert 'id="failed-trials"' in page and str(bad.seed) in page
+
+
+def test_few_effective_trials_are_flagged_beside_the_posterior() -> None:
+    """With 2 trials per hypothesis the weight rests on < 3 effective trials: the warning
+    is on the hypothesis's own row (table, JSON and report), not only at the bottom."""
+    values = [np.array([[1.0], [100.0]]), np.array([[2.0], [3.0]])]
+    ts = TrialSet(list(HYPOTHESES.hypotheses), list(EVIDENCE.observations), [], values,
+                  [np.zeros((2, 0))] * 2, [[{"at_s": 1.0}, {"at_s": 2.0}]] * 2, [0, 0], 2, 0)
+    expl = Explanation(EVIDENCE, HYPOTHESES, ts, posterior(ts),
+                       bootstrap_posterior(ts, n_boot=20))
+    out = expl.to_dict()
+    rows = {h["name"]: h for h in out["hypotheses"]}
+    assert rows["early"]["effective_sample_size"] == pytest.approx(1.0, abs=0.01)
+    assert "effective trials" in rows["early"]["warning"]
+    assert {"posterior_a", "posterior_b", "agree"} <= set(rows["early"]["seed_stability"])
+    lines = expl.render_text(out).splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.strip().startswith("early"))
+    assert "warning" in lines[at + 1] and "effective trials" in lines[at + 1]
+    page, _ = forensics_section(out)
+    posteriors = page[page.index('id="posteriors"'):page.index("</table>",
+                                                                 page.index('id="posteriors"'))]
+    assert "effective trials (fewer than 3)" in posteriors
 
 
 def test_resume_after_sigkill_reuses_every_stored_trial(

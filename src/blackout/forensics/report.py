@@ -24,7 +24,11 @@ def report_data(explanation: Explanation | dict[str, Any]) -> dict[str, Any]:
     -------
     dict with keys
       ``title``, ``honesty``, ``method`` (text);
-      ``posterior_bars``: [{"hypothesis", "posterior", "error" (MC sd), "prior"}] best first;
+      ``posterior_bars``: [{"hypothesis", "posterior", "error" (MC sd), "prior",
+      "effective_trials", "warning" (None or the few-effective-trials text), "replicates"
+      (the two replicate runs' posteriors and whether they agree within 2 sd),
+      "trials_failed"}] best first;
+      ``failed_trials``: [{"hypothesis", "trial", "seed", "parameters", "error"}];
       ``matrix``: {"hypotheses": [...], "observations": [...], "reproduced": rows of
       per-hypothesis reproduction rates (0-1, None when unmeasured), "reliability": [...],
       "status": [...]};
@@ -52,7 +56,12 @@ def report_data(explanation: Explanation | dict[str, Any]) -> dict[str, Any]:
         "method": d["method"],
         "trials": d["trials"], "seed": d["seed"],
         "posterior_bars": [{"hypothesis": h["name"], "posterior": h["posterior"],
-                            "error": h["posterior_sd"], "prior": h["prior"]} for h in hyps],
+                            "error": h["posterior_sd"], "prior": h["prior"],
+                            "effective_trials": h.get("effective_sample_size"),
+                            "warning": h.get("warning"),
+                            "replicates": h.get("seed_stability"),
+                            "trials_failed": h.get("trials_failed", 0)} for h in hyps],
+        "failed_trials": d.get("failed_trials", []),
         "matrix": {
             "hypotheses": names,
             "observations": [o["name"] for o in obs],

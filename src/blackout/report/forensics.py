@@ -39,6 +39,31 @@ def _range(v: Any) -> str:
     return "" if v is None else str(v)
 
 
+def _num(v: Any, spec: str) -> str:
+    return "-" if v is None else format(float(v), spec)
+
+
+def _replicates(r: Any) -> str:
+    """The seed-stability check: both replicate posteriors and whether they agree."""
+    if not isinstance(r, dict):
+        return "-"
+    verdict = "agree" if r.get("agree") else "DISAGREE (> 2 sd)"
+    return f"{float(r['posterior_a']):.3f} / {float(r['posterior_b']):.3f}: {verdict}"
+
+
+def _failed(rows: list[dict[str, Any]]) -> str:
+    """Failed trials (left out of the posterior), each with its seed and error."""
+    if not rows:
+        return ""
+    return ("<h3>Trials the engine could not finish (left out)</h3>"
+            + _table(["hypothesis", "trial", "seed", "parameters", "error"],
+                     [[f.get("hypothesis"), f.get("trial"), f.get("seed"),
+                       ", ".join(f"{k}={v}" for k, v in (f.get("parameters") or {}).items()),
+                       f.get("error")] for f in rows[:50]], id_="failed-trials")
+            + (f"<p class=\"note\">... and {len(rows) - 50} more (see the JSON).</p>"
+               if len(rows) > 50 else ""))
+
+
 def _method(method: Any) -> str:
     """The inference method as a definition list (a dict) or a note (text)."""
     if not isinstance(method, dict):
@@ -109,9 +134,14 @@ def forensics_section(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
              f'<p class="note">{d["trials"]} simulations per hypothesis, seed '
              f"{d['seed']}.</p>", _method(d["method"]),
              '<div class="plot" id="plot-posterior"></div>',
-             _table(["hypothesis", "posterior", "Monte Carlo sd", "prior"],
+             _table(["hypothesis", "posterior", "Monte Carlo sd", "prior", "effective trials",
+                     "two replicate runs", "failed trials", "warning"],
                     [[b["hypothesis"], f"{b['posterior']:.3f}", f"{b['error']:.3f}",
-                      f"{b['prior']:.3f}"] for b in d["posterior_bars"]], id_="posteriors"),
+                      f"{b['prior']:.3f}", _num(b.get("effective_trials"), ".1f"),
+                      _replicates(b.get("replicates")), b.get("trials_failed", 0),
+                      b.get("warning") or ""] for b in d["posterior_bars"]],
+                    id_="posteriors"),
+             _failed(d.get("failed_trials") or []),
              "<h3>Observations that decide it</h3>",
              _table(["observation", "favours", "discrimination (nats)",
                      "posterior shift when dropped", "source"],
