@@ -29,7 +29,7 @@ from rich.console import Console
 from blackout.errors import BlackoutError
 
 __all__ = ["app", "Format", "emit", "guarded", "console", "resolve_format", "debug_enabled",
-           "write_traceback"]
+           "write_traceback", "one_line"]
 
 app = typer.Typer(
     name="blackout",
@@ -90,6 +90,11 @@ def write_traceback(text: str) -> Path | None:
     return Path(name)
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line: every line break (``\\n``, ``\\r``, U+2028, ...) becomes a space."""
+    return " ".join(text.splitlines())
+
+
 def guarded(func: F) -> F:
     """Turn a BlackoutError into one line on stderr and exit 2; anything else exits 1.
 
@@ -110,8 +115,7 @@ def guarded(func: F) -> F:
         except BlackoutError as exc:
             if debug_enabled():
                 typer.echo(traceback.format_exc().rstrip(), err=True)
-            msg = str(exc).replace("\n", " ")
-            typer.echo(f"error: {msg}", err=True)
+            typer.echo(f"error: {one_line(str(exc))}", err=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
@@ -120,7 +124,7 @@ def guarded(func: F) -> F:
             where = write_traceback(text)
             if debug_enabled():
                 typer.echo(text.rstrip(), err=True)
-            msg = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+            msg = one_line(f"{type(exc).__name__}: {exc}")
             note = (f"full traceback in {where}" if where is not None
                     else "the traceback could not be written")
             typer.echo(f"internal error: {msg} ({note}; --debug prints it)", err=True)
