@@ -51,3 +51,58 @@ def test_explain_bad_evidence_is_one_line_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "ev.yaml" in result.output and "observable.kind" in result.output
     assert "Traceback" not in result.output
+
+
+SMALL_HYPOTHESES = """\
+name: small
+hypotheses:
+  - name: early
+    scenario: &sc
+      name: attack
+      case: case39
+      mode: dc
+      horizon_s: 60
+      threats:
+        - {kind: cyber, name: attack, actions: [{do: open_breakers, at_s: 5, branches: ["26-28"]}]}
+    parameters:
+      - {name: at_s, paths: [threats.0.actions.0.at_s], prior: {dist: uniform, low: 0, high: 20}}
+  - name: late
+    scenario: *sc
+    parameters:
+      - {name: at_s, paths: [threats.0.actions.0.at_s], prior: {dist: uniform, low: 30, high: 50}}
+"""
+SMALL_EVIDENCE = """\
+name: small evidence
+observations:
+  - name: line out early
+    source: test
+    range: [0, 25]
+    tolerance: 5
+    observable: {kind: trip_time, select: {names: ["26-28"]}}
+"""
+
+
+def test_explain_out_folder_keeps_trials_and_resumes(tmp_path: Path) -> None:
+    (tmp_path / "h.yaml").write_text(SMALL_HYPOTHESES, encoding="utf-8")
+    (tmp_path / "e.yaml").write_text(SMALL_EVIDENCE, encoding="utf-8")
+    run = tmp_path / "run"
+    args = ["explain", str(tmp_path / "e.yaml"), "--hypothesis-file", str(tmp_path / "h.yaml"),
+            "--trials", "3", "--workers", "1", "--format", "json", "--out", str(run)]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    data = json.loads((run / "explanation.json").read_text())
+    assert data["run"]["ran"] == 6 and data["run"]["resumed"] == 0
+    assert data["failed_trials"] == []
+    assert all(h["effective_sample_size"] > 0 for h in data["hypotheses"])
+    assert sorted(p.name for p in run.glob("chunk-*.parquet")) == [
+        "chunk-000000.parquet", "chunk-000001.parquet"]
+    again = runner.invoke(app, args)  # the folder holds a run: no silent overwrite
+    assert again.exit_code == 2 and "--resume" in again.output
+    resumed = runner.invoke(app, [*args, "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    data2 = json.loads((run / "explanation.json").read_text())
+    assert data2["run"]["ran"] == 0 and data2["run"]["resumed"] == 6
+    assert [h["posterior"] for h in data2["hypotheses"]] == \
+        [h["posterior"] for h in data["hypotheses"]]
+    no_folder = runner.invoke(app, [*args[:-2], "--out", str(tmp_path / "x.json"), "--resume"])
+    assert no_folder.exit_code == 2 and "--out DIR" in no_folder.output

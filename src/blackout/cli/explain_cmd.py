@@ -69,7 +69,7 @@ def explain_cmd(
 
     folder = out if out is not None and _is_folder(out) else None
     if resume and folder is None:
-        raise typer.BadParameter("--resume needs --out DIR, the folder of the run to continue")
+        raise BlackoutError("--resume needs --out DIR, the folder of the run to continue")
 
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     if n_workers < 1:
