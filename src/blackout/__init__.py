@@ -1,5 +1,6 @@
 """blackout: a simulator of cascading failures and national power-grid blackouts."""
 
+from blackout import libnotices  # noqa: F401  (first: before any library is imported)
 from blackout.cases import load_case
 from blackout.errors import (
     BlackoutError,

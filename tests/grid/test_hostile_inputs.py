@@ -255,3 +255,25 @@ def test_convert_never_writes_nan(case: str, tmp_path: Path) -> None:
     text = path.read_text().lower()
     assert "nan" not in text
     assert read_case(path).bus.n == blackout.load_case(case).bus.n
+
+
+def test_cli_in_a_folder_holding_the_named_module_creates_nothing(
+        pp_case9: dict[str, Any], tmp_path: Path) -> None:
+    """The issue's probe end to end: ``blackout pf x.json`` run in a folder that holds
+    the module the file names (the folder is on sys.path, as with ``python -c``)."""
+    import subprocess
+
+    marker = tmp_path / "marker.txt"
+    (tmp_path / "evilmod.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    data = json.loads(json.dumps(pp_case9))
+    data["_object"]["evil"] = {"_module": "evilmod", "_class": "function", "_object": "f"}
+    data["_object"]["zen"] = {"_module": "this", "_class": "function", "_object": "s"}
+    _write(tmp_path / "x.json", data)
+    proc = subprocess.run(
+        [sys.executable, "-c", "from blackout.cli import main; main()", "pf", "x.json",
+         "--format", "json"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: x.json") and "_module" in lines[0]
+    assert not marker.exists()
+    assert "Beautiful is better" not in proc.stdout + proc.stderr
