@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench validate lint venv clean
+.PHONY: demo test bench validate lint venv clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ $(VALIDATE_VENV)/.installed:
 
 validate: $(STAMP) $(VALIDATE_VENV)/.installed
 	ANDES_PYTHON=$(VALIDATE_VENV)/bin/python $(BIN)/python benchmarks/validation/run_validation.py
+
+# the fuzz suite (tests/fuzz) with many random examples per input kind instead of
+# make test's few fixed ones; BLACKOUT_FUZZ_EXAMPLES sets how many (default 300)
+fuzz: $(STAMP)
+	BLACKOUT_FUZZ=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
 
 bench: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/run_all.py
