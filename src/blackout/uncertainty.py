@@ -158,20 +158,21 @@ class Prior(Spec):
 
     def draw(self, rng: np.random.Generator) -> float:
         """One draw from the prior (normal: truncated to [low, high] by rejection)."""
+        lo = -np.inf if self.low is None else float(self.low)
+        hi = np.inf if self.high is None else float(self.high)
         if self.dist == "uniform":
-            v = float(rng.uniform(self.low, self.high))
+            v = float(rng.uniform(lo, hi))
         elif self.dist == "triangular":
-            v = float(rng.triangular(self.low, self.mode, self.high))
+            v = float(rng.triangular(lo, float(self.mode or 0.0), hi))
         elif self.dist == "loguniform":
-            v = float(np.exp(rng.uniform(np.log(self.low), np.log(self.high))))
+            v = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
         else:
-            lo = -np.inf if self.low is None else self.low
-            hi = np.inf if self.high is None else self.high
-            v = float(rng.normal(self.mean, self.sd))
+            mean, sd = float(self.mean or 0.0), float(self.sd or 1.0)
+            v = float(rng.normal(mean, sd))
             for _ in range(1000):
                 if lo <= v <= hi:
                     break
-                v = float(rng.normal(self.mean, self.sd))
+                v = float(rng.normal(mean, sd))
             v = float(np.clip(v, lo, hi))
         if self.integer:
             v = float(round(v))

@@ -160,10 +160,9 @@ def initiating_elements(frame: pd.DataFrame, branch_names: list[str] | None = No
                 else str(branch_names[int(b)])
             count[name] = count.get(name, 0) + 1
             total[name] = total.get(name, 0.0) + float(lost)
-    rows = [{"name": n, "trials": count[n], "mean_loss_mw": total[n] / count[n]}
-            for n in count]
-    rows.sort(key=lambda r: (-r["trials"], -r["mean_loss_mw"], r["name"]))
-    return rows[:top]
+    names = sorted(count, key=lambda n: (-count[n], -total[n] / count[n], n))[:top]
+    return [{"name": n, "trials": count[n], "mean_loss_mw": total[n] / count[n]}
+            for n in names]
 
 
 # ---------------------------------------------------------------------------- re-run
