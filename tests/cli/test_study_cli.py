@@ -115,8 +115,11 @@ def test_n1_base_case_violations_reported_apart(tmp_path: Path) -> None:
     base = data["base_case"]["violations"]
     assert base["count"] > 20 and len(base["list"]) == base["count"]
     assert data["cascades_run"] is False and data["warnings"] == [first]
+    assert data["ranked_by"] == "max_caused_loading_pct"
+    caused = [row["max_caused_loading_pct"] for row in data["contingencies"]]
+    assert caused == sorted(caused, reverse=True)
     for row in data["contingencies"]:
-        assert {"new_violations", "worsened_violations"} <= set(row)
+        assert {"new_violations", "worsened_violations", "max_caused_loading_pct"} <= set(row)
         assert row["new_violations"] + row["worsened_violations"] <= row["overloads"]
         assert row["cascade_lines_out"] == 1
     assert sum(row["overloads"] for row in data["contingencies"]) > sum(

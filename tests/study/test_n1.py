@@ -182,6 +182,8 @@ def test_new_and_worsened_violations_equal_rundcpp() -> None:
         row = tab.loc[b]
         assert row["new_violations"] == int(((loading > 1.0) & ~bv).sum()), b
         assert row["worsened_violations"] == int((bv & (loading > 1.1 * l0)).sum()), b
+        caused = np.where(~bv | (loading > 1.1 * l0), loading, 0.0).max()
+        assert abs(row["max_caused_loading_pct"] - 100.0 * caused) <= 1e-6, b
         worsened_seen += int(row["worsened_violations"])
     assert worsened_seen > 0
 

@@ -109,8 +109,11 @@ def n1_cmd(
     case: Annotated[str, typer.Argument(help="built-in case name or case file")],
     ac: Annotated[bool, typer.Option("--ac/--dc", help="verify the riskiest in AC")] = False,
     top: Annotated[int, typer.Option("--top", help="rows to show (and AC-verify at least)")] = 20,
-    by: Annotated[str, typer.Option("--by", help="rank by max_loading_pct or "
-                                     "cascade_load_lost_mw")] = "max_loading_pct",
+    by: Annotated[str, typer.Option("--by", help="rank by max_caused_loading_pct (the "
+                                     "worst loading the outage causes: new or worsened "
+                                     "violations, default), max_loading_pct, "
+                                     "cascade_load_lost_mw or cascade_lines_out")
+                  ] = "max_caused_loading_pct",
     screen_pct: Annotated[float, typer.Option(
         "--screen-pct", help="AC-verify every outage whose estimated MVA loading reaches this")
     ] = 80.0,
@@ -134,9 +137,10 @@ def n1_cmd(
     ``new_violations`` and ``worsened_violations`` count only what the outage causes."""
     from blackout.study.contingency import base_ac_pq, screen_n1, verify_ac
 
-    if by not in ("max_loading_pct", "cascade_load_lost_mw", "cascade_lines_out"):
-        raise BlackoutError(f"--by: expected max_loading_pct, cascade_load_lost_mw or "
-                            f"cascade_lines_out, got {by!r}")
+    if by not in ("max_caused_loading_pct", "max_loading_pct", "cascade_load_lost_mw",
+                  "cascade_lines_out"):
+        raise BlackoutError(f"--by: expected max_caused_loading_pct, max_loading_pct, "
+                            f"cascade_load_lost_mw or cascade_lines_out, got {by!r}")
     if top < 0:
         raise BlackoutError("--top must be >= 0")
     if not worsened >= 0:
@@ -160,7 +164,8 @@ def n1_cmd(
             "contingencies": rows.replace({np.nan: None}).to_dict(orient="records")}
     if warning:
         data["warnings"] = [warning]
-    cols = ["name", "max_loading_pct", "worst_branch", "new_violations",
+    cols = ["name", "max_caused_loading_pct", "max_loading_pct", "worst_branch",
+            "new_violations",
             "worsened_violations", "islands_added", "cascade_lines_out",
             "cascade_load_lost_mw"]
     if ac:

@@ -78,8 +78,9 @@ def parse_ratings_spec(text: str, *, option: str = "--derive-ratings") -> Rating
 
 
 def apply_ratings(grid: Grid, spec: RatingsSpec | str | None, *,
-                  participation: str = "headroom") -> Grid:
-    """``grid`` rated by ``spec`` (a :class:`RatingsSpec` or its text); unchanged if None."""
+                  participation: str | None = "headroom") -> Grid:
+    """``grid`` rated by ``spec`` (a :class:`RatingsSpec` or its text); unchanged if None.
+    ``participation``: the base case the flows come from (see :func:`derive_ratings`)."""
     if spec is None:
         return grid
     if isinstance(spec, str):
@@ -117,13 +118,15 @@ def grandfather_base(grid: Grid, flow_mva: np.ndarray, *, factor: float = 1.1) -
 
 def derive_ratings(
     grid: Grid, *, k: float = 1.5, floor_mva: float = 50.0, override_given: bool = False,
-    basis: str = "dc", participation: str = "headroom",
+    basis: str = "dc", participation: str | None = "headroom",
 ) -> Grid:
     """A new grid whose unrated branches get ``rate_a = k * max(base flow, floor_mva)`` (MVA).
 
     ``basis`` says which base-case flow: ``"dc"`` the DC active flow ``|P|`` (default) of
     the studies' base case: the case dispatch with each island's imbalance shared by the
-    ``participation`` rule (:func:`blackout.flow.dc.shared_dispatch_state`);
+    ``participation`` rule (:func:`blackout.flow.dc.shared_dispatch_state`; None: the
+    plain DC power flow of the case, its slack taking the whole mismatch, as ``blackout pf
+    --dc`` shows it);
     ``"ac"`` the AC apparent power, the larger of ``|S|`` at the two ends (what a thermal
     rating limits; with DC-sized ratings the reactive flow alone can overload a branch
     in AC before any outage). A branch the AC base case leaves dark gets ``floor_mva``.
@@ -132,8 +135,9 @@ def derive_ratings(
     re-rated by the rule. The rule is written into ``grid.notes["ratings"]``.
     """
     if basis == "dc":
-        flows = np.abs(np.nan_to_num(np.asarray(run_dc(
-            grid, shared_dispatch_state(grid, participation)).branch["p_from_mw"], dtype=float)))
+        state = None if participation is None else shared_dispatch_state(grid, participation)  # type: ignore[arg-type]
+        flows = np.abs(np.nan_to_num(np.asarray(run_dc(grid, state).branch["p_from_mw"],
+                                                dtype=float)))
         what = "|base DC flow|"
     elif basis == "ac":
         from blackout.flow import run_ac

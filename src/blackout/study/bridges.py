@@ -202,7 +202,7 @@ if HAVE_NUMBA:
                beta: np.ndarray, f_up: np.ndarray, f_dn: np.ndarray, f_load: np.ndarray, f_bus: np.ndarray, t_bus: np.ndarray, b_pu: np.ndarray,
                f0: np.ndarray, inv: np.ndarray, q2: np.ndarray, dp: np.ndarray, lim: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                          np.ndarray]:  # pragma: no cover
+                          np.ndarray, np.ndarray]:  # pragma: no cover
         """Per bridge outage: worst loading, its branch, overloads (> 1), the worst
         estimated MVA loading, new and worsened violations (``lim``: see
         :func:`kernels.accumulate`), from the base-topology angle changes ``theta``."""
@@ -214,6 +214,7 @@ if HAVE_NUMBA:
         est = np.zeros(k)
         new = np.zeros(k, dtype=np.int64)
         worse = np.zeros(k, dtype=np.int64)
+        caused = np.zeros(k)
         nchunk = min(k, kernels.CHUNKS)
         step = (k + nchunk - 1) // nchunk
         for ch in _nb.prange(nchunk):
@@ -238,22 +239,22 @@ if HAVE_NUMBA:
                     elif base_dead[fb]:
                         post = 0.0
                     kernels.accumulate(post, post == 0.0, j, lb, il, il2, ql, dl, ll,
-                                       worst, arg, count, est, new, worse)
-        return worst, arg, count, np.sqrt(est), new, worse
+                                       worst, arg, count, est, new, worse, caused)
+        return worst, arg, count, np.sqrt(est), new, worse, caused
 
     def bridge_outage_stats(model: DCModel, bridges: np.ndarray, q0_pu: np.ndarray,
                             dp_pu: np.ndarray, block: int = 512,
                             lim: np.ndarray | None = None
                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                       np.ndarray, np.ndarray, np.ndarray]:
+                                       np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """N-1 statistics of the outage of each branch in ``bridges`` (each one alone
         splits its base island): ``(worst loading, worst branch, overloads, estimated MVA
         loading, load lost MW)``, loadings as fractions of ``rate_a_mva`` (0 where
         unrated). ``q0_pu``: base-case reactive flow per branch and ``dp_pu`` AC minus DC
         base-case active flow (pu), as in :func:`blackout.study.contingency.screen_n1`'s
         estimate; ``lim`` as in :func:`kernels.accumulate` (default: no base-case
-        violation), adding the new and the worsened violations per outage to the
-        returned tuple. Same results as the general islanded path of
+        violation), adding the new and the worsened violations and the worst loading they
+        cause per outage to the returned tuple. Same results as the general islanded path of
         :func:`blackout.study.batch.post_outage_flows`."""
         nb, nl = model.bus_in.size, model.n_branch
         labels = model.island_labels(np.zeros(nl, dtype=bool))
@@ -303,6 +304,7 @@ if HAVE_NUMBA:
         worst, arg = np.zeros(n), np.zeros(n, dtype=np.int64)
         count, est, served = np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n)
         new, worse = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        caused = np.zeros(n)
         lim = np.zeros(nl) if lim is None else np.asarray(lim, dtype=float)
         lp, li, lx, upp, ui, ux = model._factors[2:]
         nred = model.keep.size
@@ -317,11 +319,11 @@ if HAVE_NUMBA:
                 child[s], labels, tin, size, at, isl_sum, bus_sum, model.ref_gen_bus,
                 gen_rank, p0_mw, rhs_row, model.base_mva, y)
             kernels.lu_solve_rows(lp, li, lx, upp, ui, ux, y[:nred])
-            worst[s], arg[s], count[s], est[s], new[s], worse[s] = _stats(
+            worst[s], arg[s], count[s], est[s], new[s], worse[s], caused[s] = _stats(
                 y, row, bridges[s], child[s], labels, tin, size, dead_s, dead_l, base_dead,
                 a_up, a_dn, beta, f_up, f_dn, f_load, model.f_bus, model.t_bus, model.b_pu,
                 model.f0_pu, inv, q2, dp_pu, lim)
             served_l = np.where(dead_l, isl_load0[labels[child[s]]], served_l)
             served[s] = served_other - isl_load0[labels[child[s]]] + served_l
         lost = float(model.load_bus_mw.sum()) - served
-        return worst, arg, count, est, lost, new, worse
+        return worst, arg, count, est, lost, new, worse, caused

@@ -43,6 +43,9 @@ class N1Result:
     max_loading_pct (DC, worst branch), worst_branch, overloads (branches above 100 %),
     new_violations (above 100 % and within the rating in the base case),
     worsened_violations (base-case violations worsened by more than the threshold),
+    max_caused_loading_pct (the worst loading over the branches within their rating in
+    the base case and the worsened violations: what the outage causes; equal to
+    max_loading_pct when the base case is within its ratings),
     est_mva_loading_pct, cascade_lines_out, cascade_load_lost_mw, ac_verified,
     ac_max_loading_pct, ac_overloads, ac_converged.
     """
@@ -50,8 +53,10 @@ class N1Result:
     table: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def ranked(self, by: str = "max_loading_pct", top: int | None = None) -> pd.DataFrame:
-        """Rows sorted by ``by`` (descending), ties broken by cascade size."""
+    def ranked(self, by: str = "max_caused_loading_pct", top: int | None = None
+               ) -> pd.DataFrame:
+        """Rows sorted by ``by`` (descending; default the worst loading the outage causes,
+        base-case violations that did not worsen left out), ties broken by cascade size."""
         keys = [by, "cascade_load_lost_mw", "cascade_lines_out"]
         keys = list(dict.fromkeys(keys))
         out = self.table.sort_values(keys, ascending=False, kind="stable")
@@ -104,7 +109,7 @@ def _dc_block_stats(model: DCModel, plain: np.ndarray, q0_pu: np.ndarray, block:
                     dp_pu: np.ndarray | None = None, lim: np.ndarray | None = None
                     ) -> tuple[np.ndarray, ...]:
     """(max loading, worst branch, overload count, estimated MVA loading, new violations,
-    worsened violations) per outage, from LODF columns computed block by block (memory:
+    worsened violations, worst loading they cause) per outage, from LODF columns computed block by block (memory:
     block x n_branch floats). ``dp_pu``: AC minus DC base-case active flow, added to the
     DC post-outage flow in the apparent-power estimate; ``lim``: see
     :func:`_violation_limits` (default: no base-case violation)."""
@@ -121,6 +126,7 @@ def _dc_block_stats(model: DCModel, plain: np.ndarray, q0_pu: np.ndarray, block:
     est = np.zeros(n)
     new = np.zeros(n, dtype=np.int64)
     worse = np.zeros(n, dtype=np.int64)
+    caused = np.zeros(n)
     if HAVE_NUMBA:
         if n:  # outages in the order of their first non-zero row in the forward solve, so
             rr = model.solver_rows()[1]  # that each block skips its leading zero rows
@@ -133,10 +139,10 @@ def _dc_block_stats(model: DCModel, plain: np.ndarray, q0_pu: np.ndarray, block:
             c = plain[idx]
             theta, row = model.unit_transfer_angles(
                 c, buf if c.size == buf.shape[1] else None)
-            worst[idx], arg[idx], count[idx], est[idx], new[idx], worse[idx] = (
-                kernels.n1_block_stats(theta, row, c, model.f_bus, model.t_bus, model.b_pu,
-                                       f0, inv, q2, dp, lim))
-        return worst, arg, count, est, new, worse
+            (worst[idx], arg[idx], count[idx], est[idx], new[idx], worse[idx],
+             caused[idx]) = kernels.n1_block_stats(theta, row, c, model.f_bus, model.t_bus,
+                                                   model.b_pu, f0, inv, q2, dp, lim)
+        return worst, arg, count, est, new, worse, caused
     bv = lim > 0
     for lo in range(0, n, block):
         c = plain[lo:lo + block]
@@ -150,12 +156,13 @@ def _dc_block_stats(model: DCModel, plain: np.ndarray, q0_pu: np.ndarray, block:
         count[lo:lo + c.size] = (loading > 1.0).sum(axis=1)
         new[lo:lo + c.size] = ((loading > 1.0) & ~bv).sum(axis=1)
         worse[lo:lo + c.size] = (bv & (loading > lim)).sum(axis=1)
+        caused[lo:lo + c.size] = np.where(~bv | (loading > lim), loading, 0.0).max(axis=1)
         post += dp[None, :]
         post[rows, c] = 0.0
         np.square(post, out=post)
         post += q2
         est[lo:lo + c.size] = (np.sqrt(post) * inv).max(axis=1)
-    return worst, arg, count, est, new, worse
+    return worst, arg, count, est, new, worse, caused
 
 
 def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool | None = None,
@@ -189,14 +196,16 @@ def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool | Non
     worst, arg, count, est = (np.zeros(n), np.zeros(n, dtype=np.int64),
                               np.zeros(n, dtype=np.int64), np.zeros(n))
     new, worse = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    caused = np.zeros(n)
     pos = np.searchsorted(cands, plain)
-    worst[pos], arg[pos], count[pos], est[pos], new[pos], worse[pos] = _dc_block_stats(
-        model, plain, q0, block, dp, lim)
+    worst[pos], arg[pos], count[pos], est[pos], new[pos], worse[pos], caused[pos] = (
+        _dc_block_stats(model, plain, q0, block, dp, lim))
     lost_split = np.zeros(n)
     if bridges.size and HAVE_NUMBA and model.rule == "headroom":  # closed form: headroom
         bpos = np.searchsorted(cands, bridges)
         (worst[bpos], arg[bpos], count[bpos], est[bpos], lost_split[bpos], new[bpos],
-         worse[bpos]) = bridge_path.bridge_outage_stats(model, bridges, q0, dp, 2 * block, lim)
+         worse[bpos], caused[bpos]) = bridge_path.bridge_outage_stats(model, bridges, q0, dp,
+                                                                      2 * block, lim)
     elif bridges.size:
         bpos = np.searchsorted(cands, bridges)
         rate = np.where(model.rate_mva > 0, model.rate_mva, np.inf)
@@ -212,6 +221,7 @@ def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool | Non
             count[p] = (loading > 1.0).sum(axis=1)
             new[p] = ((loading > 1.0) & ~bv).sum(axis=1)
             worse[p] = (bv & (loading > lim)).sum(axis=1)
+            caused[p] = np.where(~bv | (loading > lim), loading, 0.0).max(axis=1)
             moved = np.where(flows != 0.0, flows + dp * model.base_mva, 0.0)
             est[p] = (np.sqrt(moved ** 2 + (q0 * model.base_mva) ** 2) / rate).max(axis=1)
             lost_split[p] = lost
@@ -221,7 +231,8 @@ def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool | Non
         "branch": cands, "name": names[cands], "islands_added": split.astype(np.int64),
         "load_lost_mw": lost_split, "max_loading_pct": 100.0 * worst,
         "worst_branch": names[arg], "overloads": count, "new_violations": new,
-        "worsened_violations": worse, "est_mva_loading_pct": 100.0 * est,
+        "worsened_violations": worse, "max_caused_loading_pct": 100.0 * caused,
+        "est_mva_loading_pct": 100.0 * est,
     })
     run_cascade = base["count"] == 0 if cascade is None else bool(cascade)
     if run_cascade:
@@ -284,6 +295,8 @@ def verify_ac(result: N1Result, model: DCModel, *, screen_pct: float = 80.0, top
             "ac_verified": int(pick.sum()), "ac_full_run_ac": int(ac.full_run_ac.sum()),
             "ac_fast_decoupled": int(ac.fast_decoupled.sum()),
             "ac_base_overloads": ac.base_overloads,
+            "base_case": {**result.meta.get("base_case", {}),
+                          "ac_violations": {"count": int(ac.base_overloads)}},
             "ac_seconds": round(time.perf_counter() - t0, 4)}
     return N1Result(tab, meta)
 

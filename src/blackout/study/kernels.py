@@ -116,13 +116,16 @@ if HAVE_NUMBA:
     def accumulate(post: float, zeroed: bool, j: int, lb: int, il: float, il2: float,
                    ql: float, dl: float, lim: float, worst: np.ndarray, arg: np.ndarray,
                    count: np.ndarray, est: np.ndarray, new: np.ndarray,
-                   worse: np.ndarray) -> None:  # pragma: no cover - compiled
+                   worse: np.ndarray, caused: np.ndarray) -> None:  # pragma: no cover
+
         """Fold branch ``lb``'s post-outage flow ``post`` (pu) into outage ``j``'s
         statistics: worst loading ``|post| * il`` and its branch, the count above 1, and
         the worst squared MVA estimate ``((post + dl)^2 + ql) * il2`` (``post`` alone
         when ``zeroed``: the branch carries nothing). ``lim``: 0 for a branch within its
         rating in the base case (a loading above 1 is then a new violation), else the
-        loading above which its base-case violation counts as worsened."""
+        loading above which its base-case violation counts as worsened. ``caused``: the
+        worst loading over the branches within their rating in the base case and the
+        worsened base-case violations (what the outage causes)."""
         load = abs(post) * il
         if load > worst[j]:
             worst[j] = load
@@ -133,6 +136,8 @@ if HAVE_NUMBA:
                 new[j] += 1
         if lim > 0.0 and load > lim:
             worse[j] += 1
+        if (lim == 0.0 or load > lim) and load > caused[j]:
+            caused[j] = load
         pe = 0.0 if zeroed else post + dl
         e = (pe * pe + ql) * il2
         if e > est[j]:
@@ -143,14 +148,14 @@ if HAVE_NUMBA:
                        t_bus: np.ndarray, b_pu: np.ndarray, f0: np.ndarray, inv: np.ndarray,
                        q2: np.ndarray, dp: np.ndarray, lim: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                  np.ndarray]:  # pragma: no cover - compiled
+                                  np.ndarray, np.ndarray]:  # pragma: no cover - compiled
         """Single-outage statistics from base-topology angles ``theta[row[bus]]`` (row-major)
         of unit transfers across the branches ``cols``: per outage the worst loading
         ``|f0 + H[:, m] f0[m] / (1 - H[m, m])| * inv``, its branch (first on ties), the
         count above 1 and the worst ``sqrt((post + dp)^2 + q2) * inv`` (``dp``: AC minus
         DC base-case flow, so the estimate is the AC base flow plus the DC change); the
         outaged branch is 0. ``lim`` per branch: see :func:`accumulate`; also returns the
-        new and the worsened violations per outage."""
+        new and the worsened violations and the worst loading they cause per outage."""
         k = cols.size
         nl = f_bus.size
         scale = np.empty(k)
@@ -166,6 +171,7 @@ if HAVE_NUMBA:
         est = np.zeros(k)
         new = np.zeros(k, dtype=np.int64)
         worse = np.zeros(k, dtype=np.int64)
+        caused = np.zeros(k)
         for c in _nb.prange(nchunk):
             lo = c * step
             hi = min(k, lo + step)
@@ -177,8 +183,8 @@ if HAVE_NUMBA:
                     post = fl + bl * (tf[j] - tt[j]) * scale[j]
                     out = cols[j] == lb
                     accumulate(0.0 if out else post, out, j, lb, il, il2, ql, dl, ll,
-                               worst, arg, count, est, new, worse)
-        return worst, arg, count, np.sqrt(est), new, worse
+                               worst, arg, count, est, new, worse, caused)
+        return worst, arg, count, np.sqrt(est), new, worse, caused
 
 
 if HAVE_NUMBA:
