@@ -168,3 +168,26 @@ def test_builtin_venezuela_scenarios_declare_sourced_priors() -> None:
             assert prior.source.strip(), (name, key)
         d = next(p for p in sc.uncertain.values() if p.input == "demand_mw")
         assert (d.low, d.high) == (10500, 13500), name
+
+
+def test_ufls_design_inputs_reach_the_engine() -> None:
+    from blackout.cascade.settings import CascadeSettings
+    from blackout.scenario import engine_settings
+
+    priors = {**CASE39["uncertain"],
+              "shed": {"input": "ufls_shed_scale", "dist": "triangular", "low": 0.6,
+                       "mode": 1.0, "high": 1.8, "source": "assumption: test"},
+              "first": {"input": "ufls_first_stage_hz", "dist": "uniform", "low": 59.1,
+                        "high": 59.5, "central": 59.3, "source": "assumption: test"}}
+    sc = load_scenario({**CASE39, "uncertain": priors})
+    default = CascadeSettings().ufls_stages
+    assert engine_settings(compile_scenario(sc).settings).ufls_stages == default
+    pinned = sc.model_copy(update={"uncertain": pin(sc.uncertain, {"shed": 1.5, "first": 59.5})})
+    stages = engine_settings(compile_scenario(pinned).settings).ufls_stages
+    assert [s.fraction for s in stages] == pytest.approx([1.5 * s.fraction for s in default])
+    assert stages[0].threshold_hz == pytest.approx(59.5)
+    assert [a.threshold_hz - b.threshold_hz for a, b in zip(stages, default, strict=True)] == \
+        pytest.approx([0.2] * len(default))
+    too_much = sc.model_copy(update={"uncertain": pin(sc.uncertain, {"shed": 5.0})})
+    with pytest.raises(ScenarioError, match=r"uncertain\.shed.*125 %"):
+        compile_scenario(too_much)

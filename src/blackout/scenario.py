@@ -507,6 +507,12 @@ def engine_settings(settings: dict[str, Any], **overrides: Any) -> Any:
         kwargs["start_clock"] = merged["start_clock"]
     if merged.get("unit_trip_spread_hz") is not None:
         kwargs["unit_trip_spread_hz"] = float(merged["unit_trip_spread_hz"])
+    if merged.get("ufls_shed_scale") is not None or merged.get("ufls_first_stage_hz") is not None:
+        from blackout.uncertainty import ufls_stages  # UFLS design as an uncertain input
+
+        kwargs["ufls_stages"] = ufls_stages(CascadeSettings().ufls_stages,
+                                            shed_scale=merged.get("ufls_shed_scale"),
+                                            first_stage_hz=merged.get("ufls_first_stage_hz"))
     for flag in ("accfm", "q_limits"):  # the AC-CFM preset (blackout run --preset accfm)
         if merged.get(flag) is not None:
             kwargs[flag] = bool(merged[flag])

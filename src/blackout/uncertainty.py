@@ -36,6 +36,10 @@ Named inputs (things that are not a number in the scenario file):
 - ``inertia_scale`` : every unit's inertia constant H x this.
 - ``unit_trip_spread_hz`` : standard deviation of the seeded scatter of each unit's
   frequency-trip thresholds (the engine's ``unit_trip_spread_hz``), Hz.
+- ``ufls_shed_scale`` : UFLS design: each stage's shed fraction x this (the engine's
+  default stages; the anti-stall stages unchanged).
+- ``ufls_first_stage_hz`` : UFLS design: every stage threshold shifted so that the first
+  stage is at this frequency (on a 60 Hz scale, as the stage table), Hz.
 
 Path inputs name a number in the scenario document (``threats[0].start_s``,
 ``threats[1].actions[3].at_s``, ``restoration.crews``, ``snapshot.load_scale``);
@@ -69,6 +73,8 @@ NAMED_INPUTS = {
     "thermal_output_mw": "output of the in-service thermal units at t = 0, MW",
     "inertia_scale": "every unit's inertia constant H x this",
     "unit_trip_spread_hz": "scatter (standard deviation) of unit frequency-trip settings, Hz",
+    "ufls_shed_scale": "each UFLS stage's shed fraction x this",
+    "ufls_first_stage_hz": "UFLS thresholds shifted so the first stage is here, Hz (60 Hz scale)",
 }
 #: Unit kinds counted as thermal by ``thermal_output_mw``.
 THERMAL_KINDS = ("steam", "gas", "combined_cycle", "diesel")
@@ -80,7 +86,8 @@ class Prior(Spec):
     """One uncertain input: what it sets, its distribution, its source."""
 
     input: Literal["demand_mw", "thermal_output_mw", "inertia_scale",
-                   "unit_trip_spread_hz"] | None = Field(default=None, description=(
+                   "unit_trip_spread_hz", "ufls_shed_scale",
+                   "ufls_first_stage_hz"] | None = Field(default=None, description=(
                        "a named input (see blackout.uncertainty)"))
     path: str | None = Field(default=None, description=(
         "a number in the scenario file, e.g. threats[0].fault_probability_per_min"))
@@ -242,6 +249,26 @@ class Resolved:
                             notes={**grid.notes, "uncertain": dict(self.values)})
 
 
+def ufls_stages(stages: tuple[Any, ...], *, shed_scale: float | None = None,
+                first_stage_hz: float | None = None) -> tuple[Any, ...]:
+    """UFLS stages with each shed fraction x ``shed_scale`` and every threshold shifted so
+    that the first stage is at ``first_stage_hz`` (None: unchanged). Raises
+    :class:`~blackout.errors.BlackoutError` when a fraction would leave [0, 1] in total."""
+    import dataclasses
+
+    from blackout.errors import BlackoutError
+
+    if not stages:
+        return stages
+    scale = 1.0 if shed_scale is None else float(shed_scale)
+    shift = 0.0 if first_stage_hz is None else float(first_stage_hz) - stages[0].threshold_hz
+    if scale < 0 or sum(st.fraction for st in stages) * scale > 1.0:
+        raise BlackoutError(f"ufls_shed_scale {scale:g}: the stages would shed more than all "
+                            "the load (or a negative share)")
+    return tuple(dataclasses.replace(st, fraction=st.fraction * scale,
+                                     threshold_hz=st.threshold_hz + shift) for st in stages)
+
+
 def thermal_dispatch(grid: Any, target_mw: float) -> np.ndarray:
     """Dispatch with the thermal units' total output moved to ``target_mw`` (within their
     limits) and the other in-service units taking the difference by headroom, MW."""
@@ -286,8 +313,16 @@ def resolve(data: dict[str, Any], priors: Mapping[str, Prior], base_demand_mw: f
             res.thermal_output_mw = v
         elif prior.input == "inertia_scale":
             res.inertia_scale = v
-        elif prior.input == "unit_trip_spread_hz":
-            res.settings["unit_trip_spread_hz"] = v
+        elif prior.input in ("unit_trip_spread_hz", "ufls_shed_scale", "ufls_first_stage_hz"):
+            if prior.input == "ufls_shed_scale":
+                from blackout.cascade.settings import CascadeSettings
+
+                total = sum(st.fraction for st in CascadeSettings().ufls_stages)
+                if v < 0 or v * total > 1.0:
+                    problems.append((name, f"ufls_shed_scale {v:g} would shed {100 * v * total:.0f}"
+                                           " % of the load (allowed: 0 to 100 %)"))
+                    continue
+            res.settings[str(prior.input)] = v
         else:
             msg = _set_path(out, parse_path(str(prior.path)), v, prior.op)
             if msg:
