@@ -115,3 +115,17 @@ def test_debug_prints_the_traceback(monkeypatch, tmp_path: Path) -> None:  # typ
     result = runner.invoke(app, ["--debug", "pf", "nosuchcase"])
     assert result.exit_code == 2 and "Traceback" in result.output
     assert result.output.strip().splitlines()[-1].startswith("error: unknown case")
+
+
+def test_option_errors_are_one_line_too() -> None:
+    """click's own usage errors (unknown option, wrong type, missing argument) are one
+    ``error:`` line with exit 2, like every other bad input."""
+    for args, part in ((["pf", "case9", "--fmt", "json"], "No such option: --fmt"),
+                       (["run", "--at", "abc"], "'--at'"),
+                       (["pf"], "Missing argument"),
+                       (["--bogus"], "No such option: --bogus")):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, args
+        lines = [ln for ln in result.output.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: ") and part in lines[0], lines
+    assert runner.invoke(app, ["pf", "--help"]).exit_code == 0

@@ -78,8 +78,7 @@ class Outcome:
         assert "Traceback" not in self.stderr + self.stdout, f"{where}: traceback"
         if self.exit_code == 2:
             lines = [ln for ln in self.stderr.splitlines() if ln.strip()]
-            usage = any(ln.startswith("Usage:") for ln in lines)  # click's own option errors
-            assert usage or (len(lines) == 1 and lines[0].startswith("error: ")), (
+            assert len(lines) == 1 and lines[0].startswith("error: "), (
                 f"{where}: exit 2 without one 'error:' line: {lines}")
 
 

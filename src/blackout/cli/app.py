@@ -17,13 +17,14 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+import typer.core
 from rich.console import Console
 
 from blackout.errors import BlackoutError
@@ -31,7 +32,37 @@ from blackout.errors import BlackoutError
 __all__ = ["app", "Format", "emit", "guarded", "console", "resolve_format", "debug_enabled",
            "write_traceback", "one_line"]
 
+class _OneLineGroup(typer.core.TyperGroup):
+    """The command group, with click's own usage errors (an unknown option, a value of
+    the wrong type, a missing argument) printed as one ``error:`` line, exit 2, like
+    every other bad-input error, instead of a usage block."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **kwargs: Any) -> Any:
+        call = {"args": args, "prog_name": prog_name, "complete_var": complete_var,
+                "standalone_mode": False, "windows_expand_args": windows_expand_args,
+                **kwargs}
+        if not standalone_mode:
+            return super().main(**call)
+        try:
+            rv = super().main(**call)
+        except Exception as exc:
+            code = getattr(exc, "exit_code", None)
+            if not hasattr(exc, "format_message") or not isinstance(code, int):
+                raise  # not one of click's own errors
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see `{ctx.command_path} --help`)" if code == 2 and ctx else ""
+            typer.echo(f"error: {one_line(exc.format_message())}{hint}", err=True)
+            sys.exit(code)
+        except typer.Abort:
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineGroup,
     name="blackout",
     help="Simulate cascading failures and national blackouts, from threat to restoration.",
     no_args_is_help=False,
