@@ -277,3 +277,22 @@ def test_report_view_keeps_initiating_elements_apart() -> None:
     assert "ccdf" not in ids and "hist-time_to_collapse_s" in ids and "drivers" in ids
     assert any("every trial" in n for n in sv["notes"])
     assert any("no power-law fit" in n for n in sv["notes"])
+
+
+def test_a_sweep_written_before_priors_and_names_resumes(tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "old"
+    opts = SweepOptions(engine="fast", random_outages=2, derive_ratings=RATINGS)
+    run_sweep(SCENARIO, trials=8, out=out, options=opts, chunk_size=4)
+    (out / "chunk-000001.parquet").unlink()
+    manifest = json.loads((out / "_manifest.json").read_text())
+    for key in ("sample_uncertain", "restore"):  # options added since
+        del manifest["options"][key]
+    for key in ("restoration", "uncertain"):  # scenario sections added since
+        del manifest["scenario_spec"][key]
+    (out / "_manifest.json").unlink()
+    (out / "manifest.json").write_text(json.dumps(manifest))  # the earlier name
+    res = run_sweep(SCENARIO, trials=8, out=out, options=opts, resume=True)
+    assert (res.ran, res.resumed) == (4, 4)
+    assert not (out / "_manifest.json").exists()

@@ -460,6 +460,21 @@ def _manifest(spec: _Spec, ctx: _Context) -> dict[str, Any]:
             "versions": versions}
 
 
+def _as_stored(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``new`` with the stored ``options`` and ``scenario_spec`` kept where they describe the
+    same sweep once the fields added since (with their defaults) are filled in: a sweep
+    written by an earlier version resumes."""
+    out = dict(new)
+    try:
+        if SweepOptions.from_dict(dict(old.get("options") or {})).to_dict() == new["options"]:
+            out["options"] = old["options"]
+        if _scenario_data(load_scenario(dict(old["scenario_spec"]))) == new["scenario_spec"]:
+            out["scenario_spec"] = old["scenario_spec"]
+    except (BlackoutError, KeyError, TypeError, ValueError):
+        pass  # not comparable: the store reports the difference
+    return out
+
+
 def run_sweep(scenario: Scenario | str | Path, *, trials: int, out: str | Path,
               root_seed: int = 0, options: SweepOptions | None = None,
               executor: Executor | None = None, resume: bool = False,
@@ -498,7 +513,10 @@ def run_sweep(scenario: Scenario | str | Path, *, trials: int, out: str | Path,
         raise BlackoutError(f"--chunk-size must be >= 1, got {chunk_size}")
     spec = _Spec(_scenario_data(sc), options, int(root_seed), int(trials), int(chunk_size))
     ctx = _context(spec)
-    manifest = store.create(_manifest(spec, ctx), resume=resume)
+    manifest = _manifest(spec, ctx)
+    if resume and store.manifest_path().exists():
+        manifest = _as_stored(store.manifest(), manifest)
+    manifest = store.create(manifest, resume=resume)
     n_chunks = -(-trials // chunk_size)
     done = store.completed() & set(range(n_chunks))
     todo = [c for c in range(n_chunks) if c not in done]
