@@ -33,8 +33,6 @@ whole loads at the weakest buses).
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
 from blackout.cascade.loadability import plan_shed
@@ -66,9 +64,8 @@ _VCLS_NOTE = ("AC-CFM preset: voltage-collapse load shedding uses blackout's loa
 
 
 def _ac(grid: Grid, fs: FlowState) -> PowerFlowResult:
-    if "q_limits" in inspect.signature(run_ac).parameters:
-        return run_ac(grid, fs, q_limits=True)  # type: ignore[call-arg]
-    return run_ac(grid, fs)
+    """AC power flow with reactive limits (AC-CFM's settings.enforce_q / O/UXL)."""
+    return run_ac(grid, fs, q_limits=True)
 
 
 def simulate_accfm(grid: Grid, events: list[Event], settings: CascadeSettings) -> Timeline:
@@ -109,10 +106,14 @@ class _Rounds:
             labels = island_labels(self.grid, branch_in=flow.branch_in, bus_in=flow.bus_in)
             changed = self._dead_islands(rnd, labels)
             result = _ac(self.grid, flow)
-            changed |= self._islands(rnd, labels, result)
-            if not changed:
-                result = _ac(self.grid, flow)
-                changed = self._uvls(rnd, result) | self._overloads(rnd, result, labels)
+            moved = self._islands(rnd, labels, result)
+            # islands are independent (accfm.m recurses into each): protection acts in
+            # every island whose balance did not change this round
+            result = _ac(self.grid, flow)
+            quiet = ~np.isin(labels, list(moved))
+            changed |= bool(moved)
+            changed |= self._uvls(rnd, result, quiet) | self._overloads(rnd, result, labels,
+                                                                        quiet)
             served = np.bincount(self.lbus, weights=flow.load_p_mw * self._energised(labels),
                                  minlength=self.grid.bus.n)
             self.tl.sample(float(rnd), served, int(labels.max()) + 1 if labels.size else 0)
@@ -146,9 +147,10 @@ class _Rounds:
                 changed = True
         return changed
 
-    def _islands(self, rnd: int, labels: np.ndarray, result: PowerFlowResult) -> bool:
+    def _islands(self, rnd: int, labels: np.ndarray, result: PowerFlowResult) -> set[int]:
+        """Balance each island (accfm.m's UFLS / OFGS / VCLS); the labels that changed."""
         flow = self.state.flow
-        changed = False
+        changed: set[int] = set()
         for res in result.islands:
             if not res.energized:
                 continue
@@ -158,7 +160,8 @@ class _Rounds:
             if gens.size == 0:
                 continue
             if not res.converged:
-                changed |= self._vcls(rnd, res.island, loads, gens, res.reason)
+                if self._vcls(rnd, res.island, loads, gens, res.reason):
+                    changed.add(res.island)
                 continue
             p_now = np.asarray(result.gen["p_mw"], dtype=float)[gens]
             sum_prev = float(flow.gen_p_mw[gens].sum())
@@ -175,15 +178,28 @@ class _Rounds:
                     factor = round(target / (1 + P_OVERHEAD) / sum_d, 5)
                     if factor >= 1:
                         factor = 0.0  # accfm.m: "if losses are high compared to demand"
+                    flow.gen_p_mw[gens] = p_now  # accfm.m: PG after PF and distribute_slack
                     self._ufls(rnd, res.island, loads, 1.0 - factor, gens)
-                    changed = True
+                    self._settle(res.island, gens)
+                    changed.add(res.island)
             elif d_g < 0:
                 if -d_g <= DP_LIMIT * sum_prev:
                     self._distribute(gens, d_g)
                 else:
+                    flow.gen_p_mw[gens] = p_now
                     self._ofgs(rnd, res.island, gens, p_now, -d_g)
-                    changed = True
+                    self._settle(res.island, gens)
+                    changed.add(res.island)
         return changed
+
+    def _settle(self, island: int, gens: np.ndarray) -> None:
+        """accfm.m runs a power flow right after UFLS or OFGS and carries its outputs into
+        the next round (the slack took the change): the same here."""
+        flow = self.state.flow
+        res = _ac(self.grid, flow)
+        live = gens[flow.gen_in[gens]]
+        if island < len(res.islands) and res.islands[island].converged:
+            flow.gen_p_mw[live] = np.asarray(res.gen["p_mw"], dtype=float)[live]
 
     def _distribute(self, gens: np.ndarray, d_g: float) -> None:
         """AC-CFM's distribute_slack: the slack's change shared by pmax, within limits."""
@@ -196,10 +212,7 @@ class _Rounds:
               gens: np.ndarray) -> None:
         flow = self.state.flow
         mw = float(flow.load_p_mw[loads].sum() * frac)
-        # the units follow the shed load (the next round's flow starts balanced)
-        total = float(flow.gen_p_mw[gens].sum())
-        if total > 0:
-            flow.gen_p_mw[gens] *= max(1.0 - mw / total, 0.0)
+        del gens
         ev = Event(float(rnd), "island", island, "shed", "ufls", None, self.cause,
                    {"loads": loads.tolist(), "mw": mw, "mechanism": "ufls",
                     "why": f"AC-CFM UFLS: {100 * frac:.1f}% of the island's load ({mw:.0f} MW)"})
@@ -252,12 +265,12 @@ class _Rounds:
             flow.gen_p_mw[gens] *= max(1.0 - shed / total, 0.0)
         return True
 
-    def _uvls(self, rnd: int, result: PowerFlowResult) -> bool:
+    def _uvls(self, rnd: int, result: PowerFlowResult, quiet: np.ndarray) -> bool:
         vm = np.asarray(result.bus["vm_pu"], dtype=float)
         energized = np.asarray(result.bus["energized"], dtype=bool)
         load_at = np.bincount(self.lbus, weights=self.state.flow.load_p_mw,
                               minlength=self.grid.bus.n)
-        low = np.flatnonzero(energized & (np.round(vm, 3) < self.vmin) & (load_at > 0))
+        low = np.flatnonzero(energized & quiet & (np.round(vm, 3) < self.vmin) & (load_at > 0))
         changed = False
         for b in low.tolist():
             loads = np.flatnonzero((self.lbus == b) & (self.state.connected > 0))
@@ -276,13 +289,14 @@ class _Rounds:
             changed = True
         return changed
 
-    def _overloads(self, rnd: int, result: PowerFlowResult, labels: np.ndarray) -> bool:
+    def _overloads(self, rnd: int, result: PowerFlowResult, labels: np.ndarray,
+                   quiet: np.ndarray) -> bool:
         br = result.branch
         s_from = np.hypot(br["p_from_mw"], br["q_from_mvar"])
         s_to = np.hypot(br["p_to_mw"], br["q_to_mvar"])
         mean = 0.5 * (s_from + s_to)
         flow = self.state.flow
-        over = np.flatnonzero(flow.branch_in & (self.rate > 0)
+        over = np.flatnonzero(flow.branch_in & (self.rate > 0) & quiet[self.grid.branch["from_bus"]]
                               & (np.round(mean, 5) > np.round(self.rate * OL_MARGIN, 5)))
         for b in over.tolist():
             flow.branch_in[b] = False

@@ -133,6 +133,7 @@ class Cascade:
         base = self._run_flow(self.state.flow)
         self.tracker.pm0_mw[:] = np.where(base.gen["in_service"], base.gen["p_mw"],
                                           self.tracker.pm0_mw)
+        self.tracker.set_operating_limits(self.tracker.pm0_mw)
         self.refind_islands()
         for isl in self.tracker.islands:
             res = base.islands[isl.label]
@@ -237,7 +238,7 @@ class Cascade:
                         self.schedule(ev, island)
                     acted = True
                     continue
-                if isl.freq.quasi_steady()[1] >= 1.0 or rounds >= 20:
+                if self._in_surplus(isl) or rounds >= 20:
                     surplus.append(isl)
                     continue
                 ev = self.protection.voltage_collapse_shed(
@@ -258,6 +259,13 @@ class Cascade:
                 isl.freq.losses_mw = res.generation_mw - res.load_mw
         self.timeline.sample(t, self._served_bus_mw(result), len(self.tracker.islands))
         return result
+
+    def _in_surplus(self, isl: Island) -> bool:
+        """An island in generation surplus: its quasi-steady frequency (governors at
+        their limits, load damping) settles above the continuous band of the ride-through
+        envelope (above its lowest over-frequency threshold, 60.6 Hz at 60 Hz)."""
+        band = min((thr for thr, _ in self.protection.over), default=1.01 * self.grid.f_hz)
+        return isl.freq.f0_hz * (1.0 + isl.freq.quasi_steady()[2]) > band
 
     def _losses_moved(self, result: PowerFlowResult) -> bool:
         """Update each island's network losses from a converged flow; True when one
@@ -336,7 +344,7 @@ class Cascade:
     def _run_flow(self, fs: FlowState) -> PowerFlowResult:
         if self.settings.mode == "dc":
             return run_dc(self.grid, fs)
-        return run_ac(self.grid, fs)
+        return run_ac(self.grid, fs, q_limits=self.settings.q_limits)
 
     def _served_bus_mw(self, result: PowerFlowResult) -> np.ndarray:
         """Connected demand (at nominal frequency) on energised buses, MW per bus."""

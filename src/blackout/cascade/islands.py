@@ -92,9 +92,23 @@ class IslandTracker:
             self.group[g] = self.models.index(model)
         self.droop = np.array(grid.gen["droop_pu"], dtype=float)
         self.pm0_mw = np.array(grid.gen["p_mw"], dtype=float)
+        self.set_operating_limits(self.pm0_mw)
         self.islands: list[Island] = []
         self.labels = np.zeros(grid.bus.n, dtype=np.int64)
         self.next_id = 0
+
+    def set_operating_limits(self, p_case_mw: np.ndarray) -> None:
+        """Each unit's operating range, MW: [pmin, pmax] from the case, widened to
+        include the pre-event operating point ``p_case_mw`` where the case itself
+        dispatches a unit outside its limits (blackout does not re-dispatch a case;
+        such units go at most as far as the case put them; a unit the case runs at
+        negative output, an import or pumping equivalent, keeps that floor)."""
+        pmax = np.maximum(np.asarray(self.grid.gen["pmax_mw"], dtype=float), 0.0)
+        pmin = np.clip(np.asarray(self.grid.gen["pmin_mw"], dtype=float), 0.0, pmax)
+        p = np.asarray(p_case_mw, dtype=float)
+        self.pmax_mw = np.maximum(pmax, p)
+        self.pmin_mw = np.minimum(pmin, p)  # a case's negative "unit" (a net import
+        # or pumping equivalent) keeps its negative dispatch as its lower limit
 
     def gain_mw(self, gens: np.ndarray) -> np.ndarray:
         """Governor gain S_i / R_i (MW per pu speed); 0 for units without a governor."""
@@ -140,9 +154,7 @@ class IslandTracker:
             freq = IslandFrequency(
                 f0_hz=grid.f_hz, models=self.models, gens=gens, h_s_mva=h[gens],
                 gain_mw=self.gain_mw(gens), pm0_mw=self.pm0_mw[gens],
-                pmax_mw=np.maximum(np.array(grid.gen["pmax_mw"])[gens], 0.0),
-                pmin_mw=np.clip(np.array(grid.gen["pmin_mw"])[gens], 0.0,
-                                np.maximum(np.array(grid.gen["pmax_mw"])[gens], 0.0)),
+                pmax_mw=self.pmax_mw[gens], pmin_mw=self.pmin_mw[gens],
                 group=self.group[gens], load0_mw=float(state.flow.load_p_mw[loads].sum()),
                 damping=self.settings.load_damping,
                 losses_mw=old.freq.losses_mw if old is not None and keeps else 0.0,

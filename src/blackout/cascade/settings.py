@@ -83,7 +83,11 @@ class CascadeSettings:
         ``GovernorModel.hydro_tuned``), with Tw from ``grid.notes["dynamics_by_kind"]``
         when the case states one; False keeps the fixed ``governors["hydro"]`` model.
     q_limits : enforce generator reactive limits (PV to PQ switching at qmin/qmax) in
-        the cascade's AC power flows (MATPOWER ENFORCE_Q_LIMS); on by default.
+        the cascade's AC power flows (MATPOWER ENFORCE_Q_LIMS). Off by default for now:
+        on venezuela2019 the Q-limited Newton-Raphson has no solution at light load
+        (line charging drives units to qmin) as well as heavy, so a voltage-collapse
+        margin found under it would shed load for an over-voltage problem; the AC-CFM
+        preset turns it on.
     ufls : enable under-frequency load shedding.
     ufls_stages : default staged UFLS table (ERCOT 2026, NOGRR247).
     ufls_anti_stall : supplemental time-delayed stages (ERCOT 2026 at 59.5 Hz).
@@ -122,7 +126,7 @@ class CascadeSettings:
     unit_trip_spread_hz: float = 0.0
     overspeed_pu: float | None = None
     tune_hydro_governors: bool = True
-    q_limits: bool = True
+    q_limits: bool = False
     ufls: bool = True
     ufls_stages: tuple[UflsStage, ...] = ERCOT_2026_STAGES
     ufls_anti_stall: tuple[UflsStage, ...] = ERCOT_2026_ANTI_STALL
