@@ -137,7 +137,7 @@ def part_n1cli() -> dict[str, Any]:
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0  # max of both
         data = json.loads(out.read_text())
     first = (done.stderr.splitlines() or [""])[0]
-    n = int(data["contingencies"])
+    n = int(data["outages"])  # the CLI's "contingencies" is the ranked list
     import pandapower.networks as pn
     from lightsim2grid.algorithm import AlgorithmType
     from lightsim2grid.contingencyAnalysis import ContingencyAnalysisCPP

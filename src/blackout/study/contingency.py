@@ -248,7 +248,7 @@ def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool | Non
     table["ac_converged"] = pd.array([pd.NA] * n, dtype="boolean")
     flagged = int(((table["new_violations"] > 0) | (table["worsened_violations"] > 0)).sum())
     meta = {
-        "case": grid.name, "mode": "dc", "contingencies": int(n),
+        "case": grid.name, "mode": "dc", "contingencies": int(n), "outages": int(n),
         "islanding": int(split.sum()), "trip_multiple": trip_multiple,
         "ratings": grid.notes.get("ratings", "as given in the case"),
         "dispatch": grid.notes.get("dispatch", "as given in the case"),
