@@ -1,6 +1,7 @@
 """Fuzzed scenario files, evidence files and CLI options.
 
-Scenarios run through ``blackout run FILE`` on case9 (a sabotage of one line); the
+Scenarios run through ``blackout run FILE`` on case9 (a sabotage of one line, or a
+cyber attack: blinded operator, breakers opened, a setpoint oscillated); the
 command-line options through ``blackout run --case case9 --trip 4-5 --at T
 --horizon H`` and ``blackout explain`` with out-of-range values; evidence files
 through :func:`blackout.forensics.load_evidence` (where ``explain`` validates them,
@@ -31,6 +32,18 @@ SCENARIO: dict[str, Any] = {
     "seed": 1,
     "threats": [{"kind": "sabotage", "name": "s", "at_s": 1, "method": "explosive",
                  "targets": [{"branch": "4-5", "repair_h": 2}]}],
+}
+CYBER: dict[str, Any] = {
+    "name": "fuzz-cyber",
+    "case": "case9",
+    "horizon_s": 120,
+    "seed": 2,
+    "threats": [{"kind": "cyber", "actions": [
+        {"do": "blind_operator", "at_s": 0, "mode": "frozen"},
+        {"do": "open_breakers", "at_s": 1, "spacing_s": 5, "branches": ["4-5", "6-7"]},
+        {"do": "oscillate_setpoint", "units": ["gen 2"], "amplitude_mw": 10, "period_s": 10,
+         "duration_s": 60},
+    ]}],
 }
 EVIDENCE: dict[str, Any] = {
     "name": "fuzz",
@@ -93,11 +106,11 @@ def mutated_yaml(draw: st.DrawFn, base: dict[str, Any]) -> bytes:
 
 
 @settings(FUZZ)
-@given(content=mutated_yaml(SCENARIO))
-def test_scenario_files(cli, tmp_path: Path, content: bytes) -> None:  # type: ignore[no-untyped-def]
+@given(content=st.one_of(mutated_yaml(SCENARIO), mutated_yaml(CYBER)), restore=st.booleans())
+def test_scenario_files(cli, tmp_path: Path, content: bytes, restore: bool) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "fuzz.yaml"
     path.write_bytes(content)
-    cli("run", str(path), "--format", "json", "--no-restore").check()
+    cli("run", str(path), "--format", "json", "--restore" if restore else "--no-restore").check()
 
 
 @settings(FUZZ)
