@@ -200,7 +200,7 @@ def grid_from_pandapower_json(text: str, *, name: str = "pandapower",
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            net = pp.from_json_string(text)
+            net = pp.from_json_string(text, convert=True)  # as pp.from_json: old formats updated
     except RecursionError:
         raise CaseFormatError("nested too deeply", path=path) from None
     except Exception as exc:
