@@ -72,6 +72,8 @@ def test_unknown_case_is_404_with_a_hint(client: TestClient) -> None:
     ({"case": "venezuela2019", "trips": []}, 422, "trips"),
     ({"case": "venezuela2019", "trips": [{"id": 0, "name": "x"}]}, 422, "exactly one"),
     ({"case": "venezuela2019", "trips": [{"id": 0}], "shell": "rm"}, 422, "shell"),
+    ({"case": "venezuela2019", "trips": [{"id": 0}], "derive_ratings": "1.3,x"}, 422,
+     "derive_ratings expects K[,FLOOR_MVA]"),
 ])
 def test_bad_run_requests_are_4xx_json(client: TestClient, body: dict[str, Any], status: int,
                                        fragment: str) -> None:

@@ -104,9 +104,10 @@ def _run_trips(req: RunRequest) -> tuple[dict[str, Any], Any]:
     from blackout.cascade.engine import simulate
     from blackout.cascade.settings import CascadeSettings
     from blackout.events import Event
+    from blackout.grid.ratings import apply_ratings
     from blackout.report import view_data
 
-    grid = _grid(req.case)
+    grid = apply_ratings(_grid(req.case), req.derive_ratings)
     events = [Event(t.time_s, t.kind, _element(grid, t.kind, t.name, t.id), "trip",
                     cause="user") for t in req.trips]
     tl = simulate(grid, events, settings=CascadeSettings(mode=req.mode, horizon_s=req.horizon_s))
@@ -191,6 +192,13 @@ def create_app(*, workers: int = 1) -> FastAPI:
     def start_run(req: RunRequest) -> JSONResponse:
         """Trip elements of a case (by name or id); returns a job id to poll."""
         grid = _grid(req.case)
+        if req.derive_ratings is not None:  # a bad rule is refused now, not in the job
+            from blackout.grid.ratings import RatingsSpecError, parse_ratings_spec
+
+            try:
+                parse_ratings_spec(req.derive_ratings, option="derive_ratings")
+            except RatingsSpecError as exc:
+                raise HTTPException(422, str(exc)) from None
         for t in req.trips:  # unknown elements are refused now, not in the job
             _element(grid, t.kind, t.name, t.id)
         names = ", ".join(t.name or f"{t.kind} {t.id}" for t in req.trips[:3])

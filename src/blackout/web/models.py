@@ -45,6 +45,9 @@ class RunRequest(BaseModel):
     mode: Literal["ac", "dc"] = Field("ac", description="power flow of the cascade engine")
     horizon_s: float = Field(MAX_HORIZON_S, gt=0.0, le=MAX_HORIZON_S,
                              description=f"simulated time, s (at most {MAX_HORIZON_S:.0f})")
+    derive_ratings: str | None = Field(
+        None, max_length=80, description="rate the case's unrated branches (they never trip "
+        "otherwise): K[,FLOOR_MVA][,basis=dc|ac][,override], as the CLI's --derive-ratings")
 
 
 class ScenarioRunRequest(BaseModel):
