@@ -259,11 +259,13 @@ def render_forensics_report(explanation: dict[str, Any], *, title: str | None = 
 def load_result(path: Path) -> dict[str, Any]:
     """A run's (or an explanation's) JSON file as a dict (``BlackoutError`` when it is
     neither)."""
+    from blackout.inputfiles import CASE_MAX_BYTES, read_text
+
+    # a regular UTF-8 file of at most 256 MiB (a FIFO or /dev/zero is refused, not read)
+    text = read_text(path, max_bytes=CASE_MAX_BYTES, what="run result", error=BlackoutError)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BlackoutError(f"{path}: no such file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise BlackoutError(f"{path}: not a JSON run result ({exc})") from None
     if is_explanation(data):
         return dict(data)
