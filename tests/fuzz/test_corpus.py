@@ -47,7 +47,8 @@ def test_corpus_input_exits_2_with_one_line(entry: dict[str, Any], cli, tmp_path
 
 
 @pytest.mark.parametrize(("command", "suffix"), [("pf", ".m"), ("pf", ".json"),
-                                                 ("run", ".yaml"), ("explain", ".yaml")])
+                                                 ("run", ".yaml"), ("explain", ".yaml"),
+                                                 ("report", ".json")])
 @pytest.mark.parametrize("kind", ["directory", "fifo", "dev_zero"])
 def test_non_regular_files_are_refused_at_once(command: str, suffix: str, kind: str,  # type: ignore[no-untyped-def]
                                                cli, tmp_path: Path) -> None:
@@ -59,7 +60,8 @@ def test_non_regular_files_are_refused_at_once(command: str, suffix: str, kind: 
     else:
         path.symlink_to("/dev/zero")
     t0 = time.monotonic()
-    outcome = cli(command, str(path), "--format", "json")
+    fmt = [] if command == "report" else ["--format", "json"]
+    outcome = cli(command, str(path), *fmt, "--out", str(tmp_path / "out.txt"))
     outcome.check()
     assert outcome.exit_code == 2 and str(path) in outcome.stderr
     assert time.monotonic() - t0 < 10
