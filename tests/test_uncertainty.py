@@ -191,3 +191,18 @@ def test_ufls_design_inputs_reach_the_engine() -> None:
     too_much = sc.model_copy(update={"uncertain": pin(sc.uncertain, {"shed": 5.0})})
     with pytest.raises(ScenarioError, match=r"uncertain\.shed.*125 %"):
         compile_scenario(too_much)
+
+
+def test_restoration_only_inputs_do_not_drive_cascade_outcomes() -> None:
+    from blackout.uncertainty import restoration_only_inputs
+
+    spec = {"uncertain": {"crews": {"path": "restoration.crews"},
+                          "demand": {"input": "demand_mw"}}}
+    only = restoration_only_inputs(spec)
+    assert only == {"crews"}
+    x = np.arange(20.0)
+    frame = pd.DataFrame({"input_crews": x, "input_demand": x[::-1],
+                          "load_lost_mw": x ** 2, "restored_90_h": x})
+    drv = drivers(frame, restoration_only=only)
+    assert [r["input"] for r in drv["load_lost_mw"]] == ["demand"]
+    assert {r["input"] for r in drv["restored_90_h"]} == {"crews", "demand"}

@@ -441,11 +441,26 @@ def input_columns(frame: Any) -> list[str]:
     return cols
 
 
-def drivers(frame: Any, columns: tuple[str, ...] = OUTCOMES) -> dict[str, list[dict[str, Any]]]:
+#: outcomes of the restoration (the others are the cascade's)
+RESTORATION_OUTCOMES = ("restored_90_h", "energy_not_served_mwh")
+
+
+def restoration_only_inputs(scenario_data: Mapping[str, Any]) -> set[str]:
+    """Names of the priors of a scenario document that act only on restoration (a path
+    under ``restoration.``): they cannot drive a cascade outcome."""
+    priors = dict(scenario_data.get("uncertain") or {})
+    return {n for n, p in priors.items()
+            if str((p or {}).get("path") or "").startswith("restoration.")}
+
+
+def drivers(frame: Any, columns: tuple[str, ...] = OUTCOMES, *,
+            restoration_only: set[str] | frozenset[str] = frozenset()
+            ) -> dict[str, list[dict[str, Any]]]:
     """Which uncertain input drives each outcome that varies: Spearman rank correlation
     ``rho`` of the outcome with each input over the trials where both are finite, with
     its two-sided ``p`` value, strongest first. Inputs or outcomes that do not vary are
-    left out (a rank correlation with a constant is undefined)."""
+    left out (a rank correlation with a constant is undefined), and so are the inputs in
+    ``restoration_only`` for the cascade's outcomes (a correlation there is chance)."""
     from scipy.stats import spearmanr
 
     inputs = input_columns(frame)
@@ -456,6 +471,9 @@ def drivers(frame: Any, columns: tuple[str, ...] = OUTCOMES) -> dict[str, list[d
         y = np.asarray(frame[col], dtype=float)
         rows = []
         for name in inputs:
+            if col not in RESTORATION_OUTCOMES and name.removeprefix("input_") in \
+                    restoration_only:
+                continue
             x = np.asarray(frame[name], dtype=float)
             ok = np.isfinite(x) & np.isfinite(y)
             if ok.sum() < 3 or np.unique(x[ok]).size < 2 or np.unique(y[ok]).size < 2:

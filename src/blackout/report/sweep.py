@@ -57,6 +57,13 @@ def read_sweep(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     side = (path if path.is_dir() else path.parent) / "meta.json"
     if side.exists():
         meta.update(json.loads(side.read_text(encoding="utf-8")))
+    manifest = (path if path.is_dir() else path.parent) / "_manifest.json"
+    if manifest.exists():  # a blackout sweep folder: its scenario (priors) and options
+        try:
+            meta.setdefault("scenario_spec", json.loads(
+                manifest.read_text(encoding="utf-8")).get("scenario_spec"))
+        except (OSError, ValueError):
+            pass
     return table.to_pandas(), meta
 
 
@@ -88,12 +95,17 @@ def sweep_view(df: pd.DataFrame, meta: dict[str, Any], grid: Grid | None = None,
     for k in ("case", "scenario", "trials_requested", "seed"):
         if k in meta:
             summary[k] = meta[k]
-    from blackout.uncertainty import drivers, outcome_distributions, power_law_rule
+    from blackout.uncertainty import (
+        drivers,
+        outcome_distributions,
+        power_law_rule,
+        restoration_only_inputs,
+    )
 
     figures: list[tuple[str, str, dict[str, Any]]] = []
     notes: list[str] = []
     outcomes = outcome_distributions(df)
-    drv = drivers(df)
+    drv = drivers(df, restoration_only=restoration_only_inputs(meta.get("scenario_spec") or {}))
     if np.unique(loss).size > 1:
         ccdf = _ccdf_figure(loss)
         if ccdf:
@@ -124,10 +136,12 @@ def sweep_view(df: pd.DataFrame, meta: dict[str, Any], grid: Grid | None = None,
         return {"kind": "sweep", "summary": {**summary, "outcomes": outcomes, "drivers": drv},
                 "figures": figures, "critical_lines": lines, "initiating": [],
                 "notes": notes}
-    lines = _critical_lines(df, loss, grid, top_lines, column="tripped")
+    lines = _risk_critical_lines(df, loss, grid, top_lines)
     if lines:
         figures.append(("critical-lines", "Most critical lines (tripped by the cascade)",
-                        _lines_figure(lines, "Mean load lost when the cascade trips it (MW)")))
+                        _lines_figure(lines, "Share of the large cascades' load lost that "
+                                      "the line takes part in (MW of expected loss)",
+                                      value="score_mw")))
     initiating = _critical_lines(df, loss, grid, top_lines, column="initiating")
     if initiating:
         figures.append(("initiating", "Initiating elements (shown apart)",
@@ -186,6 +200,38 @@ def _critical_lines(df: pd.DataFrame, loss: np.ndarray, grid: Grid | None,
     return rows[:top]
 
 
+def _risk_critical_lines(df: pd.DataFrame, loss: np.ndarray, grid: Grid | None,
+                         top: int) -> list[dict[str, Any]]:
+    """The most critical lines by the one definition ``blackout sweep`` prints
+    (:func:`blackout.study.risk.risk_metrics` on what the cascade tripped, as
+    :func:`blackout.study.sweep_results.summarize` calls it): ranked by ``score_mw``, the
+    expected load lost over the large cascades (top 10 % by loss) the line trips in.
+    Each row also has ``trials`` (large cascades it tripped in) and ``mean_loss_mw``
+    (their mean loss)."""
+    from blackout.study.risk import risk_metrics
+
+    if not len(df):
+        return []
+    tripped = [[int(b) for b in np.atleast_1d(np.asarray(a if a is not None else [],
+                                                         dtype=np.int64))]
+               for a in df["tripped"].tolist()]
+    lines_out = (df["lines_out"].to_numpy(dtype=np.int64) if "lines_out" in df.columns
+                 else np.array([len(t) for t in tripped], dtype=np.int64))
+    n_branch = max((b for t in tripped for b in t), default=-1) + 1
+    names: list[str] = [f"branch {b}" for b in range(n_branch)]
+    if grid is not None:
+        names = [str(n) for n in grid.branch["name"]] + names[grid.branch.n:]
+    if "tripped_names" in df.columns:  # the names the sweep recorded win
+        for ids, nm in zip(tripped, df["tripped_names"].tolist(), strict=True):
+            for b, n in zip(ids, list(nm) if nm is not None else [], strict=False):
+                names[b] = str(n)
+    crit = risk_metrics(loss, lines_out, initiating=[[] for _ in tripped], tripped=tripped,
+                        branch_names=names, top=top).get("critical_lines") or {}
+    return [{"id": r["branch"], "name": r["name"], "trials": r["tripped"],
+             "mean_loss_mw": r["score_mw"] / r["frequency"] if r["frequency"] else 0.0,
+             "score_mw": r["score_mw"], "share": r["share"]} for r in crit.get("rows") or []]
+
+
 def _histogram(x: np.ndarray, col: str, drv: list[dict[str, Any]] | None) -> dict[str, Any]:
     x = x[np.isfinite(x)]
     title = f"{col}: {x.size} trials"
@@ -211,9 +257,10 @@ def _drivers_figure(drv: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
                        "yaxis": {"title": {"text": "rho"}, "range": [-1, 1]}}}
 
 
-def _lines_figure(lines: list[dict[str, Any]], title: str) -> dict[str, Any]:
+def _lines_figure(lines: list[dict[str, Any]], title: str,
+                  value: str = "mean_loss_mw") -> dict[str, Any]:
     rows = list(reversed(lines))
-    return {"data": [{"type": "bar", "orientation": "h", "x": [r["mean_loss_mw"] for r in rows],
+    return {"data": [{"type": "bar", "orientation": "h", "x": [r[value] for r in rows],
                       "y": [r["name"] for r in rows], "marker": {"color": "#d7301f"},
                       "text": [f"{r['trials']} trials" for r in rows]}],
             "layout": {"template": "plotly_white", "margin": {"l": 220},

@@ -38,6 +38,7 @@ from blackout.uncertainty import (
     drivers,
     outcome_distributions,
     power_law_rule,
+    restoration_only_inputs,
 )
 
 __all__ = ["summarize", "TrialRun", "rerun_trial", "load_sweep"]
@@ -120,7 +121,8 @@ def summarize(frame: pd.DataFrame, manifest: dict[str, Any], *,
                            "p_loss": float(np.mean(loss > 0))}
     out["lines_out_mean"] = float(lines.mean())
     out["outcomes"] = outcome_distributions(ok)
-    out["drivers"] = drivers(ok)
+    out["drivers"] = drivers(ok, restoration_only=restoration_only_inputs(
+        manifest.get("scenario_spec") or {}))
     out["initiating_elements"] = initiating_elements(ok, branch_names)
     try:  # critical lines: what the cascade tripped; the initiating elements are apart
         risk = risk_metrics(loss, lines, initiating=[[] for _ in range(len(ok))],
