@@ -90,6 +90,7 @@ class Cascade:
         self._seq = 0
         self.last_event: int | None = None
         self._dc_noted: set[int] = set()
+        self._v_last: np.ndarray | None = None
         for ev in sorted(events):
             self.schedule(ev)
 
@@ -344,7 +345,23 @@ class Cascade:
     def _run_flow(self, fs: FlowState) -> PowerFlowResult:
         if self.settings.mode == "dc":
             return run_dc(self.grid, fs)
-        return run_ac(self.grid, fs, q_limits=self.settings.q_limits)
+        result = run_ac(self.grid, fs, q_limits=self.settings.q_limits, v_start=self._v_last)
+        self._remember_voltages(result)
+        return result
+
+    def _remember_voltages(self, result: PowerFlowResult) -> None:
+        """Keep the voltages of every island that solved: the next solve starts there (a
+        warm start, as a continuation would), which matters after large changes."""
+        ok = {i.island for i in result.islands if i.converged and i.energized}
+        if not ok:
+            return
+        bus = result.bus
+        solved = np.isin(bus["island"], list(ok)) & np.asarray(bus["energized"], dtype=bool)
+        v = np.asarray(bus["vm_pu"], dtype=float) * np.exp(
+            1j * np.radians(np.asarray(bus["va_degree"], dtype=float)))
+        if self._v_last is None:
+            self._v_last = np.zeros(self.grid.bus.n, dtype=complex)
+        self._v_last[solved] = v[solved]
 
     def _served_bus_mw(self, result: PowerFlowResult) -> np.ndarray:
         """Connected demand (at nominal frequency) on energised buses, MW per bus."""

@@ -64,6 +64,7 @@ def run_ac(
     init: str = "case",
     solver: str = "auto",
     q_limits: bool = False,
+    v_start: np.ndarray | None = None,
 ) -> PowerFlowResult:
     """AC power flow of ``grid`` in ``state`` (default: the base case).
 
@@ -78,6 +79,9 @@ def run_ac(
         fails), "dc" (flat start, then the DC retry) or "flat" (flat start, no retry). The
         converged solution does not depend on it where the equations have one solution
         near the operating point.
+    v_start : complex bus voltages (pu) to start Newton-Raphson from instead of the case's
+        stored ones (a warm start: a cascade passes its previous solution); buses below
+        0.3 pu there start from the case. The fallbacks (flat, DC angles) are unchanged.
     q_limits : enforce the generators' reactive limits (PV -> PQ switching, see the module
         docstring).
     solver : "auto" (the largest energised island through one lightsim2grid LSGrid kept per
@@ -100,6 +104,10 @@ def run_ac(
     ybus, yf, yt = admittance(grid, net)
     angles = dc_angle_solver(grid, net) if init in ("dc", "case") else None
     v_case = _case_voltages(grid) if init == "case" else None
+    if v_start is not None:  # a warm start (e.g. the previous solution in a cascade)
+        v_start = np.asarray(v_start, dtype=complex)
+        v_case = np.where(np.abs(v_start) > 0.3, v_start,
+                          v_case if v_case is not None else 1.0 + 0j)
     plan = island_plan(grid, net)
     main = _main_island(plan) if solver == "auto" else -1
     at_limit: dict[int, float] = {}  # PV buses held at a reactive limit: bus -> Mvar
