@@ -192,6 +192,15 @@ def test_units_trip_by_their_own_settings_not_all_at_once(two) -> None:  # type:
     assert tl.summary()["generation_tripped_mw_by_kind"]
 
 
+def test_load_lost_by_mechanism_names_unit_trips_by_kind(two) -> None:  # type: ignore[no-untyped-def]
+    _, tl = two
+    s = tl.summary()
+    mech = s["load_lost_by_mechanism_mw"]
+    assert {"ufls", "uvls", "voltage_collapse", "operator", "tripped"} <= set(mech)
+    assert any(k.startswith("unit_trips_") and v > 0 for k, v in mech.items())
+    assert sum(mech.values()) == pytest.approx(s["load_lost_mw"], rel=1e-6)
+
+
 def test_no_voltage_collapse_shed_in_a_surplus_island(two) -> None:  # type: ignore[no-untyped-def]
     _, tl = two
     surplus = {int(k) for k, z in tl.summary()["frequency_zenith_hz"].items() if z > 60.5}

@@ -94,6 +94,7 @@ class Protection:
         self.shed_mw: dict[str, np.ndarray] = {}
         self.last_event: int | None = None
         self.energised_bus = np.ones(grid.bus.n, dtype=bool)
+        self.dark_cause: dict[int, str] = {}   # load -> "unit_trips_<kind>" when dark by it
 
     # ------------------------------------------------------------------ observing
     def observe(self, t: float, flow: PowerFlowResult) -> None:
@@ -173,6 +174,16 @@ class Protection:
         if loads.size == 0:
             return
         mw = float(self.state.flow.load_p_mw[loads].sum())
+        cause = (self.timeline.events[self.last_event] if self.last_event is not None
+                 else None)
+        while (cause is not None and cause.cause == "de-energised"
+               and cause.caused_by is not None):  # an SVC left alone: what left it alone
+            cause = self.timeline.events[cause.caused_by]
+        if (cause is not None and cause.kind == "gen"
+                and str(cause.detail.get("mechanism", "")).startswith("unit_trip")):
+            kind = str(self.grid.gen["kind"][cause.element])
+            for lo in loads.tolist():
+                self.dark_cause[lo] = f"unit_trips_{kind}"
         self.timeline.record(Event(
             t, "island", -1, "shed", "no generation", 1.0, self.last_event,
             {"loads": loads.tolist(), "mw": mw, "record_only": True,
@@ -436,7 +447,13 @@ class Protection:
         out = {k: float(v.sum()) for k, v in self.shed_mw.items()}
         lbus = self.grid.load["bus"]
         dark = ~self.energised_bus[lbus]
-        out["tripped"] = float((self.state.flow.load_p_mw * dark).sum())
+        lost = self.state.flow.load_p_mw * dark
+        out["tripped"] = float(lost.sum())
+        for lo, why in self.dark_cause.items():  # dark because units tripped on their own
+            if dark[lo]:                         # protection (by kind): taken out of "tripped"
+                out[why] = out.get(why, 0.0) + float(lost[lo])
+                out["tripped"] -= float(lost[lo])
+        out["tripped"] = max(out["tripped"], 0.0)
         for k in ("ufls", "uvls", "voltage_collapse", "operator"):
             out.setdefault(k, 0.0)
         return out
