@@ -212,9 +212,15 @@ def _risk_critical_lines(df: pd.DataFrame, loss: np.ndarray, grid: Grid | None,
 
     if not len(df):
         return []
-    tripped = [[int(b) for b in np.atleast_1d(np.asarray(a if a is not None else [],
+    def ids(a: Any) -> list[int]:
+        return [int(b) for b in np.atleast_1d(np.asarray(a if a is not None else [],
                                                          dtype=np.int64))]
-               for a in df["tripped"].tolist()]
+
+    init = [set(ids(a)) for a in df["initiating"].tolist()] if "initiating" in df.columns \
+        else [set() for _ in range(len(df))]
+    # the initiating elements are never critical lines (they are shown apart)
+    tripped = [[b for b in ids(a) if b not in skip]
+               for a, skip in zip(df["tripped"].tolist(), init, strict=True)]
     lines_out = (df["lines_out"].to_numpy(dtype=np.int64) if "lines_out" in df.columns
                  else np.array([len(t) for t in tripped], dtype=np.int64))
     n_branch = max((b for t in tripped for b in t), default=-1) + 1
@@ -222,8 +228,8 @@ def _risk_critical_lines(df: pd.DataFrame, loss: np.ndarray, grid: Grid | None,
     if grid is not None:
         names = [str(n) for n in grid.branch["name"]] + names[grid.branch.n:]
     if "tripped_names" in df.columns:  # the names the sweep recorded win
-        for ids, nm in zip(tripped, df["tripped_names"].tolist(), strict=True):
-            for b, n in zip(ids, list(nm) if nm is not None else [], strict=False):
+        for a, nm in zip(df["tripped"].tolist(), df["tripped_names"].tolist(), strict=True):
+            for b, n in zip(ids(a), list(nm) if nm is not None else [], strict=False):
                 names[b] = str(n)
     crit = risk_metrics(loss, lines_out, initiating=[[] for _ in tripped], tripped=tripped,
                         branch_names=names, top=top).get("critical_lines") or {}
