@@ -119,6 +119,11 @@ for argv, expect, note in [
     (["run", "--case", "case39", "--trip", "4-14", "--horizon", "nan"], "--horizon", "4: --horizon nan"),
     (["explain", "--seed", "-5"], "--seed", "4: explain --seed -5"),
     (["explain", "--workers", "-1"], "--workers", "4: explain --workers -1"),
+    (["n1", "case9", "--dc", "--screen-pct", "nan"], "--screen-pct", "fuzz: n1 --screen-pct nan accepted (exit 0)"),
+    (["n1", "case9", "--dc", "--trip-multiple", "nan"], "--trip-multiple", "fuzz: n1 --trip-multiple nan: internal error (NaN in the JSON)"),
+    (["nk", "case9", "-k", "2", "--sample", "5", "--seed", "-1"], "--seed", "fuzz: nk --seed -1: internal error"),
+    (["nk", "case9", "-k", "2", "--sample", "5", "--trip-multiple", "inf"], "--trip-multiple", "fuzz: nk --trip-multiple inf: internal error"),
+    (["pf", "case9", "--fmt", "json"], "No such option", "click's usage errors: one line"),
 ]:
     entries.append({"file": None, "argv": argv, "expect": expect, "issue": note})
 (C / "manifest.json").write_text(json.dumps({

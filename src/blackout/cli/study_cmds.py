@@ -145,6 +145,10 @@ def n1_cmd(
         raise BlackoutError("--top must be >= 0")
     if not worsened >= 0:
         raise BlackoutError(f"--worsened-threshold must be >= 0, got {worsened}")
+    if not 0 <= screen_pct < np.inf:
+        raise BlackoutError(f"--screen-pct must be a finite percentage >= 0, got {screen_pct}")
+    if not 0 < trip_multiple < np.inf:
+        raise BlackoutError(f"--trip-multiple must be finite and > 0, got {trip_multiple}")
     grid, model = study_model(case, ratings, balanced_dispatch=balanced_dispatch,
                               participation=participation, grandfather=grandfather)
     warning = base_case_warning(model, cascades=(
@@ -217,8 +221,12 @@ def nk_cmd(
         raise BlackoutError("--top must be >= 0")
     if trials < 1:
         raise BlackoutError("--trials must be >= 1")
-    if not trip_multiple > 0:
-        raise BlackoutError("--trip-multiple must be > 0")
+    if not 0 < trip_multiple < np.inf:
+        raise BlackoutError(f"--trip-multiple must be finite and > 0, got {trip_multiple}")
+    if seed < 0:
+        raise BlackoutError(f"--seed must be >= 0 (a random seed), got {seed}")
+    if threshold is not None and not 0 <= threshold < np.inf:
+        raise BlackoutError(f"--threshold-mw must be finite and >= 0, got {threshold}")
     grid, model = study_model(case, ratings, balanced_dispatch=balanced_dispatch,
                               participation=participation, grandfather=grandfather)
     warning = base_case_warning(model, cascades="every cascade below starts from the base "
