@@ -56,6 +56,8 @@ UVLS_PER_STEP = 0.05
 UVLS_MAX_STEPS = 5
 #: accfm.m: exceeded_lines ... > RATE_A * 1.01
 OL_MARGIN = 1.01
+#: get_default_settings.m: Q_tolerance
+Q_TOLERANCE = 0.1
 MAX_ROUNDS = 100
 
 _VCLS_NOTE = ("AC-CFM preset: voltage-collapse load shedding uses blackout's loadability "
@@ -63,9 +65,10 @@ _VCLS_NOTE = ("AC-CFM preset: voltage-collapse load shedding uses blackout's loa
               "dispatchable loads")
 
 
-def _ac(grid: Grid, fs: FlowState) -> PowerFlowResult:
-    """AC power flow with reactive limits (AC-CFM's settings.enforce_q / O/UXL)."""
-    return run_ac(grid, fs, q_limits=True)
+def _ac(grid: Grid, fs: FlowState, held: dict[int, float] | None = None) -> PowerFlowResult:
+    """AC power flow as accfm.m runs it: no reactive limits inside Newton-Raphson; the
+    buses its O/UXL step converted to PQ are held at their limit (``held``)."""
+    return run_ac(grid, fs, held_q=held)
 
 
 def simulate_accfm(grid: Grid, events: list[Event], settings: CascadeSettings) -> Timeline:
@@ -97,6 +100,7 @@ class _Rounds:
         self.gbus = np.asarray(grid.gen["bus"])
         self.vmin = np.asarray(grid.bus["vmin_pu"], dtype=float)
         self.rate = np.asarray(grid.branch["rate_a_mva"], dtype=float)
+        self.held: dict[int, float] = {}   # O/UXL: PV buses held as PQ at a limit
 
     def go(self) -> None:
         flow = self.state.flow
@@ -105,13 +109,14 @@ class _Rounds:
             check_deadline()
             labels = island_labels(self.grid, branch_in=flow.branch_in, bus_in=flow.bus_in)
             changed = self._dead_islands(rnd, labels)
-            result = _ac(self.grid, flow)
+            result = _ac(self.grid, flow, self.held)
             moved = self._islands(rnd, labels, result)
             # islands are independent (accfm.m recurses into each): protection acts in
             # every island whose balance did not change this round
-            result = _ac(self.grid, flow)
+            result = _ac(self.grid, flow, self.held)
             quiet = ~np.isin(labels, list(moved))
             changed |= bool(moved)
+            changed |= self._xl(rnd, result, quiet)
             changed |= self._uvls(rnd, result, quiet) | self._overloads(rnd, result, labels,
                                                                         quiet)
             served = np.bincount(self.lbus, weights=flow.load_p_mw * self._energised(labels),
@@ -123,6 +128,10 @@ class _Rounds:
         dark = ~self._energised(labels)
         self.lost["tripped"] = float((flow.load_p_mw * dark).sum())
         self.tl.load_lost_by_mechanism_mw = dict(self.lost)
+        if self.held:
+            names = ", ".join(str(self.grid.bus["name"][b]) for b in sorted(self.held))
+            self.tl.note_shortcut(f"AC-CFM O/UXL: generator buses held at a reactive limit "
+                                  f"(PV to PQ, 10 % tolerance): {names}")
         self.tl.end_time_s = float(rnd)
 
     # ------------------------------------------------------------------ steps
@@ -196,7 +205,7 @@ class _Rounds:
         """accfm.m runs a power flow right after UFLS or OFGS and carries its outputs into
         the next round (the slack took the change): the same here."""
         flow = self.state.flow
-        res = _ac(self.grid, flow)
+        res = _ac(self.grid, flow, self.held)
         live = gens[flow.gen_in[gens]]
         if island < len(res.islands) and res.islands[island].converged:
             flow.gen_p_mw[live] = np.asarray(res.gen["p_mw"], dtype=float)[live]
@@ -245,7 +254,7 @@ class _Rounds:
               reason: str) -> bool:
         flow = self.state.flow
         plan = plan_shed(self.grid, flow, island, loads, gens, self.state.connected,
-                         self.state.demand_mw, lambda fs: _ac(self.grid, fs))
+                         self.state.demand_mw, lambda fs: _ac(self.grid, fs, self.held))
         self.tl.note_shortcut(_VCLS_NOTE)
         if plan is None:
             return False
@@ -264,6 +273,33 @@ class _Rounds:
         if total > 0:
             flow.gen_p_mw[gens] *= max(1.0 - shed / total, 0.0)
         return True
+
+    def _xl(self, rnd: int, result: PowerFlowResult, quiet: np.ndarray) -> bool:
+        """accfm.m's O/UXL: a generator bus whose reactive output lies beyond its units'
+        limits by more than Q_tolerance (10 %) becomes a PQ bus at the limit crossed."""
+        g = self.grid.gen
+        gbus = self.gbus
+        on = self.state.flow.gen_in & np.asarray(result.gen["in_service"], dtype=bool)
+        nb = self.grid.bus.n
+        q = np.bincount(gbus[on], weights=np.asarray(result.gen["q_mvar"], dtype=float)[on],
+                        minlength=nb)
+        qmax = np.bincount(gbus[on], weights=np.asarray(g["qmax_mvar"], dtype=float)[on],
+                           minlength=nb)
+        qmin = np.bincount(gbus[on], weights=np.asarray(g["qmin_mvar"], dtype=float)[on],
+                           minlength=nb)
+        ref = set(np.flatnonzero(np.asarray(self.grid.bus["type"]) == 3).tolist())
+        changed = False
+        for b in np.unique(gbus[on]).tolist():
+            if b in self.held or b in ref or not quiet[b]:
+                continue
+            if q[b] - qmax[b] > abs(Q_TOLERANCE * qmax[b]):
+                self.held[b] = float(qmax[b])
+            elif q[b] - qmin[b] < -abs(Q_TOLERANCE * qmin[b]):
+                self.held[b] = float(qmin[b])
+            else:
+                continue
+            changed = True
+        return changed
 
     def _uvls(self, rnd: int, result: PowerFlowResult, quiet: np.ndarray) -> bool:
         vm = np.asarray(result.bus["vm_pu"], dtype=float)

@@ -65,6 +65,7 @@ def run_ac(
     solver: str = "auto",
     q_limits: bool = False,
     v_start: np.ndarray | None = None,
+    held_q: dict[int, float] | None = None,
 ) -> PowerFlowResult:
     """AC power flow of ``grid`` in ``state`` (default: the base case).
 
@@ -82,6 +83,8 @@ def run_ac(
     v_start : complex bus voltages (pu) to start Newton-Raphson from instead of the case's
         stored ones (a warm start: a cascade passes its previous solution); buses below
         0.3 pu there start from the case. The fallbacks (flat, DC angles) are unchanged.
+    held_q : PV buses the caller holds as PQ buses at a given generator reactive output
+        (bus position -> Mvar), e.g. AC-CFM's once-per-round over/under-excitation step.
     q_limits : enforce the generators' reactive limits (PV -> PQ switching, see the module
         docstring).
     solver : "auto" (the largest energised island through one lightsim2grid LSGrid kept per
@@ -110,7 +113,8 @@ def run_ac(
                           v_case if v_case is not None else 1.0 + 0j)
     plan = island_plan(grid, net)
     main = _main_island(plan) if solver == "auto" else -1
-    at_limit: dict[int, float] = {}  # PV buses held at a reactive limit: bus -> Mvar
+    # PV buses held at a reactive limit: bus -> Mvar (``held_q``: held by the caller)
+    at_limit: dict[int, float] = dict(held_q or {})
     for _ in range(grid.bus.n + 1):
         v = np.zeros(grid.bus.n, dtype=complex)
         islands: list[IslandResult] = []
