@@ -242,10 +242,10 @@ class Cascade:
                 if self._in_surplus(isl) or rounds >= 20:
                     surplus.append(isl)
                     continue
-                ev = self.protection.voltage_collapse_shed(
+                shed = self.protection.voltage_collapse_shed(
                     t, isl, res.reason, solve_state, res.island, self._run_flow)
-                if ev is not None:
-                    self.schedule(ev, isl.id)
+                if shed is not None:
+                    self.schedule(shed, isl.id)
                     acted = True
             if not acted:
                 result = self._dc_stands_in(t, dc, surplus)
