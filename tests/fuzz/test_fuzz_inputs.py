@@ -164,3 +164,20 @@ def test_explain_options_out_of_range(cli, option: str, value: int) -> None:  # 
     outcome = cli("explain", option, str(value), "--format", "json")
     outcome.check()
     assert outcome.exit_code == 2
+
+
+@settings(FUZZ)
+@given(command=st.sampled_from([["n1", "case9", "--dc"], ["nk", "case9", "-k", "2",
+                                                          "--sample", "3"]]),
+       option=st.sampled_from(["--trip-multiple", "--screen-pct", "--worsened-threshold",
+                               "--seed", "--top"]),
+       value=st.sampled_from(["nan", "inf", "-inf", "-1", "-1e300", "abc", ""]))
+def test_study_options_out_of_range(cli, command: list[str], option: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    n1_only, nk_only = {"--screen-pct", "--worsened-threshold"}, {"--seed"}
+    if (command[0] == "nk" and option in n1_only) or (command[0] == "n1" and option in nk_only):
+        option = "--trip-multiple"
+    if option in ("--seed", "--top") and value in ("nan", "inf", "-inf", "-1e300"):
+        value = "-1"
+    outcome = cli(*command, option, value, "--format", "json")
+    outcome.check()
+    assert outcome.exit_code == 2

@@ -143,8 +143,8 @@ def n1_cmd(
                             f"cascade_load_lost_mw or cascade_lines_out, got {by!r}")
     if top < 0:
         raise BlackoutError("--top must be >= 0")
-    if not worsened >= 0:
-        raise BlackoutError(f"--worsened-threshold must be >= 0, got {worsened}")
+    if not 0 <= worsened < np.inf:
+        raise BlackoutError(f"--worsened-threshold must be finite and >= 0, got {worsened}")
     if not 0 <= screen_pct < np.inf:
         raise BlackoutError(f"--screen-pct must be a finite percentage >= 0, got {screen_pct}")
     if not 0 < trip_multiple < np.inf:
