@@ -101,11 +101,11 @@ def main() -> None:
              f"Load average when the run started: {load:.1f} on 2 cores (other engineers' "
              "tests were running); the figures scale with the load.",
              "Where a trial's time goes: the 8-day restoration (768 steps of 15 min) is "
-             "85-95 % of it; the cascade 0.2-1 s. In the restoration, Restoration.islands() "
-             "rebuilds a sparse graph and its connected components ~7,000 times per trial "
-             "(memoised per switching state: 2.5x faster, identical observables, A/B on one "
-             "fire and one sabotage trial), then ~1,200 DC power flows per trial for the "
-             "overload checks of each pick-up and closing."]
+             "85-95 % of it; the cascade 0.2-1 s (neglect ~3 s: its frequency integration). "
+             "In the restoration, Restoration.islands() rebuilds a sparse graph and its "
+             "connected components ~7,000 times per trial (memoised on the switching state, "
+             "whole trials ran 2.2x faster with identical observables in an A/B of 8 trials), "
+             "then ~1,250 DC power flows per trial check each pick-up and closing."]
     write_result("explain", "Forensics trials (bench_explain.py)", rows, notes, targets=[
         {"target": TARGET, "measured": f"{tp['trials_per_s']:.2f} trials/s on 2 cores: "
                                        f"~{est} s for 800 trials (estimated)",
