@@ -10,6 +10,7 @@ import pytest
 
 import blackout
 from blackout.cascade.engine import simulate
+from blackout.cascade.settings import CascadeSettings
 from blackout.events import Event
 
 
@@ -36,3 +37,11 @@ def offline_browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=path, args=["--no-sandbox"])
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def guri_two_trips(venezuela: blackout.Grid) -> Any:
+    """Two Guri-Malena 765 kV circuits tripped at once: a cascade with cause chains."""
+    lines = [venezuela.find("branch", f"Guri-Malena 765 kV {k}") for k in (1, 2)]
+    return simulate(venezuela, [Event(0.0, "branch", b, "trip", cause="user") for b in lines],
+                    settings=CascadeSettings(horizon_s=120.0))

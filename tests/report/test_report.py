@@ -14,8 +14,16 @@ from typer.testing import CliRunner
 import blackout
 from blackout.cli import app, commands  # noqa: F401  (registers the commands)
 from blackout.errors import BlackoutError
-from blackout.report import case_geojson, read_sweep, sweep_view, view_data, write_report
+from blackout.report import (
+    case_geojson,
+    read_sweep,
+    render_sweep_report,
+    sweep_view,
+    view_data,
+    write_report,
+)
 from blackout.report.figures import waterfall_figure
+from blackout.report.frames import clock_label
 
 runner = CliRunner()
 
@@ -160,3 +168,111 @@ def test_view_data_rejects_other_types() -> None:
     with pytest.raises(TypeError):
         view_data(42)
     assert issubclass(BlackoutError, Exception)
+
+
+def test_run_dict_carries_cause_chains_and_the_report_shows_them(guri_two_trips: Any,
+                                                                  tmp_path: Path) -> None:
+    d = guri_two_trips.to_dict()
+    trips = [e for e in d["events"] if e["action"] == "trip"]
+    assert len(trips) > 2
+    for e in trips[2:]:  # every trip after the user's two says what caused it
+        assert isinstance(e["caused_by"], int) and e["why"] and e["clock"]
+        assert isinstance(e["detail"], dict)
+    assert any(e["why"] != e["cause"] for e in trips)  # "overload 182% for 9.2 s"
+    view = view_data(d, guri_two_trips.grid)
+    chains = [e["chain"] for e in view["events"] if e["action"] == "trip"][2:]
+    assert chains and all("Guri-Malena 765 kV" in c and "(user)" in c for c in chains)
+    # the report from the JSON dict and from the Timeline tell the same chains
+    page = write_report({**json.loads(json.dumps(d)), "case": "venezuela2019"},
+                        tmp_path / "r.html").read_text()
+    assert chains[0] in page or chains[0].replace("\u2190", "&larr;") in page
+
+
+def _restoration(hours: int = 192) -> dict[str, Any]:
+    t = list(range(hours + 1))
+    pct = [100.0, 0.0] + [min(100.0, 0.6 * h) for h in t[2:]]
+    return {"horizon_h": float(hours), "hours_to_percent": {"90": 150.0},
+            "curve": {"time_h": t, "served_mw": [11000.0 * p / 100 for p in pct],
+                      "served_percent": pct,
+                      "served_percent_by_region": {"Zulia": pct, "Bolívar": pct}}}
+
+
+def test_restoration_and_critical_services_are_plotted_over_days(guri_trip: Any) -> None:
+    from blackout.report.figures import critical_figure, restoration_figure, served_figure
+
+    crit = {"hospital": {"curve": {"time_h": [0, 1, 100], "service_percent": [100, 20, 90]}},
+            "water": {"curve": {"time_h": [0, 1, 100], "service_percent": [100, 100, 0]}},
+            "dialysis": {"people": 10}}
+    view = view_data(_run_dict(guri_trip, restoration=_restoration(), critical=crit))
+    rest = restoration_figure(view)
+    assert rest is not None and max(rest["data"][0]["x"]) == 192
+    assert {d["name"] for d in rest["data"]} >= {"national", "Zulia", "Bolívar"}
+    cf = critical_figure(view)
+    assert cf is not None and [d["name"] for d in cf["data"]] == ["hospital", "water"]
+    served = served_figure(view)
+    assert served is not None and any(d.get("xaxis") == "x2" and max(d["x"]) == 192
+                                      for d in served["data"])
+    # the map's slider runs through the restoration too
+    assert view["frames"][-1]["time_s"] == pytest.approx(192 * 3600.0)
+    assert view["frames"][-1]["phase"] == "restoration"
+    assert view["frames"][-1]["region_served_fraction"][
+        [r["name"] for r in view["regions"]].index("Zulia")] == 1.0
+    assert restoration_figure(view_data(_run_dict(guri_trip))) is None
+
+
+def test_report_header_names_the_scenario_and_clock_times(guri_trip: Any,
+                                                          tmp_path: Path) -> None:
+    d = _run_dict(guri_trip, scenario={"name": "venezuela-2019-03-07-fire",
+                                       "account": "engineers and unions",
+                                       "start_time": "2019-03-07T16:50:00-04:00"})
+    assert d["start_clock"] == "16:50:00"
+    text = write_report(d, tmp_path / "r.html").read_text()
+    assert "<h1>Blackout report: venezuela-2019-03-07-fire</h1>" in text
+    assert "case venezuela2019" in text and "engineers and unions" in text
+    view = view_data(d)
+    assert view["events"][0]["clock"] == "16:50:00"  # t = 0 s
+    assert view["frames"][0]["clock"] == "16:50:00"
+    assert view["frames"][-1]["clock"] == clock_label("16:50:00", view["frames"][-1]["time_s"])
+    assert "<td>16:50:00.0</td>" in text
+    assert '"separators":".,"' in text  # 16,329 MW, not 16 329
+
+
+def test_clock_label() -> None:
+    assert clock_label("16:45:00", 249.25) == "16:49:09"
+    assert clock_label("16:45:00", 249.25, tenths=True) == "16:49:09.2"
+    assert clock_label("16:45:00", 40 * 3600.0) == "08:45:00 (day 3)"  # 7 March -> 9 March
+    assert clock_label(None, 12.34) == "t+12.3 s" and clock_label(None, 36000) == "t+10.0 h"
+
+
+def test_long_labels_are_wrapped_not_truncated() -> None:
+    from blackout.report.figures import wrap_label
+
+    names = [f"cyber BlackEnergy-style attack variant {k}" for k in "ABC"]
+    wrapped = [wrap_label(n) for n in names]
+    assert len(set(wrapped)) == 3 and all("<br>" in w for w in wrapped)
+    assert all(w.replace("<br>", " ") == n for w, n in zip(wrapped, names, strict=True))
+
+
+def test_sweep_report_critical_lines_match_the_sweep_summary(tmp_path: Path) -> None:
+    from blackout.study.sweep_results import summarize
+
+    names = [f"line {k}" for k in range(6)]
+    df = pd.DataFrame({"trial": list(range(8)), "status": ["ok"] * 8,
+                       "load_lost_mw": [0.0, 10.0, 20.0, 3000.0, 2500.0, 40.0, 2800.0, 5.0],
+                       "lines_out": [1, 2, 2, 4, 3, 2, 3, 1],
+                       "initiating": [[0], [1], [1], [2], [2], [3], [4], [5]],
+                       "tripped": [[], [3], [4], [1, 3, 5], [0, 3], [5], [1, 3], []]})
+    crit = summarize(df, {}, branch_names=names)["risk"]["critical_lines"]["rows"]
+    sv = sweep_view(df, {})
+    assert [r["id"] for r in sv["critical_lines"]] == [r["branch"] for r in crit]
+    html = render_sweep_report(sv)
+    assert html.count("<h2>Most critical lines") == 1
+    headings = re.findall(r"<h2>(.*?)</h2>", html)
+    assert len(headings) == len(set(headings))
+
+
+def test_forensics_parameters_print_a_time_of_day_as_a_time() -> None:
+    from blackout.report.forensics import format_range
+
+    assert format_range([58550.0, 58800.0, 59100.0], "time of day") == "16:15:50 / 16:20:00 / 16:25:00"
+    assert format_range([1.5, 12345.0, 3.0], "s") == "1.5 / 1.234e+04 / 3"

@@ -50,7 +50,8 @@ def test_report_renders_offline_and_the_slider_moves_the_map(offline_browser: An
     assert page.locator("#map .scatterlayer .trace").count() >= 24
     assert page.locator("#events tbody tr").count() == len(guri_trip.events)
     before = page.inner_text("#clock")
-    assert before.startswith("t = 0.0 s") and page.get_attribute("#map", "data-frame") == "0"
+    assert before.startswith("16:50:00 | t = 0.0 s")  # the clock, as the CLI prints it
+    assert page.get_attribute("#map", "data-frame") == "0"
     _slide_to_end(page)
     after = page.inner_text("#clock")
     assert after != before and f"events {len(guri_trip.events)}" in after
@@ -90,4 +91,26 @@ def test_slider_darkens_a_region(offline_browser: Any, venezuela: blackout.Grid,
     assert page.get_attribute("#map", "data-dark-regions") == "1"
     assert page.locator("#plot-waterfall .main-svg").count() >= 1
     assert errors == []
+    ctx.close()
+
+
+def test_restoration_chart_runs_past_a_day_and_the_slider_with_it(
+        offline_browser: Any, guri_trip: Any, tmp_path: Path) -> None:
+    hours = list(range(193))
+    pct = [100.0, 0.0] + [min(100.0, 0.6 * h) for h in hours[2:]]
+    run = {**guri_trip.to_dict(), "case": "venezuela2019",
+           "restoration": {"horizon_h": 192.0, "curve": {
+               "time_h": hours, "served_mw": [110.0 * p for p in pct], "served_percent": pct,
+               "served_percent_by_region": {"Bolívar": pct}}},
+           "critical": {"hospital": {"curve": {"time_h": hours, "service_percent": pct}}}}
+    path = write_report(run, tmp_path / "report.html")
+    ctx, page, errors, requests = _open_offline(offline_browser, path)
+    for plot in ("plot-restoration", "plot-critical"):
+        xmax = page.evaluate(f"Math.max(...document.getElementById('{plot}').data"
+                             ".flatMap(d => d.x))")
+        assert xmax > 24, plot  # drawn, in hours, beyond the first day
+    assert page.locator("#plot-restoration .scatterlayer .trace").count() >= 2
+    _slide_to_end(page)
+    assert "t = 192.0 h | restoration" in page.inner_text("#clock")
+    assert errors == [] and requests == []
     ctx.close()

@@ -19,6 +19,7 @@ import pandas as pd
 
 from blackout.events import Event
 from blackout.grid.model import Grid
+from blackout.jsonsafe import json_safe
 
 __all__ = ["Timeline", "DARK_FRACTION"]
 
@@ -231,11 +232,20 @@ class Timeline:
             if detail:
                 row.update({"value": e.value, "caused_by": e.caused_by,
                             "detail": dict(e.detail)})
+            else:  # the JSON rows: the cause chain, the reason and the clock as well
+                row.update({"caused_by": None if e.caused_by is None else int(e.caused_by),
+                            "why": str(e.detail.get("why") or e.cause),
+                            "clock": self.clock(e.time_s),
+                            "detail": json_safe(dict(e.detail))})
             rows.append(row)
         return rows
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict: ``{"summary": ..., "events": [...], "traces": {...}}``."""
+        """JSON-safe dict: ``{"summary": ..., "start_clock": "HH:MM:SS" or None,
+        "events": [...], "traces": {...}}``; each event row carries ``caused_by`` (the
+        index of the event that caused it, None for initiating events), ``why`` (the
+        reason in words), ``clock`` (wall-clock label) and ``detail`` beside the time,
+        element, kind, action, cause and island."""
         served_region = [self._by_region(s) for s in self.served_bus_mw]
         regions = [str(n) for n in self.grid.region["name"]]
         freq = {}
@@ -244,6 +254,7 @@ class Timeline:
             freq[str(isl)] = {"time_s": _floats(tr[:, 0]), "frequency_hz": _floats(tr[:, 1])}
         return {
             "summary": self.summary(),
+            "start_clock": self.start_clock,
             "events": self._event_rows(),
             "traces": {
                 "time_s": _floats(np.asarray(self.sample_time_s)),

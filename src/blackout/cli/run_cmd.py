@@ -116,6 +116,7 @@ def run_cmd(
     if trial is not None and trial < 0:
         raise BlackoutError(f"--trial must be >= 0, got {trial}")
     sections: dict[str, object] = {}
+    about: dict[str, object] = {}
     sweep_trial: dict[str, object] | None = None
     if from_sweep is not None or trial is not None:
         if from_sweep is None or trial is None:
@@ -145,6 +146,7 @@ def run_cmd(
                        "K[,FLOOR_MVA] (e.g. 1.3,31.7)", err=True)
         timeline = run_trips(case, names, at_s=at, dc=dc, horizon_s=horizon or 3600.0,
                              preset=preset, ratings=ratings)
+        about = {"case": case, "scenario": {"name": f"trip {', '.join(names)}"}}
         if restore:
             from blackout.restore import run_event
 
@@ -164,11 +166,16 @@ def run_cmd(
             overrides.update(accfm=True, q_limits=True, mode="ac")
         compiled = compile_scenario(scenario or DEFAULT_SCENARIO)
         timeline = simulate_compiled(compiled, **overrides)
+        sc = compiled.scenario
+        about = {"case": sc.case, "scenario": {
+            "name": sc.name, "account": sc.account, "start_time": sc.start_time}}
         if restore is not False:
             from blackout.restore import run_event
 
             sections = run_event(compiled.grid, timeline, compiled)
     data = timeline.to_dict()
+    if about:  # which run this is: the report's header and title
+        data.update(about)
     text = timeline.render_text()
     if sweep_trial is not None:
         data["sweep_trial"] = sweep_trial

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-__all__ = ["is_explanation", "forensics_section"]
+__all__ = ["is_explanation", "forensics_section", "format_range"]
 
 
 def is_explanation(data: Any) -> bool:
@@ -30,12 +30,21 @@ def _pct(v: Any) -> str:
     return "-" if v is None else f"{100.0 * float(v):.0f} %"
 
 
-def _range(v: Any) -> str:
-    """A 5/50/95 % triple as 'lo / median / hi', a share dict as 'option: %'."""
+def _time_of_day(seconds: float) -> str:
+    """Seconds after midnight as HH:MM:SS."""
+    whole = int(round(seconds)) % 86400
+    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+def format_range(v: Any, unit: str = "") -> str:
+    """A 5/50/95 % triple as 'lo / median / hi' (HH:MM:SS for a ``time of day`` unit,
+    seconds after midnight), a share dict as 'option: %'."""
     if isinstance(v, dict):
         return ", ".join(f"{k}: {_pct(x)}" for k, x in v.items())
     if isinstance(v, (list, tuple)):
-        return " / ".join(f"{float(x):.4g}" for x in v)
+        if unit == "time of day":
+            return " / ".join(_time_of_day(float(x)) for x in v)
+        return " / ".join(f"{float(x):,.4g}" for x in v)
     return "" if v is None else str(v)
 
 
@@ -81,7 +90,9 @@ def _table(head: list[str], rows: list[list[Any]], *, id_: str = "") -> str:
 
 
 def _posterior_figure(bars: list[dict[str, Any]]) -> dict[str, Any]:
-    names = [b["hypothesis"] for b in bars]
+    from blackout.report.figures import wrap_label
+
+    names = [wrap_label(b["hypothesis"]) for b in bars]
     return {
         "data": [
             {"type": "bar", "name": "posterior", "x": names,
@@ -91,7 +102,8 @@ def _posterior_figure(bars: list[dict[str, Any]]) -> dict[str, Any]:
             {"type": "bar", "name": "prior", "x": names, "y": [b["prior"] for b in bars],
              "marker": {"color": "#a1a1aa"}},
         ],
-        "layout": {"barmode": "group", "height": 320, "margin": {"t": 30, "b": 40},
+        "layout": {"barmode": "group", "height": 380, "margin": {"t": 30, "b": 40},
+                   "separators": ".,", "xaxis": {"automargin": True, "tickangle": 0},
                    "yaxis": {"title": {"text": "weight"}, "range": [0, 1]},
                    "title": {"text": "Posterior weight (error bar: Monte Carlo sd)"}},
     }
@@ -185,7 +197,8 @@ def forensics_section(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         for name, p in (params or {}).items():
             prior = p.get("prior_5_50_95", p.get("prior_share"))
             post = p.get("posterior_5_50_95", p.get("posterior_share"))
-            rows.append([hyp, name, p.get("unit", ""), _range(prior), _range(post)])
+            unit = str(p.get("unit") or "")
+            rows.append([hyp, name, unit, format_range(prior, unit), format_range(post, unit)])
     if rows:
         parts.append("<h3>Parameter ranges (5th, 50th, 95th percentile)</h3>")
         parts.append(_table(["hypothesis", "parameter", "unit", "prior", "posterior"], rows,

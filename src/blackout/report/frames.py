@@ -25,13 +25,16 @@ import numpy as np
 from blackout.grid.model import Grid
 from blackout.jsonsafe import json_safe
 
-__all__ = ["view_data", "json_safe", "pre_event_loading_percent", "OPTIONAL_SECTIONS", "MAX_FRAMES"]
+__all__ = ["view_data", "json_safe", "pre_event_loading_percent", "clock_label",
+           "OPTIONAL_SECTIONS", "MAX_FRAMES", "MAX_RESTORATION_FRAMES"]
 
 #: sections of a run's dict passed through to the views when present
 OPTIONAL_SECTIONS = ("restoration", "critical", "scenario", "settings", "assumptions", "case",
                      "forensics")
 #: frames kept at most (evenly spaced over the samples, first and last always kept)
 MAX_FRAMES = 240
+#: restoration frames kept at most (hourly points of the restoration curve, thinned)
+MAX_RESTORATION_FRAMES = 200
 #: a region is drawn dark below this served fraction (matches the cascade's definition)
 DARK_FRACTION = 0.10
 
@@ -45,6 +48,29 @@ def pre_event_loading_percent(grid: Grid) -> list[float | None]:
 
     res = run_dc(grid)
     return [_f(v) for v in np.asarray(res.branch["loading_percent"], dtype=float).tolist()]
+
+
+def clock_label(start_clock: str | None, time_s: float, *, tenths: bool = False) -> str:
+    """Wall-clock label of ``time_s`` seconds after the start of the run.
+
+    ``"16:49:09"`` (``"16:49:09.2"`` with ``tenths``) when the run has a start clock
+    ("HH:MM:SS"), with ``" (day 3)"`` added from the second day on; otherwise
+    ``"t+249.2 s"`` (or ``"t+40.0 h"`` past two hours).
+    """
+    if start_clock:
+        try:
+            h, m, sec = (int(x) for x in str(start_clock).split(":"))
+        except ValueError:
+            start_clock = None
+    if not start_clock:
+        return f"t+{time_s / 3600.0:.1f} h" if time_s >= 7200 else f"t+{time_s:.1f} s"
+    total = h * 3600 + m * 60 + sec + float(time_s)
+    whole = int(math.floor(total))
+    text = f"{whole // 3600 % 24:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+    if tenths:
+        text += f".{min(int((total - whole) * 10), 9)}"
+    day = whole // 86400
+    return text + (f" (day {day + 1})" if day >= 1 else "")
 
 
 def _f(v: Any) -> float | None:
@@ -84,7 +110,9 @@ def view_data(result: Any, grid: Grid | None = None, *,
         bus_served = [np.asarray(s, dtype=float) for s in result.served_bus_mw]
     elif isinstance(result, dict):
         d = result
-        events = _dict_events(d.get("events") or [], grid)
+        start_clock = d.get("start_clock")
+        events = _dict_events(d.get("events") or [], grid,
+                              start_clock if isinstance(start_clock, str) else None)
         bus_served = []
     else:
         raise TypeError(f"expected a Timeline or a run dict, got {type(result).__name__}")
@@ -96,9 +124,18 @@ def view_data(result: Any, grid: Grid | None = None, *,
             out[key] = json_safe(d[key])
     if grid is not None:
         out["case"] = out.get("case") or grid.name
+    start = d.get("start_clock") if isinstance(d.get("start_clock"), str) else None
+    out["start_clock"] = start
+    for e in events:
+        if e["clock"].startswith("t+") and start:  # a dict whose rows carry no clock
+            e["clock"] = clock_label(start, e["time_s"])
     out["regions"] = _regions(grid, traces)
     out["branch_trip"] = _branch_trips(events)
     out["frames"] = _frames(traces, events, out["regions"], grid, bus_served, max_frames)
+    out["frames"] += _restoration_frames(out.get("restoration"), out["frames"],
+                                         out["regions"])
+    for fr in out["frames"]:
+        fr["clock"] = clock_label(start, fr["time_s"])
     if branch_loading_percent is not None:
         out["branch_loading_percent"] = [_f(v) for v in branch_loading_percent]
     return out
@@ -109,6 +146,7 @@ def _timeline_events(tl: Any) -> list[dict[str, Any]]:
     for i, e in enumerate(tl.events):
         rows.append({
             "index": i, "time_s": float(e.time_s), "clock": tl.clock(e.time_s),
+            "clock_precise": clock_label(tl.start_clock, float(e.time_s), tenths=True),
             "kind": e.kind, "element": tl.element_name(e), "element_id": int(e.element),
             "action": e.action, "cause": e.cause, "why": str(e.detail.get("why") or e.cause),
             "caused_by": e.caused_by, "value": _f(e.value) if e.value is not None else None,
@@ -119,7 +157,8 @@ def _timeline_events(tl: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _dict_events(raw: list[dict[str, Any]], grid: Grid | None) -> list[dict[str, Any]]:
+def _dict_events(raw: list[dict[str, Any]], grid: Grid | None,
+                 start_clock: str | None = None) -> list[dict[str, Any]]:
     from blackout.errors import BlackoutError
 
     rows: list[dict[str, Any]] = []
@@ -136,6 +175,7 @@ def _dict_events(raw: list[dict[str, Any]], grid: Grid | None) -> list[dict[str,
         t = float(e.get("time_s", 0.0))
         rows.append({
             "index": i, "time_s": t, "clock": str(e.get("clock") or f"t+{t:.1f}s"),
+            "clock_precise": clock_label(start_clock, t, tenths=True),
             "kind": kind, "element": name, "element_id": None if el is None else int(el),
             "action": str(e.get("action", "")), "cause": str(e.get("cause", "")),
             "why": str(e.get("why") or detail.get("why") or e.get("cause", "")),
@@ -223,7 +263,7 @@ def _frames(traces: dict[str, Any], events: list[dict[str, Any]],
             fr.append(None if v is None or r["demand_mw"] <= 0
                       else round(min(max(v / r["demand_mw"], 0.0), 1.0), 4))
         frame: dict[str, Any] = {
-            "time_s": t, "region_served_fraction": fr,
+            "time_s": t, "phase": "cascade", "region_served_fraction": fr,
             "dark_regions": sum(1 for v in fr if v is not None and v < DARK_FRACTION),
             "served_mw": _f(served[k]) if k < len(served) else None,
             "branches_out": _out_at(events, "branch", t),
@@ -236,4 +276,40 @@ def _frames(traces: dict[str, Any], events: list[dict[str, Any]],
             frame["bus_served_fraction"] = [None if not math.isfinite(v) else round(v, 4)
                                             for v in np.clip(frac, 0, 1).tolist()]
         frames.append(frame)
+    return frames
+
+
+def _restoration_frames(restoration: Any, cascade: list[dict[str, Any]],
+                        regions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Frames after the cascade from the restoration curve (``restoration.curve``: hourly
+    ``time_h``, ``served_mw``, ``served_percent_by_region``), so the map's slider runs
+    to the end of the restoration. Branch and generator states are not recorded by the
+    restoration curve: these frames keep the end-of-cascade ones (``phase``
+    "restoration" says so)."""
+    curve = (restoration or {}).get("curve") if isinstance(restoration, dict) else None
+    if not isinstance(curve, dict) or not cascade:
+        return []
+    hours = curve.get("time_h") or []
+    by_region = curve.get("served_percent_by_region") or {}
+    served = curve.get("served_mw") or []
+    last = cascade[-1]
+    keep = [k for k, h in enumerate(hours) if h is not None and 3600.0 * h > last["time_s"]]
+    if len(keep) > MAX_RESTORATION_FRAMES:
+        pick = np.linspace(0, len(keep) - 1, MAX_RESTORATION_FRAMES).round().astype(int)
+        keep = [keep[i] for i in sorted(set(pick.tolist()))]
+    frames = []
+    for k in keep:
+        fr: list[float | None] = []
+        for r in regions:
+            vals = by_region.get(r["name"]) or []
+            v = vals[k] if k < len(vals) else None
+            fr.append(None if v is None or r["demand_mw"] <= 0
+                      else round(min(max(float(v) / 100.0, 0.0), 1.0), 4))
+        frames.append({
+            "time_s": 3600.0 * float(hours[k]), "phase": "restoration",
+            "region_served_fraction": fr,
+            "dark_regions": sum(1 for v in fr if v is not None and v < DARK_FRACTION),
+            "served_mw": _f(served[k]) if k < len(served) else None,
+            "branches_out": last["branches_out"], "gens_out": last["gens_out"],
+            "events_so_far": last["events_so_far"]})
     return frames

@@ -17,15 +17,17 @@ from typing import Any
 from blackout.errors import BlackoutError
 from blackout.grid.model import Grid
 from blackout.report.figures import (
+    critical_figure,
     frequency_figure,
     loading_bucket,
     map_figure,
+    restoration_figure,
     series_figure,
     served_figure,
     waterfall_figure,
 )
 from blackout.report.forensics import forensics_section, is_explanation
-from blackout.report.frames import json_safe, pre_event_loading_percent, view_data
+from blackout.report.frames import clock_label, json_safe, pre_event_loading_percent, view_data
 from blackout.report.page import CSS, SCRIPT
 from blackout.report.sweep import is_sweep_path, read_sweep, sweep_view
 
@@ -91,19 +93,27 @@ def _summary_section(view: dict[str, Any]) -> str:
     s = view.get("summary") or {}
     items: list[tuple[str, str]] = []
     if "load_lost_mw" in s:
-        items.append(("load lost", f"{s['load_lost_mw']:.0f} MW "
-                                   f"({s.get('load_lost_percent') or 0:.1f} %)"))
+        items.append(("load lost at the end of the cascade", f"{s['load_lost_mw']:,.0f} MW "
+                      f"({s.get('load_lost_percent') or 0:.1f} %)"))
     if s.get("regions_total"):
         items.append(("regions dark", f"{len(s.get('regions_dark') or [])} of "
                                       f"{s['regions_total']}"))
     if s.get("time_to_collapse_s") is not None:
-        items.append(("time to collapse", f"{s['time_to_collapse_s']:.1f} s"))
+        t = float(s["time_to_collapse_s"])
+        label = clock_label(view.get("start_clock"), t)
+        items.append(("collapse (served < 10 %)", label if label.startswith("t+")
+                      else f"{label} (t+{t:,.1f} s)"))
+    rest = view.get("restoration") or {}
+    for pct, h in (rest.get("hours_to_percent") or {}).items():
+        if h is not None:
+            items.append((f"{pct} % served again after", f"{float(h):,.1f} h"))
+    names = (view.get("traces") or {}).get("island_names") or {}
     for isl, f in (s.get("frequency_nadir_hz") or {}).items():
-        items.append((f"frequency nadir, island {isl}", f"{f:.2f} Hz"))
+        items.append((f"frequency nadir, {names.get(isl, f'island {isl}')}", f"{f:.2f} Hz"))
     for cause, n in (s.get("trips_by_cause") or {}).items():
-        items.append((f"trips: {cause}", str(n)))
+        items.append((f"trips: {cause}", f"{n:,}"))
     dark = s.get("regions_dark") or []
-    extra = f'<p class="note">Dark at the end: {_esc(", ".join(dark))}</p>' if dark else ""
+    extra = f'<p class="note">Dark at the end of the cascade: {_esc(", ".join(dark))}</p>' if dark else ""
     return f'<section id="summary"><h2>Summary</h2>{_cards(items)}{extra}</section>'
 
 
@@ -113,13 +123,14 @@ def _events_section(view: dict[str, Any]) -> str:
         return ""
     rows = []
     for e in events[:MAX_TABLE_EVENTS]:
-        rows.append(f"<tr><td>{_esc(e['clock'])}</td><td>{_esc(e['element'])}</td>"
+        rows.append(f"<tr><td>{_esc(e.get('clock_precise') or e['clock'])}</td>"
+                    f"<td>{e['time_s']:,.1f}</td><td>{_esc(e['element'])}</td>"
                     f"<td>{_esc(e['action'])}</td><td>{_esc(e['cause'])}</td>"
                     f"<td>{_esc(e['why'])}</td><td class=\"chain\">{_esc(e['chain'])}</td></tr>")
     more = (f'<p class="note">{len(events) - MAX_TABLE_EVENTS} later events not listed.</p>'
             if len(events) > MAX_TABLE_EVENTS else "")
     return ('<section id="timeline"><h2>Timeline</h2><div class="scroll"><table id="events">'
-            "<thead><tr><th>time</th><th>element</th><th>action</th><th>cause</th>"
+            "<thead><tr><th>clock</th><th>t (s)</th><th>element</th><th>action</th><th>cause</th>"
             "<th>why</th><th>caused by (chain to the initiating event)</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>{more}</section>")
 
@@ -185,13 +196,17 @@ def render_report(view: dict[str, Any], grid: Grid | None = None, *,
             '<div class="controls"><button id="play" type="button">Play</button>'
             f'<input id="frame-slider" type="range" min="0" max="{n}" value="0" step="1">'
             '<span id="clock"></span></div><div id="map"></div></section>')
-    specs: list[tuple[str, str, dict[str, Any] | None]] = [("plot-frequency", "Frequency per island", frequency_figure(view)),
-             ("plot-served", "Served load, national and per region", served_figure(view)),
-             ("plot-waterfall", "Load lost by mechanism", waterfall_figure(view)),
-             ("plot-restoration", "Restoration",
-              series_figure(view.get("restoration"), "Restoration", y_title="served (MW)")),
-             ("plot-critical", "Critical services down",
-              series_figure(view.get("critical"), "Critical services down", y_title="down"))]
+    specs: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("plot-frequency", "Frequency per island (zoomed on the event)",
+         frequency_figure(view)),
+        ("plot-served", "Served load, national and per region", served_figure(view)),
+        ("plot-waterfall", "Load lost in the cascade, by mechanism", waterfall_figure(view)),
+        ("plot-restoration", "Restoration over time",
+         restoration_figure(view) or series_figure(view.get("restoration"), "Restoration",
+                                                   y_title="served")),
+        ("plot-critical", "Critical services over time",
+         critical_figure(view) or series_figure(view.get("critical"), "Critical services",
+                                                y_title="service"))]
     for id_, heading, fig in specs:
         if fig is not None:
             plots.append({"id": id_, "figure": fig})
@@ -216,8 +231,23 @@ def render_report(view: dict[str, Any], grid: Grid | None = None, *,
     scen = view.get("scenario")
     scen_name = scen.get("name") if isinstance(scen, dict) else scen
     head = title or f"Blackout report: {scen_name or case or 'run'}"
-    sub = f"case {case} \u00b7 generated {dt.datetime.now().isoformat(timespec='seconds')}"
-    return _page(head, sub, "".join(body), blocks)
+    return _page(head, _subtitle(view, case), "".join(body), blocks)
+
+
+def _subtitle(view: dict[str, Any], case: str) -> str:
+    """The header line: case, whose account the scenario follows, start time, when."""
+    scen = view.get("scenario") if isinstance(view.get("scenario"), dict) else {}
+    parts = [f"case {case}" if case else ""]
+    if scen.get("account"):
+        parts.append(f"account: {scen['account']}")
+    start = scen.get("start_time") or view.get("start_clock")
+    if start:
+        parts.append(f"starts {start}")
+    horizon = (view.get("restoration") or {}).get("horizon_h")
+    if horizon:
+        parts.append(f"cascade and {float(horizon):,.0f} h of restoration")
+    parts.append(f"generated {dt.datetime.now().isoformat(timespec='seconds')}")
+    return " \u00b7 ".join(p for p in parts if p)
 
 
 def render_sweep_report(sv: dict[str, Any], *, title: str | None = None) -> str:
@@ -237,12 +267,25 @@ def render_sweep_report(sv: dict[str, Any], *, title: str | None = None) -> str:
     for id_, heading, fig in sv["figures"]:
         plots.append({"id": f"plot-{id_}", "figure": fig})
         body.append(_plot_div(f"plot-{id_}", heading))
-    if sv["critical_lines"]:
-        rows = "".join(f"<tr><td>{_esc(r['name'])}</td><td>{r['trials']}</td>"
-                       f"<td>{r['mean_loss_mw']:.1f}</td></tr>" for r in sv["critical_lines"])
-        body.append('<section><h2>Most critical lines (tripped by the cascade)</h2><table>'
-                    "<thead><tr><th>line</th><th>trials</th><th>mean load lost (MW)</th>"
-                    f"</tr></thead>{rows}</table></section>")
+    if sv["critical_lines"]:  # one heading: the table joins the chart's section
+        scored = "score_mw" in sv["critical_lines"][0]
+        rows = "".join(
+            f"<tr><td>{_esc(r['name'])}</td><td>{r['trials']:,}</td>"
+            + (f"<td>{r['score_mw']:,.1f}</td><td>{100 * r['share']:.1f} %</td>"
+               if scored else "")
+            + f"<td>{r['mean_loss_mw']:,.1f}</td></tr>" for r in sv["critical_lines"])
+        head_cells = ("<th>line</th><th>large cascades it tripped in</th><th>expected loss "
+                      "it takes part in (MW)</th><th>share</th><th>mean load lost in those "
+                      "(MW)</th>" if scored else
+                      "<th>line</th><th>trials</th><th>mean load lost (MW)</th>")
+        table = (f'<table id="critical-lines"><thead><tr>{head_cells}</tr></thead>{rows}'
+                 "</table>")
+        plot = '<div class="plot" id="plot-critical-lines"></div>'
+        k = next((i for i, b in enumerate(body) if plot in b), None)
+        if k is None:
+            body.append(f"<section><h2>Most critical lines</h2>{table}</section>")
+        else:
+            body[k] = body[k].replace(plot, plot + table)
     head = title or f"Blackout sweep: {s.get('scenario') or s.get('case') or 'trials'}"
     return _page(head, f"generated {dt.datetime.now().isoformat(timespec='seconds')}",
                  "".join(body), [_json_block("plots-data", plots)])

@@ -103,11 +103,14 @@ SCRIPT = r"""
                               [ix.buses]));
     }
     const served = fr.served_mw === null || fr.served_mw === undefined ? "" :
-      " | served " + fr.served_mw.toFixed(0) + " MW";
+      " | served " + Math.round(fr.served_mw).toLocaleString("en-US") + " MW";
     const dark = ix.regions.length ? " | regions dark " + fr.dark_regions + " of " +
       ix.regions.length : "";
-    clock.textContent = "t = " + fr.time_s.toFixed(1) + " s" + served + dark +
-      " | events " + fr.events_so_far;
+    const t = fr.time_s >= 7200 ? (fr.time_s / 3600).toFixed(1) + " h" :
+      fr.time_s.toFixed(1) + " s";
+    const phase = fr.phase === "restoration" ? " | restoration" : "";
+    clock.textContent = (fr.clock && !fr.clock.startsWith("t+") ? fr.clock + " | " : "") +
+      "t = " + t + phase + served + dark + " | events " + fr.events_so_far;
     mapDiv.dataset.frame = String(k);
     mapDiv.dataset.darkRegions = String(fr.dark_regions);
     mapDiv.dataset.branchesOut = String(fr.branches_out.length);
