@@ -280,7 +280,10 @@ def simulate_trials(evidence: Evidence, hypotheses: HypothesisSet, *, trials: in
             if int(row["trial"]) // chunk_size in done:
                 results[int(row["trial"])] = row
     resumed = len(results)
-    todo = [c for c in range(n_chunks) if c not in done]
+    # hypotheses take turns (their trials cost differently): the rate and the ETA are
+    # representative from the start, and an interrupted run holds some of each
+    todo = sorted((c for c in range(n_chunks) if c not in done),
+                  key=lambda c: ((c * chunk_size) % trials, c))
     executor = executor or SerialExecutor()
     count = resumed
     if progress is not None:
