@@ -225,7 +225,7 @@ def test_report_header_names_the_scenario_and_clock_times(guri_trip: Any,
     d = _run_dict(guri_trip, scenario={"name": "venezuela-2019-03-07-fire",
                                        "account": "engineers and unions",
                                        "start_time": "2019-03-07T16:50:00-04:00"})
-    assert d["start_clock"] == "16:50:00"
+    assert d["traces"]["start_clock"] == "16:50:00"
     text = write_report(d, tmp_path / "r.html").read_text()
     assert "<h1>Blackout report: venezuela-2019-03-07-fire</h1>" in text
     assert "case venezuela2019" in text and "engineers and unions" in text

@@ -241,8 +241,8 @@ class Timeline:
         return rows
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict: ``{"summary": ..., "start_clock": "HH:MM:SS" or None,
-        "events": [...], "traces": {...}}``; each event row carries ``caused_by`` (the
+        """JSON-safe dict: ``{"summary": ..., "events": [...], "traces": {...}}``
+        (``traces.start_clock``: "HH:MM:SS" of time_s = 0, or None); each event row carries ``caused_by`` (the
         index of the event that caused it, None for initiating events), ``why`` (the
         reason in words), ``clock`` (wall-clock label) and ``detail`` beside the time,
         element, kind, action, cause and island."""
@@ -254,7 +254,6 @@ class Timeline:
             freq[str(isl)] = {"time_s": _floats(tr[:, 0]), "frequency_hz": _floats(tr[:, 1])}
         return {
             "summary": self.summary(),
-            "start_clock": self.start_clock,
             "events": self._event_rows(),
             "traces": {
                 "time_s": _floats(np.asarray(self.sample_time_s)),
@@ -264,6 +263,7 @@ class Timeline:
                 "islands": [int(n) for n in self.island_count],
                 "island_names": {str(k): v for k, v in sorted(self.island_names.items())},
                 "frequency_hz": freq,
+                "start_clock": self.start_clock,  # wall clock of time_s = 0, or None
             },
         }
 

@@ -146,7 +146,6 @@ def run_cmd(
                        "K[,FLOOR_MVA] (e.g. 1.3,31.7)", err=True)
         timeline = run_trips(case, names, at_s=at, dc=dc, horizon_s=horizon or 3600.0,
                              preset=preset, ratings=ratings)
-        about = {"case": case, "scenario": {"name": f"trip {', '.join(names)}"}}
         if restore:
             from blackout.restore import run_event
 

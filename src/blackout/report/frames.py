@@ -110,7 +110,7 @@ def view_data(result: Any, grid: Grid | None = None, *,
         bus_served = [np.asarray(s, dtype=float) for s in result.served_bus_mw]
     elif isinstance(result, dict):
         d = result
-        start_clock = d.get("start_clock")
+        start_clock = d.get("start_clock") or (d.get("traces") or {}).get("start_clock")
         events = _dict_events(d.get("events") or [], grid,
                               start_clock if isinstance(start_clock, str) else None)
         bus_served = []
@@ -124,7 +124,8 @@ def view_data(result: Any, grid: Grid | None = None, *,
             out[key] = json_safe(d[key])
     if grid is not None:
         out["case"] = out.get("case") or grid.name
-    start = d.get("start_clock") if isinstance(d.get("start_clock"), str) else None
+    start = d.get("start_clock") or traces.get("start_clock")
+    start = start if isinstance(start, str) else None
     out["start_clock"] = start
     for e in events:
         if e["clock"].startswith("t+") and start:  # a dict whose rows carry no clock
