@@ -32,6 +32,7 @@ from blackout.errors import BlackoutError
 __all__ = ["app", "Format", "emit", "guarded", "console", "resolve_format", "debug_enabled",
            "write_traceback", "one_line"]
 
+
 class _OneLineGroup(typer.core.TyperGroup):
     """The command group, with click's own usage errors (an unknown option, a value of
     the wrong type, a missing argument) printed as one ``error:`` line, exit 2, like
@@ -47,6 +48,9 @@ class _OneLineGroup(typer.core.TyperGroup):
             return super().main(**call)
         try:
             rv = super().main(**call)
+        except typer.Abort:
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
         except Exception as exc:
             code = getattr(exc, "exit_code", None)
             if not hasattr(exc, "format_message") or not isinstance(code, int):
@@ -55,9 +59,6 @@ class _OneLineGroup(typer.core.TyperGroup):
             hint = f" (see `{ctx.command_path} --help`)" if code == 2 and ctx else ""
             typer.echo(f"error: {one_line(exc.format_message())}{hint}", err=True)
             sys.exit(code)
-        except typer.Abort:
-            typer.echo("Aborted!", err=True)
-            sys.exit(1)
         sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else 0)
 
 
