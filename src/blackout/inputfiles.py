@@ -71,6 +71,8 @@ def read_bytes(path: str | Path, *, max_bytes: int, what: str = "input",
         raise _fail(error, path, f"{what} file not found") from None
     except OSError as exc:
         raise _fail(error, path, f"cannot read the {what} file: {exc.strerror}") from None
+    except ValueError:  # a NUL byte in the path
+        raise _fail(error, path, f"not a valid {what} file name") from None
     _check_kind(st.st_mode, path, what, error)
     try:
         # O_NONBLOCK: if the path was swapped for a FIFO after the stat, open does not wait

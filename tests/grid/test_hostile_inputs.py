@@ -277,3 +277,8 @@ def test_cli_in_a_folder_holding_the_named_module_creates_nothing(
     assert len(lines) == 1 and lines[0].startswith("error: x.json") and "_module" in lines[0]
     assert not marker.exists()
     assert "Beautiful is better" not in proc.stdout + proc.stderr
+
+
+def test_a_nul_byte_in_a_path_is_a_case_error() -> None:
+    with pytest.raises(CaseFormatError, match="not a valid case file name"):
+        read_case("a\x00.m")
