@@ -8,14 +8,24 @@ from typing import Any
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
-_BRANCH_PIXEL = """(name) => {
-  const v = window.blackoutView;
-  const f = v.fc.features.find((g) => g.properties.layer === "branch" && g.properties.name === name);
-  const c = f.geometry.coordinates;
-  const p = v.map.project([(c[0][0] + c[1][0]) / 2, (c[0][1] + c[1][1]) / 2]);
-  const r = v.map.getContainer().getBoundingClientRect();
-  return [r.left + p.x, r.top + p.y, f.properties.id];
-}"""
+def _open(server: str, browser: Any) -> tuple[Any, list[str], list[str]]:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    outside: list[str] = []
+    errors: list[str] = []
+
+    def only_local(route: Any) -> None:
+        if route.request.url.startswith(server + "/"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server + "/")
+    page.wait_for_function("document.body.dataset.state === 'idle'", timeout=30_000)
+    return page, outside, errors
 
 
 def test_trip_guri_malena_animates_the_cascade(server: str, browser: Any) -> None:
@@ -43,7 +53,8 @@ def test_trip_guri_malena_animates_the_cascade(server: str, browser: Any) -> Non
                           "{layers: ['region-fill']}).map((f) => f.id)).size")
     assert drawn == 24
 
-    x, y, branch_id = page.evaluate(_BRANCH_PIXEL, "Guri-Malena 765 kV 1")
+    x, y, branch_id = page.evaluate("(n) => window.blackoutView.branchPoint(n)",
+                                    "Guri-Malena 765 kV 1")
     page.mouse.click(x, y)
     page.wait_for_function("document.querySelectorAll('#selection li').length === 1")
     assert re.search(r"branch Guri-Malena 765 kV [123]", page.inner_text("#selection"))
@@ -57,7 +68,7 @@ def test_trip_guri_malena_animates_the_cascade(server: str, browser: Any) -> Non
     assert events.count() >= 1
     assert re.search(r"Guri-Malena 765 kV [123] trip: user", events.first.inner_text())
     assert re.fullmatch(r"\d+ of 24 regions dark", page.inner_text("#dark-count"))
-    assert page.inner_text("#clock").startswith("t = ")
+    assert re.match(r"\d\d:\d\d:\d\d · t = ", page.inner_text("#clock"))
     # the tripped branch has vanished from the map
     out = page.evaluate("(id) => window.blackoutView.map.getFeatureState("
                         "{source: 'branch', id}).out", branch_id)
@@ -69,4 +80,58 @@ def test_trip_guri_malena_animates_the_cascade(server: str, browser: Any) -> Non
     page.screenshot(path=str(ARTIFACTS / "web-trip-guri-malena.png"))
     assert outside == [], f"requests left 127.0.0.1: {outside}"
     assert errors == [], errors
+    page.close()
+
+
+def test_two_parallel_circuits_picked_apart_and_dead_lines_grey(server: str,
+                                                                browser: Any) -> None:
+    """The 7 March case by clicking: Guri-Malena 765 kV 1, then 2 (drawn side by side on
+    one corridor), tripped together: the country goes dark and dead lines turn grey."""
+    page, outside, errors = _open(server, browser)
+    # the scenario list holds only this case's scenarios, the default one chosen
+    assert page.eval_on_selector("#scenario-select", "s => s.value") == (
+        "venezuela-2019-03-07-fire")
+    assert page.eval_on_selector_all(
+        "#scenario-select option:not([hidden])", "os => os.length") >= 1
+    picked = []
+    for name in ("Guri-Malena 765 kV 1", "Guri-Malena 765 kV 2"):
+        x, y, _ = page.evaluate("(n) => window.blackoutView.branchPoint(n)", name)
+        page.mouse.move(x, y)
+        page.wait_for_function("(n) => document.getElementById('tooltip').dataset.name === n",
+                               arg=name)
+        assert page.is_visible("#tooltip")
+        page.mouse.click(x, y)
+        picked.append(name)
+        page.wait_for_function("(k) => document.querySelectorAll('#selection li').length === k",
+                               arg=len(picked))
+    assert page.inner_text("#selection").splitlines() == [f"branch {n}" for n in picked]
+    # substation labels drawn from the buses (no glyphs needed)
+    assert page.locator(".substation-label:not([hidden])", has_text="Guri").count() >= 1
+    page.click("#trip")
+    page.wait_for_function("document.body.dataset.state === 'done'", timeout=90_000)
+    assert int(page.get_attribute("#dark-count", "data-dark") or 0) > 20
+    state = page.evaluate("""() => {
+      const v = window.blackoutView, m = v.map;
+      const ids = v.map.blackoutBranches.map((f) => f.properties.id);
+      const st = ids.map((id) => m.getFeatureState({source: 'branch', id}));
+      return {dead: st.filter((s) => s.dead).length, out: st.filter((s) => s.out).length,
+              colour: m.getPaintProperty('branch', 'line-color')};
+    }""")
+    assert state["dead"] > 20 and state["out"] >= 2
+    dead_id = page.evaluate("""() => window.blackoutView.result.result.frames.at(-1)
+                                      .branches_dead[0]""")
+    # the paint expression draws a dead branch in the de-energised grey
+    assert "#6b7280" in str(state["colour"])
+    rendered = page.evaluate("""(id) => window.blackoutView.map.queryRenderedFeatures(
+        {layers: ['branch']}).filter((f) => f.id === id).map((f) => f.state.dead)""", dead_id)
+    assert rendered and all(rendered)
+    # scrub back to the start: the lines are live again
+    page.eval_on_selector("#scrub", "s => { s.value = 0; s.dispatchEvent(new Event('input')); }")
+    assert page.evaluate("(id) => window.blackoutView.map.getFeatureState("
+                         "{source: 'branch', id}).dead", dead_id) is False
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.eval_on_selector("#scrub", "s => { s.value = s.max; s.dispatchEvent(new Event('input')); }")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "web-two-circuits-dark.png"))
+    assert outside == [] and errors == [], (outside, errors)
     page.close()

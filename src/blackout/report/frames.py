@@ -9,10 +9,14 @@ sections other parts of blackout add) and returns:
 - ``frames``: the state at each sample time: served fraction per region (and per bus
   when known), branches and generators out, dark regions, served MW;
 - ``branch_trip``: for each tripped branch, when and why (and its loading at the trip);
+- per cascade frame, ``branches_dead`` (in service but in an island with no generator
+  left: de-energised) and, for cases up to :data:`MAX_LOADING_BUSES` buses with per-bus
+  served load (a Timeline), ``branch_loading_percent`` (see :func:`frame_loading`);
 - the ``summary`` and ``traces`` of the run, and optional sections passed through.
 
-Nothing here runs physics: the branch loading shown is the pre-event DC loading the
-caller supplies (see :func:`pre_event_loading_percent`) plus each trip's own loading.
+Nothing here runs the cascade: the branch loading shown is a DC power flow of each frame's
+topology and served load (imbalances shared by headroom, the studies' base-case rule),
+an approximation of the engine's AC state for colouring the map, not a result.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ OPTIONAL_SECTIONS = ("restoration", "critical", "scenario", "settings", "assumpt
 MAX_FRAMES = 240
 #: restoration frames kept at most (hourly points of the restoration curve, thinned)
 MAX_RESTORATION_FRAMES = 200
+#: largest case (buses) whose frames get a DC loading per branch (one flow per state)
+MAX_LOADING_BUSES = 3000
 #: a region is drawn dark below this served fraction (matches the cascade's definition)
 DARK_FRACTION = 0.10
 
@@ -133,6 +139,8 @@ def view_data(result: Any, grid: Grid | None = None, *,
     out["regions"] = _regions(grid, traces)
     out["branch_trip"] = _branch_trips(events)
     out["frames"] = _frames(traces, events, out["regions"], grid, bus_served, max_frames)
+    if grid is not None:
+        _add_branch_states(out["frames"], grid, bus_served, traces)
     out["frames"] += _restoration_frames(out.get("restoration"), out["frames"],
                                          out["regions"])
     for fr in out["frames"]:
@@ -314,3 +322,67 @@ def _restoration_frames(restoration: Any, cascade: list[dict[str, Any]],
             "branches_out": last["branches_out"], "gens_out": last["gens_out"],
             "events_so_far": last["events_so_far"]})
     return frames
+
+
+def frame_loading(grid: Grid, branch_in: np.ndarray, gen_in: np.ndarray,
+                  load_scale: np.ndarray) -> list[float | None]:
+    """Branch loading (% of rate_a) of one frame: the DC power flow of ``grid`` with
+    ``branch_in``/``gen_in`` in service and each load scaled by ``load_scale`` (its bus's
+    served fraction), each island's imbalance shared by headroom
+    (:func:`blackout.flow.dc.shared_dispatch_state`); 0 on de-energised and tripped
+    branches, None where unrated."""
+    from blackout.flow import run_dc
+    from blackout.flow.dc import shared_dispatch_state
+    from blackout.flow.state import FlowState
+
+    st = FlowState.of(grid)
+    st.branch_in = st.branch_in & branch_in
+    st.gen_in = st.gen_in & gen_in
+    st.load_p_mw = st.load_p_mw * load_scale
+    st.load_q_mvar = st.load_q_mvar * load_scale
+    res = run_dc(grid, shared_dispatch_state(grid, "headroom", st))
+    vals = np.asarray(res.branch["loading_percent"], dtype=float)
+    vals = np.where(st.branch_in, vals, 0.0)
+    return [None if not math.isfinite(v) else round(float(v), 1) for v in vals.tolist()]
+
+
+def _add_branch_states(frames: list[dict[str, Any]], grid: Grid,
+                       bus_served: list[np.ndarray], traces: dict[str, Any]) -> None:
+    """Give each cascade frame ``branches_dead`` and (when affordable) the frame's
+    ``branch_loading_percent``; one flow per distinct state."""
+    from blackout.errors import BlackoutError
+    from blackout.grid.topology import island_labels
+
+    base_branch = np.asarray(grid.branch["in_service"], dtype=bool)
+    base_gen = np.asarray(grid.gen["in_service"], dtype=bool)
+    gen_bus = np.asarray(grid.gen["bus"], dtype=np.int64)
+    load_bus = np.asarray(grid.load["bus"], dtype=np.int64)
+    demand = grid.bus_load_mw()
+    times = [float(t) for t in traces.get("time_s") or []]
+    want_loading = bool(bus_served) and grid.bus.n <= MAX_LOADING_BUSES
+    cache: dict[tuple[Any, ...], list[float | None]] = {}
+    for fr in frames:
+        branch_in = base_branch.copy()
+        branch_in[[b for b in fr["branches_out"] if 0 <= b < branch_in.size]] = False
+        gen_in = base_gen.copy()
+        gen_in[[g for g in fr["gens_out"] if 0 <= g < gen_in.size]] = False
+        labels = island_labels(grid, branch_in=branch_in)
+        live = set(labels[gen_bus[gen_in]].tolist()) - {-1}
+        f_lab = labels[np.asarray(grid.branch["from_bus"], dtype=np.int64)]
+        dead = branch_in & ~np.isin(f_lab, list(live))
+        fr["branches_dead"] = np.flatnonzero(dead).tolist()
+        if not want_loading:
+            continue
+        k = int(np.searchsorted(np.asarray(times), fr["time_s"], side="right")) - 1
+        served = bus_served[min(max(k, 0), len(bus_served) - 1)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(demand > 0, np.clip(served / demand, 0.0, 1.0), 1.0)
+        scale = frac[load_bus]
+        key = (tuple(fr["branches_out"]), tuple(fr["gens_out"]),
+               np.round(scale, 3).tobytes())
+        if key not in cache:
+            try:
+                cache[key] = frame_loading(grid, branch_in, gen_in, scale)
+            except (BlackoutError, RuntimeError, ValueError):  # a flow that will not solve
+                cache[key] = [None] * grid.branch.n
+        fr["branch_loading_percent"] = cache[key]

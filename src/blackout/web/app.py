@@ -172,10 +172,12 @@ def create_app(*, workers: int = 1) -> FastAPI:
 
     @app.get("/api/scenarios", tags=["scenarios"])
     def list_scenarios() -> dict[str, Any]:
-        """Built-in scenarios: name, case, description."""
-        from blackout.scenario import builtin_scenarios
+        """Built-in scenarios: name, case, description, and ``default`` (the scenario
+        ``blackout run`` runs with no argument)."""
+        from blackout.scenario import DEFAULT_SCENARIO, builtin_scenarios
 
-        return {"scenarios": [{"name": s.name, "case": s.case, "description": s.description}
+        return {"scenarios": [{"name": s.name, "case": s.case, "description": s.description,
+                               "default": s.name == DEFAULT_SCENARIO}
                               for s in builtin_scenarios().values()]}
 
     def _accepted(label: str, work: Any) -> JSONResponse:
