@@ -162,3 +162,21 @@ def test_resume_after_sigkill_reuses_every_stored_trial(
     for got, want in zip(ts.values, expect, strict=True):
         np.testing.assert_array_equal(got, want)
     assert ts.parameters == [[d.values for d in draws[:8]], [d.values for d in draws[8:]]]
+
+
+def test_trials_of_one_hypothesis_share_one_grid_object() -> None:
+    """Each trial compiles a new but equal grid; the worker runs on the first one it saw, so
+    per-grid caches (topology matrices, factorisations) carry over, and only an equal grid
+    (every table and note) is ever substituted."""
+    from blackout import load_case
+
+    trials_mod._GRIDS.clear()
+    g = load_case("case9")
+    twin = g.replace(bus=g.bus.with_columns())
+    assert twin is not g and trials_mod._interned(g) is g and trials_mod._interned(twin) is g
+    other = g.replace(notes={**g.notes, "snapshot": "2019-03-07T16:00:00"})
+    assert trials_mod._interned(other) is other
+    loads = g.load
+    heavier = g.replace(load=loads.with_columns(p_mw=loads["p_mw"] * 1.1))
+    assert trials_mod._interned(heavier) is heavier
+    trials_mod._GRIDS.clear()

@@ -38,6 +38,7 @@ from blackout.forensics.evidence import Evidence, EvidenceError, Observable, nee
 from blackout.forensics.hypotheses import EngineOptions, Hypothesis, HypothesisSet
 from blackout.forensics.inference import TrialFailure, TrialSet
 from blackout.forensics.observables import measure_all
+from blackout.grid.model import Grid
 from blackout.study.timelimit import TrialTimeout, time_limit
 
 __all__ = ["CHUNK_SIZE", "FORMAT", "ROW_SCHEMA", "TrialDraw", "TrialSpec", "draw_trials",
@@ -114,6 +115,23 @@ def _templates(spec: TrialSpec) -> list[dict[str, Any]]:
     return found
 
 
+#: per process: the grids trials ran on, newest first. Each trial compiles its scenario into
+#: a new Grid object, the same in content for every trial of a hypothesis; running on the
+#: first such object keeps the per-grid caches (topology matrices and factorisations,
+#: flow/network.py) from one trial to the next. Grids are immutable: results are the same.
+_GRIDS: list[Grid] = []
+
+
+def _interned(grid: Grid) -> Grid:
+    """The grid of an earlier trial equal to ``grid`` in every table and note, else ``grid``."""
+    for known in _GRIDS:
+        if known is grid or (known.equals(grid) and dict(known.notes) == dict(grid.notes)):
+            return known
+    _GRIDS.insert(0, grid)
+    del _GRIDS[4:]
+    return grid
+
+
 def _simulate(grid: Any, events: Any, settings: Any) -> Any:
     """The cascade engine (one place, so that a test can make a trial raise)."""
     from blackout.cascade import simulate
@@ -144,13 +162,14 @@ def run_trial(spec: TrialSpec, draw: TrialDraw, template: dict[str, Any] | None 
         changes["simple"] = True
     if spec.engine.horizon_s is not None:
         changes["horizon_s"] = min(settings.horizon_s, spec.engine.horizon_s)
+    grid = _interned(compiled.grid)
     with time_limit(spec.engine.trial_time_limit_s):
-        timeline = _simulate(compiled.grid, compiled.events, settings.with_(**changes))
+        timeline = _simulate(grid, compiled.events, settings.with_(**changes))
         restoration = None
         if needs_restoration(spec.observables):
             from blackout.restore import restore
 
-            restoration = restore(compiled.grid, timeline, scenario=compiled.restoration,
+            restoration = restore(grid, timeline, scenario=compiled.restoration,
                                   spec=compiled.scenario.restoration)
     return measure_all(timeline, spec.observables, restoration)
 
