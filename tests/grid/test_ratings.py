@@ -8,6 +8,7 @@ import pytest
 from blackout import load_case
 from blackout.errors import BlackoutError
 from blackout.flow import run_ac, run_dc
+from blackout.flow.dc import shared_dispatch_state
 from blackout.grid.ratings import derive_ratings
 
 
@@ -19,12 +20,19 @@ def _s_mva(grid) -> np.ndarray:  # type: ignore[no-untyped-def]
 
 
 def test_dc_rule_is_k_times_the_dc_flow_or_the_floor() -> None:
+    """On the studies' base case (the case dispatch, each island's imbalance shared by
+    headroom); with ``participation=None`` on the case's plain DC flow (what pf shows)."""
     g = load_case("case30")
     rated = derive_ratings(g, k=1.4, floor_mva=10.0, override_given=True)
-    flows = np.abs(np.asarray(run_dc(g).branch["p_from_mw"], dtype=float))
+    flows = np.abs(np.asarray(run_dc(g, shared_dispatch_state(g)).branch["p_from_mw"],
+                              dtype=float))
     np.testing.assert_allclose(rated.branch["rate_a_mva"], 1.4 * np.maximum(flows, 10.0))
     assert "base DC flow" in rated.notes["ratings"]
     assert rated.notes["ratings_rule"]["basis"] == "dc"
+    assert rated.notes["ratings_rule"]["participation"] == "headroom"
+    plain = derive_ratings(g, k=1.4, floor_mva=10.0, override_given=True, participation=None)
+    flows = np.abs(np.asarray(run_dc(g).branch["p_from_mw"], dtype=float))
+    np.testing.assert_allclose(plain.branch["rate_a_mva"], 1.4 * np.maximum(flows, 10.0))
 
 
 def test_ac_rule_is_k_times_the_larger_end_apparent_power_so_the_ac_base_is_secure() -> None:
