@@ -114,3 +114,22 @@ def test_restoration_chart_runs_past_a_day_and_the_slider_with_it(
     assert "t = 192.0 h | restoration" in page.inner_text("#clock")
     assert errors == [] and requests == []
     ctx.close()
+
+
+def test_report_map_greys_dead_lines_after_the_blackout(offline_browser: Any,
+                                                        guri_two_trips: Any,
+                                                        tmp_path: Path) -> None:
+    path = write_report(guri_two_trips, tmp_path / "report.html")
+    ctx, page, errors, requests = _open_offline(offline_browser, path)
+    assert page.get_attribute("#map", "data-branches-dead") == "0"
+    _slide_to_end(page)
+    dead = int(page.get_attribute("#map", "data-branches-dead") or 0)
+    assert dead > 20
+    drawn = page.evaluate("""() => {
+      const d = document.getElementById('map').data;
+      const t = d.find((x) => x.name === 'de-energised' && x.mode === 'lines');
+      return {colour: t.line.color, segments: t.x.filter((v) => v === null).length};
+    }""")
+    assert drawn == {"colour": "#52525b", "segments": dead}
+    assert errors == [] and requests == []
+    ctx.close()

@@ -31,6 +31,7 @@ LOADING_BUCKETS: list[tuple[str, float, str]] = [
     ("80-100 %", 100.0, "#fd8d3c"),
     ("> 100 %", math.inf, "#d7301f"),
     ("loading unknown", math.nan, "#969696"),
+    ("de-energised", math.nan, "#52525b"),
     ("tripped", math.nan, "#7a0177"),
 ]
 

@@ -166,9 +166,13 @@ def _assumptions_section(view: dict[str, Any]) -> str:
         if key in view:
             rows += [(f"{key}.{k}" if k else key, v) for k, v in _flatten(view[key])]
     if "branch_loading_percent" in view:
-        rows.append(("map: branch colours", "loading before the event (DC power flow of the "
-                                            "base case); a tripped branch shows its loading "
-                                            "at the trip"))
+        rows.append(("map: branch colours", "loading in each frame: a DC power flow of the "
+                                            "frame's topology and served load, imbalances "
+                                            "shared by headroom (the engine's AC state is "
+                                            "not stored; without per-bus served load, the "
+                                            "base case's); grey: de-energised, no generator "
+                                            "left in the island; hover: before the event "
+                                            "and, for a tripped branch, at the trip"))
     if not rows:
         return ""
     return ('<section id="assumptions"><h2>Model assumptions</h2><div class="scroll">'

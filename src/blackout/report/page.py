@@ -76,14 +76,21 @@ SCRIPT = r"""
                  (f === null || f === undefined ? "no load" : (100 * f).toFixed(0) + " % served"));
     });
     const out = new Set(fr.branches_out);
+    const dead = new Set(fr.branches_dead || []);
+    const frameLoading = fr.branch_loading_percent;
     const nb = ix.bucket_names.length;
+    const bucketOf = (v) => v === null || v === undefined ? 4 :
+      v <= 50 ? 0 : v <= 80 ? 1 : v <= 100 ? 2 : 3;
     const lx = [], ly = [], mx = [], my = [], mt = [];
     for (let i = 0; i < nb; i++) { lx.push([]); ly.push([]); mx.push([]); my.push([]); mt.push([]); }
     ix.branch_xy.forEach((xy, b) => {
-      const k2 = out.has(b) ? nb - 1 : ix.base_bucket[b];
+      const k2 = out.has(b) ? nb - 1 : dead.has(b) ? nb - 2 :
+        frameLoading ? bucketOf(frameLoading[b]) : ix.base_bucket[b];
       lx[k2].push(xy[0], xy[2], null); ly[k2].push(xy[1], xy[3], null);
       mx[k2].push((xy[0] + xy[2]) / 2); my[k2].push((xy[1] + xy[3]) / 2);
       let t = ix.branch_names[b] + "<br>loading before the event: " + pct(loading[b]);
+      if (dead.has(b)) { t += "<br>de-energised (no generation left in its island)"; }
+      else if (frameLoading && !out.has(b)) { t += "<br>loading now (DC): " + pct(frameLoading[b]); }
       if (out.has(b) && trips[b]) {
         const tr = trips[b];
         t += "<br>tripped at " + tr.clock + ": " + tr.why;
@@ -114,6 +121,7 @@ SCRIPT = r"""
     mapDiv.dataset.frame = String(k);
     mapDiv.dataset.darkRegions = String(fr.dark_regions);
     mapDiv.dataset.branchesOut = String(fr.branches_out.length);
+    mapDiv.dataset.branchesDead = String(dead.size);
     return Promise.all(ops);
   }
 
