@@ -180,3 +180,15 @@ def test_trials_of_one_hypothesis_share_one_grid_object() -> None:
     heavier = g.replace(load=loads.with_columns(p_mw=loads["p_mw"] * 1.1))
     assert trials_mod._interned(heavier) is heavier
     trials_mod._GRIDS.clear()
+
+
+def test_worker_processes_give_the_serial_result() -> None:
+    """The CLI's default path (2 spawned worker processes): same trials, same numbers."""
+    from blackout.study.executors import make_executor
+
+    serial = simulate_trials(EVIDENCE, HYPOTHESES, trials=3, seed=5)
+    with make_executor(2) as ex:
+        pooled = simulate_trials(EVIDENCE, HYPOTHESES, trials=3, seed=5, executor=ex)
+    for a, b in zip(serial.values, pooled.values, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert serial.parameters == pooled.parameters and pooled.failures == []
