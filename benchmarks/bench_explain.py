@@ -104,7 +104,7 @@ def main() -> None:
              "85-95 % of it; the cascade 0.2-1 s (neglect ~3 s: its frequency integration). "
              "In the restoration, Restoration.islands() rebuilds a sparse graph and its "
              "connected components ~7,000 times per trial (memoised on the switching state, "
-             "whole trials ran 2.2x faster with identical observables in an A/B of 8 trials), "
+             "whole trials ran 2.45x faster with identical observables in an A/B of 8 trials), "
              "then ~1,250 DC power flows per trial check each pick-up and closing."]
     write_result("explain", "Forensics trials (bench_explain.py)", rows, notes, targets=[
         {"target": TARGET, "measured": f"{tp['trials_per_s']:.2f} trials/s on 2 cores: "
