@@ -135,3 +135,24 @@ def test_two_parallel_circuits_picked_apart_and_dead_lines_grey(server: str,
     page.screenshot(path=str(ARTIFACTS / "web-two-circuits-dark.png"))
     assert outside == [] and errors == [], (outside, errors)
     page.close()
+
+
+def test_api_docs_render_offline(server: str, browser: Any) -> None:
+    """/docs: Swagger UI served from the swagger-ui-bundle package, no CDN."""
+    page = browser.new_page()
+    outside: list[str] = []
+
+    def only_local(route: Any) -> None:
+        if route.request.url.startswith(server + "/"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(server + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
+    assert page.locator(".swagger-ui .opblock").count() >= 5
+    assert "/api/runs" in page.inner_text(".swagger-ui")
+    assert outside == [], outside
+    page.close()

@@ -1,8 +1,9 @@
 """The web API (FastAPI, OpenAPI at ``/docs``) and the static map page.
 
 The server computes cascades; the browser animates the frames it returns. Nothing is
-fetched from outside: the page's scripts are ours (``static/``) and MapLibre GL JS is
-served from the installed ``maplibre`` Python package.
+fetched from outside: the page's scripts are ours (``static/``), MapLibre GL JS is
+served from the installed ``maplibre`` Python package and ``/docs`` (Swagger UI) from
+the ``fastapi-offline`` package's copy.
 
 Endpoints
 ---------
@@ -43,6 +44,8 @@ from blackout.web.models import MAX_BODY_BYTES, ErrorBody, RunRequest, ScenarioR
 __all__ = ["create_app", "STATIC_DIR", "MAX_MAP_BUSES"]
 
 STATIC_DIR = Path(__file__).parent / "static"
+#: Swagger UI's files served at /vendor/swagger/ (from the fastapi-offline package)
+SWAGGER_FILES = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon.png")
 #: largest case (buses) the map page serves
 MAX_MAP_BUSES = 3000
 
@@ -126,7 +129,7 @@ def _element(grid: Any, kind: str, name: str | None, id_: int | None) -> int:
 
 def create_app(*, workers: int = 1) -> FastAPI:
     """The FastAPI application (the API, the page, and MapLibre from its package)."""
-    app = FastAPI(title="blackout", version="0.1.0",
+    app = FastAPI(title="blackout", version="0.1.0", docs_url=None,
                   description="Trip elements of a power grid and watch the cascade.")
     jobs = JobStore(workers=workers)
     app.state.jobs = jobs
@@ -265,6 +268,27 @@ def create_app(*, workers: int = 1) -> FastAPI:
         else:
             body = gzip.decompress(body)
         return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI from the swagger-ui-bundle package: no CDN, works offline."""
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="blackout API",
+                                   swagger_js_url="/vendor/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/vendor/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/vendor/swagger/favicon.png")
+
+    @app.get("/vendor/swagger/{name}", include_in_schema=False)
+    def swagger_asset(name: str) -> FileResponse:
+        if name not in SWAGGER_FILES:
+            raise HTTPException(404, f"unknown asset '{name}'")
+        try:  # the package ships Swagger UI 5 (OpenAPI 3.1) in its static folder
+            import fastapi_offline
+        except ImportError:
+            raise HTTPException(503, "Swagger UI not installed: pip install "
+                                "'blackout-sim[web]' (fastapi-offline)") from None
+        return FileResponse(Path(fastapi_offline.__file__).parent / "static" / name)
 
     @app.get("/vendor/{name}", include_in_schema=False)
     def vendor(name: str) -> FileResponse:
