@@ -39,7 +39,12 @@ def test_n1_ac_with_ratings_sized_on_the_ac_base_flow(tmp_path: Path) -> None:
                                 rule, "--format", "json", "--out", str(out)])
         assert r.exit_code == 0, r.output
         got[rule] = json.loads(out.read_text())
+        first = next(ln for ln in r.output.splitlines() if ln.strip())
+        # the AC base case's own overloads are said in the first line, before any outage
+        assert ("above rate_a in the AC base case" in first) == (not rule.endswith("ac"))
     assert got["1.3,31.7"]["ac_base_overloads"] > 0
+    assert got["1.3,31.7"]["base_case"]["ac_violations"]["count"] \
+        == got["1.3,31.7"]["ac_base_overloads"]
     assert got["1.3,31.7,ac"]["ac_base_overloads"] == 0
     assert "base AC |S|" in got["1.3,31.7,ac"]["ratings"]
     assert "base DC flow" in got["1.3,31.7"]["ratings"]

@@ -135,7 +135,7 @@ def n1_cmd(
 
     Base-case violations are reported once (``base_case.violations``); per outage
     ``new_violations`` and ``worsened_violations`` count only what the outage causes."""
-    from blackout.study.contingency import base_ac_pq, screen_n1, verify_ac
+    from blackout.study.contingency import base_ac_flows, screen_n1, verify_ac
 
     if by not in ("max_caused_loading_pct", "max_loading_pct", "cascade_load_lost_mw",
                   "cascade_lines_out"):
@@ -155,9 +155,17 @@ def n1_cmd(
         "N-1 cascades not run (--cascade runs them)" if cascade is None else
         "N-1 cascades run as asked (each repeats the base case's own)" if cascade else
         "N-1 cascades not run"))
+    p0 = q0 = None
+    if ac:  # the AC base case's own overloads belong in the same first line
+        p0, q0, ac_loading = base_ac_flows(model)
+        n_ac = int((ac_loading > 100.0).sum())
+        if n_ac:
+            said = (f"{n_ac} branches are above rate_a in the AC base case (worst "
+                    f"{ac_loading.max():.0f} %), counted in every row's ac_overloads; size "
+                    "derived ratings on AC (--derive-ratings K,FLOOR_MVA,basis=ac,override)")
+            warning = f"{warning}; and {said}" if warning else f"warning: {said}"
     if warning:  # the first line of output, before any progress or result
         typer.echo(warning, err=True)
-    p0, q0 = base_ac_pq(model) if ac else (None, None)
     res = screen_n1(model, trip_multiple=trip_multiple, q0_mvar=q0, p0_mw=p0,
                     cascade=cascade, worsened_threshold=worsened)
     if ac:

@@ -31,7 +31,8 @@ from blackout.study.batch import _post_outage, run_cascades
 from blackout.study.dcmodel import DCModel
 from blackout.study.kernels import HAVE_NUMBA
 
-__all__ = ["N1Result", "screen_n1", "verify_ac", "base_q_mvar", "base_ac_pq", "base_violations",
+__all__ = ["N1Result", "screen_n1", "verify_ac", "base_q_mvar", "base_ac_pq", "base_ac_flows",
+           "base_violations",
            "WORSENED_THRESHOLD"]
 
 
@@ -305,12 +306,20 @@ def base_ac_pq(model: DCModel) -> tuple[np.ndarray, np.ndarray]:
     """One base-case AC power flow: per branch the active flow at the from end (MW; the DC
     flow where not solved) and the reactive flow at the larger end (Mvar; 0 where not
     solved), the inputs ``p0_mw`` / ``q0_mvar`` of :func:`screen_n1`'s MVA estimate."""
+    p, q, _ = base_ac_flows(model)
+    return p, q
+
+
+def base_ac_flows(model: DCModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`base_ac_pq` and the AC base case's loading per branch (% of rate_a; 0 where
+    unrated or not solved), from the same power flow."""
     res = run_ac(model.grid)
     p = np.asarray(res.branch["p_from_mw"], dtype=float)
     p = np.where(np.isfinite(p), p, model.f0_pu * model.base_mva)
     q = np.maximum(np.abs(np.nan_to_num(np.asarray(res.branch["q_from_mvar"], dtype=float))),
                    np.abs(np.nan_to_num(np.asarray(res.branch["q_to_mvar"], dtype=float))))
-    return p, q
+    loading = np.nan_to_num(np.asarray(res.branch["loading_percent"], dtype=float))
+    return p, q, loading
 
 
 def base_q_mvar(model: DCModel) -> np.ndarray:
