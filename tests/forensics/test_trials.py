@@ -192,3 +192,22 @@ def test_worker_processes_give_the_serial_result() -> None:
     for a, b in zip(serial.values, pooled.values, strict=True):
         np.testing.assert_array_equal(a, b)
     assert serial.parameters == pooled.parameters and pooled.failures == []
+
+
+def test_invalid_draws_are_refused_before_any_trial_runs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A prior that leaves the scenario's valid range is an input error at once (not an
+    abort hours into a run, nor a trial silently left out)."""
+    from blackout.forensics.evidence import EvidenceError
+
+    data = HYPOTHESES.model_dump(mode="json")
+    data["hypotheses"][1]["parameters"].append({
+        "name": "horizon", "paths": ["horizon_s"],
+        "prior": {"dist": "uniform", "low": -10, "high": 100}})
+    hs = HypothesisSet.model_validate(data)
+    calls: list[int] = []
+    monkeypatch.setattr(trials_mod, "run_trial",
+                        lambda spec, draw, template=None: calls.append(draw.index))
+    with pytest.raises(EvidenceError, match="'late', trial .*horizon"):
+        simulate_trials(EVIDENCE, hs, trials=20, seed=1)
+    assert calls == []

@@ -41,8 +41,8 @@ from blackout.forensics.observables import measure_all
 from blackout.grid.model import Grid
 from blackout.study.timelimit import TrialTimeout, time_limit
 
-__all__ = ["CHUNK_SIZE", "FORMAT", "ROW_SCHEMA", "TrialDraw", "TrialSpec", "draw_trials",
-           "run_chunk", "run_trial", "simulate_trials"]
+__all__ = ["CHUNK_SIZE", "FORMAT", "ROW_SCHEMA", "TrialDraw", "TrialSpec", "check_draws",
+           "draw_trials", "run_chunk", "run_trial", "simulate_trials"]
 
 FORMAT = "blackout-explain/1"
 #: trials per task (and per stored chunk): small, so that a killed run loses little
@@ -204,6 +204,29 @@ def run_chunk(spec: TrialSpec, chunk: int, draws: Sequence[TrialDraw]
 
 
 # ------------------------------------------------------------------------ the run
+def check_draws(spec: TrialSpec, draws: Sequence[TrialDraw]) -> None:
+    """Refuse, before anything runs, a hypothesis file whose draws make invalid scenarios.
+
+    Every draw's scenario is validated (~0.2 ms each) and the first draw of each
+    hypothesis compiled (element names, threats), so that a bad prior or path is an input
+    error at once, not an abort hours into a run. Raises :class:`EvidenceError`.
+    """
+    from blackout.scenario import compile_scenario, load_scenario
+
+    templates = [h.template() for h in spec.hypotheses]
+    compiled: set[int] = set()
+    for d in draws:
+        hyp = spec.hypotheses[d.h]
+        try:
+            sc = load_scenario(hyp.instantiate(d.values, seed=d.seed, template=templates[d.h]))
+            if d.h not in compiled:
+                compile_scenario(sc)
+                compiled.add(d.h)
+        except ScenarioError as exc:
+            raise EvidenceError(f"hypothesis {hyp.name!r}, trial {d.k}: parameters {d.values} "
+                                f"give an invalid scenario: {exc}") from None
+
+
 def _manifest(spec: TrialSpec, evidence: Evidence, hypotheses: HypothesisSet, trials: int,
               seed: int, chunk_size: int) -> dict[str, Any]:
     from datetime import datetime, timezone
@@ -264,7 +287,7 @@ def simulate_trials(evidence: Evidence, hypotheses: HypothesisSet, *, trials: in
     Raises
     ------
     EvidenceError : fewer than 2 trials, or a hypothesis's parameters make an invalid
-        scenario.
+        scenario (checked for every draw before anything runs: :func:`check_draws`).
     BlackoutError : a store folder holding something else, or a task that failed as a
         whole (finished chunks are kept: resume later).
     """
@@ -280,6 +303,7 @@ def simulate_trials(evidence: Evidence, hypotheses: HypothesisSet, *, trials: in
         tuple(c.observable for c in evidence.candidates)
     spec = TrialSpec(tuple(hypotheses.hypotheses), hypotheses.engine, observables)
     draws = draw_trials(spec.hypotheses, trials, seed)
+    check_draws(spec, draws)
     results: dict[int, dict[str, Any]] = {}
     rs = None
     if store is not None:
