@@ -122,12 +122,16 @@ def test_compiled_loading_equals_the_numpy_formula(monkeypatch: pytest.MonkeyPat
     rate[::7] = 0.0  # unrated
     scale = np.where(rate > 0, 100.0 * grid.base_mva / np.where(rate > 0, rate, 1.0), 0.0)
     skip = rng.integers(0, f.size, 9)
-    got = av._loading(vs, av._terminal_admittances(yf, yt), f, t, scale, skip)
+    lim = np.where(rng.random(f.size) < 0.3, 100.0 * rng.uniform(0.5, 1.2, f.size), 0.0)
+    got = av._loading(vs, av._terminal_admittances(yf, yt), f, t, scale, skip, lim)
     monkeypatch.setattr(kernels, "HAVE_NUMBA", False)
-    ref = av._loading(vs, av._terminal_admittances(yf, yt), f, t, scale, skip)
+    ref = av._loading(vs, av._terminal_admittances(yf, yt), f, t, scale, skip, lim)
     np.testing.assert_allclose(got[0], ref[0], rtol=1e-12)
     np.testing.assert_array_equal(got[1], ref[1])
-    assert ref[1].sum() > 0
+    np.testing.assert_array_equal(got[2], ref[2])  # new violations
+    np.testing.assert_array_equal(got[3], ref[3])  # worsened
+    np.testing.assert_allclose(got[4], ref[4], rtol=1e-12)  # worst loading they cause
+    assert ref[1].sum() > 0 and ref[2].sum() > 0 and ref[3].sum() > 0
 
 
 def test_progress_is_reported_per_batch_and_ends_at_the_total() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandapower as pp
+import pandas as pd
 import pytest
 
 from blackout.flow import run_ac
@@ -254,6 +255,36 @@ def _check_complete(res: N1Result, full: dict[int, tuple[int, bool]]) -> int:
         if row["ac_verified"]:
             assert int(row["ac_overloads"]) == over and bool(row["ac_converged"]) == conv, b
     return violating
+
+
+def test_ac_new_and_worsened_violations_equal_full_run_ac(case118: DCModel) -> None:
+    """With DC-sized ratings case118's AC base case overloads branches before any outage:
+    per verified outage ``ac_new_violations``, ``ac_worsened_violations`` and
+    ``ac_max_caused_loading_pct`` equal those of one full run_ac with the branch out
+    against the AC base case (threshold 10 %), on every path verify_ac takes."""
+    p0, q0 = base_ac_pq(case118)
+    res = verify_ac(screen_n1(case118, cascade=False, q0_mvar=q0, p0_mw=p0), case118)
+    grid = case118.grid
+    base = np.nan_to_num(np.asarray(run_ac(grid).branch["loading_percent"], dtype=float))
+    assert (base > 100.0).sum() > 0
+    lim = np.where(base > 100.0, 1.1 * base, 0.0)
+    tab = res.table[res.table["ac_verified"]]
+    rows = tab.iloc[np.linspace(0, len(tab) - 1, 25).astype(int)]
+    rows = pd.concat([rows, tab[tab["islands_added"] > 0].head(5)])
+    worsened = 0
+    for _, row in rows.iterrows():
+        st = FlowState.of(grid)
+        st.branch_in[int(row["branch"])] = False
+        loading = np.nan_to_num(np.asarray(run_ac(grid, st).branch["loading_percent"],
+                                           dtype=float))
+        new = int(((loading > 100.0) & (lim == 0.0)).sum())
+        worse = int(((lim > 0.0) & (loading > lim)).sum())
+        caused = float(np.where((lim == 0.0) | (loading > lim), loading, 0.0).max())
+        assert int(row["ac_new_violations"]) == new, row["branch"]
+        assert int(row["ac_worsened_violations"]) == worse, row["branch"]
+        assert abs(row["ac_max_caused_loading_pct"] - caused) <= 1e-4, row["branch"]
+        worsened += worse
+    assert res.meta["base_case"]["ac_violations"]["count"] == int((base > 100.0).sum())
 
 
 @pytest.mark.parametrize("screen_pct", [80.0, 70.0])

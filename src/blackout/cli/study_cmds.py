@@ -181,7 +181,8 @@ def n1_cmd(
             "worsened_violations", "islands_added", "cascade_lines_out",
             "cascade_load_lost_mw"]
     if ac:
-        cols += ["ac_verified", "ac_max_loading_pct", "ac_overloads"]
+        cols += ["ac_verified", "ac_max_caused_loading_pct", "ac_max_loading_pct",
+                 "ac_new_violations", "ac_worsened_violations"]
     base = res.meta["base_case"]["violations"]
     shown = {k: v for k, v in res.meta.items() if k != "base_case"}
     shown["base-case violations"] = (f"{base['count']} (worst {base['max_loading_pct']:.1f} %)"

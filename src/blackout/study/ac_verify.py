@@ -75,6 +75,9 @@ class OutageAC:
     base_overloads : branches above 100 % in the base case itself (in every outage's
     ``overloads`` unless the outage relieves them). fast_decoupled : True where the
     fast-decoupled solve (:mod:`blackout.study.ac_fdpf`) gave the answer.
+    new_violations, worsened_violations, max_caused_loading_pct : as in
+    :func:`blackout.study.contingency.screen_n1`, against the AC base case (a base-case
+    violation counts when its loading rises by more than ``worsened_threshold``).
     """
 
     max_loading_pct: np.ndarray
@@ -83,12 +86,16 @@ class OutageAC:
     full_run_ac: np.ndarray
     base_overloads: int = 0
     fast_decoupled: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    new_violations: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    worsened_violations: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int64))
+    max_caused_loading_pct: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = None,
                    batch: int = 256, tolerance_mva: float = 1e-8, max_iteration: int = 100,
                    progress: Callable[[int, int], None] | None = None,
-                   fast_decoupled: bool = True) -> OutageAC:
+                   fast_decoupled: bool = True, worsened_threshold: float = 0.1) -> OutageAC:
     """AC power flow of the base case of ``grid`` with each branch of ``branches`` (positions)
     out, one at a time: worst loading, overload count and convergence per outage.
 
@@ -109,7 +116,10 @@ def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = No
     base_loading = np.nan_to_num(np.asarray(base.branch["loading_percent"], dtype=float))
     out = OutageAC(np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool),
                    np.zeros(n, dtype=bool), int((base_loading > 100.0).sum()),
-                   np.zeros(n, dtype=bool))
+                   np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64),
+                   np.zeros(n, dtype=np.int64), np.zeros(n))
+    # per branch: 0 within the rating in the base case, else the worsened threshold (%)
+    lim = np.where(base_loading > 100.0, base_loading * (1.0 + worsened_threshold), 0.0)
     if n == 0:
         return out
     plan = island_plan(grid, net)
@@ -128,7 +138,7 @@ def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = No
     if fast.any():
         assert setup is not None
         _solve_fast(grid, net, base, main, setup, branches, np.flatnonzero(fast), parts, out,
-                    threads=threads or os.cpu_count() or 1, batch=batch, tol=tolerance_mva,
+                    lim, threads=threads or os.cpu_count() or 1, batch=batch, tol=tolerance_mva,
                     max_it=max_iteration, yf=yf, yt=yt, progress=progress,
                     decoupled=fast_decoupled and kernels.HAVE_NUMBA)
         slow = np.union1d(slow, np.flatnonzero(fast & ~out.converged))
@@ -141,6 +151,8 @@ def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = No
         loading = np.nan_to_num(np.asarray(res.branch["loading_percent"], dtype=float))
         out.max_loading_pct[i] = float(loading.max())
         out.overloads[i] = int((loading > 100.0).sum())
+        out.new_violations[i], out.worsened_violations[i], out.max_caused_loading_pct[i] = (
+            _violations(loading, lim))
         out.converged[i] = bool(res.converged)
         out.full_run_ac[i] = True
     if progress is not None:
@@ -223,7 +235,8 @@ def _split_off(nb: int, f: np.ndarray, t: np.ndarray, ids: np.ndarray, root: int
 
 def _solve_fast(grid: Grid, net: Network, base: PowerFlowResult, main: int,
                 setup: IslandSetup, branches: np.ndarray, rows: np.ndarray,
-                parts: dict[int, np.ndarray], out: OutageAC, *, threads: int, batch: int,
+                parts: dict[int, np.ndarray], out: OutageAC, lim: np.ndarray, *,
+                threads: int, batch: int,
                 tol: float, max_it: int, yf: csr_matrix, yt: csr_matrix,
                 progress: Callable[[int, int], None] | None = None,
                 decoupled: bool = True) -> None:
@@ -245,6 +258,9 @@ def _solve_fast(grid: Grid, net: Network, base: PowerFlowResult, main: int,
     other[net.live[main_rows]] = 0.0
     other_max = float(other.max()) if other.size else 0.0
     other_over = int((other > 100.0).sum())
+    # other islands keep their base loading: nothing new or worsened there
+    other_caused = float(np.where(lim == 0.0, other, 0.0).max()) if other.size else 0.0
+    lim_live = np.ascontiguousarray(lim[net.live])
     others_ok = all(i.converged for k, i in enumerate(base.islands) if i.energized and k != main)
     position = np.full(grid.branch.n, -1, dtype=np.int64)
     position[net.live] = np.arange(net.live.size)
@@ -252,7 +268,8 @@ def _solve_fast(grid: Grid, net: Network, base: PowerFlowResult, main: int,
     v0[buses] = setup.vm0
     has_gen = np.zeros(grid.bus.n, dtype=bool)
     has_gen[np.asarray(grid.gen["bus"])[net.gen_on]] = True
-    checks = (ends, f, t, scale, position, other_max, other_over, others_ok)
+    checks = (ends, f, t, scale, position, other_max, other_over, others_ok, lim_live,
+              other_caused)
     asked = rows
     if decoupled:
         rows = _solve_decoupled(grid, net, base, setup, branches, rows, parts, out, checks,
@@ -287,20 +304,27 @@ def _solve_fast(grid: Grid, net: Network, base: PowerFlowResult, main: int,
         order = [by_cpp[int(d[0])] for d in ca.my_defaults()]
         conv = np.asarray(ca.converged_mask(), dtype=bool)
         vs = np.asarray(ca.get_voltages())
-        worst, over = _loading(vs, ends, f, t, scale,
-                               np.asarray([position[branches[r]] for r in order]))
+        worst, over, new, worse, caused = _loading(
+            vs, ends, f, t, scale, np.asarray([position[branches[r]] for r in order]),
+            lim_live)
         for j, r in enumerate(order):
             if not conv[j] or not _dark_as_expected(vs[j], in_main,
                                                      parts.get(int(branches[r]))):
                 continue
             out.max_loading_pct[r] = max(float(worst[j]), other_max)
             out.overloads[r] = int(over[j]) + other_over
+            out.new_violations[r], out.worsened_violations[r] = new[j], worse[j]
+            out.max_caused_loading_pct[r] = max(float(caused[j]), other_caused)
             out.converged[r] = others_ok
             part = parts.get(int(branches[r]))
             if part is not None and has_gen[part].any():
-                p_worst, p_over, p_ok = _alone(grid, part)
+                p_worst, p_over, p_ok, p_loading, p_branches = _alone(grid, part)
                 out.max_loading_pct[r] = max(out.max_loading_pct[r], p_worst)
                 out.overloads[r] += p_over
+                p_new, p_worse, p_caused = _violations(p_loading, lim[p_branches])
+                out.new_violations[r] += p_new
+                out.worsened_violations[r] += p_worse
+                out.max_caused_loading_pct[r] = max(out.max_caused_loading_pct[r], p_caused)
                 out.converged[r] &= p_ok
         if progress is not None:
             progress(int(out.converged[asked].sum()), branches.size)
@@ -314,7 +338,8 @@ def _solve_decoupled(grid: Grid, net: Network, base: PowerFlowResult, setup: Isl
     fast-decoupled solve on the base factors (:mod:`blackout.study.ac_fdpf`); returns the
     rows left for lightsim2grid (bridges, self-loops, not converged within
     ``FDPF_MAX_IT`` iterations, or B'/B'' singular)."""
-    ends, f, t, scale, position, other_max, other_over, others_ok = checks
+    ends, f, t, scale, position, other_max, other_over, others_ok, lim_live, other_caused = \
+        checks
     buses = setup.buses
     in_main = np.zeros(grid.bus.n, dtype=bool)
     in_main[buses] = True
@@ -342,10 +367,12 @@ def _solve_decoupled(grid: Grid, net: Network, base: PowerFlowResult, setup: Isl
         v, conv, _ = ac_fdpf.solve_outages(isl, at[skip], tol=tol, max_it=FDPF_MAX_IT)
         vs = np.zeros((chunk.size, grid.bus.n), dtype=complex)
         vs[:, buses] = v
-        worst, over = _loading(vs, ends, f, t, scale, skip)
+        worst, over, new, worse, caused = _loading(vs, ends, f, t, scale, skip, lim_live)
         done = chunk[conv]
         out.max_loading_pct[done] = np.maximum(worst[conv], other_max)
         out.overloads[done] = over[conv] + other_over
+        out.new_violations[done], out.worsened_violations[done] = new[conv], worse[conv]
+        out.max_caused_loading_pct[done] = np.maximum(caused[conv], other_caused)
         out.converged[done] = others_ok
         out.fast_decoupled[done] = True
         left.append(chunk[~conv])
@@ -364,17 +391,29 @@ def _terminal_admittances(yf: csr_matrix, yt: csr_matrix) -> tuple[Any, ...]:
             yt.indptr.astype(np.int64), yt.indices.astype(np.int64), yt.data.astype(complex))
 
 
+def _violations(loading: np.ndarray, lim: np.ndarray) -> tuple[int, int, float]:
+    """(new violations, worsened violations, worst loading they cause) of one outage from
+    its loading per branch (%) and ``lim`` (see :func:`verify_outages`)."""
+    new = int(((loading > 100.0) & (lim == 0.0)).sum())
+    worse = int(((lim > 0.0) & (loading > lim)).sum())
+    caused = np.where((lim == 0.0) | (loading > lim), loading, 0.0)
+    return new, worse, float(caused.max(initial=0.0))
+
+
 def _loading(vs: np.ndarray, ends: tuple[Any, ...], f: np.ndarray, t: np.ndarray,
-             scale: np.ndarray, skip: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+             scale: np.ndarray, skip: np.ndarray, lim: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per row of bus voltages ``vs``: worst branch loading (%) and the count above 100,
     the MVA at both ends from our Yf/Yt (``ends``, from :func:`_terminal_admittances`) as
     :func:`run_ac` computes it; branch ``skip[row]`` (the outaged one) and branches with a
-    dead end carry nothing."""
+    dead end carry nothing; then new and worsened violations and the worst loading they
+    cause (``lim`` per live branch, see :func:`verify_outages`)."""
     if kernels.HAVE_NUMBA:
         fp, fi, fv, tp, ti, tv = ends
         return kernels.ac_loading_stats(np.ascontiguousarray(vs, dtype=complex), fp, fi, fv,
                                         tp, ti, tv, f.astype(np.int64), t.astype(np.int64),
-                                        scale, skip.astype(np.int64))
+                                        scale, skip.astype(np.int64),
+                                        np.ascontiguousarray(lim, dtype=float))
     yf, yt = ends
     cur_f = (yf @ vs.T).T  # (rows, branches)
     cur_t = (yt @ vs.T).T
@@ -383,17 +422,27 @@ def _loading(vs: np.ndarray, ends: tuple[Any, ...], f: np.ndarray, t: np.ndarray
     loading = np.maximum(vm_f * np.abs(cur_f), vm_t * np.abs(cur_t)) * scale
     loading[(vm_f == 0) | (vm_t == 0)] = 0.0
     loading[np.arange(vs.shape[0]), skip] = 0.0
-    return loading.max(axis=1, initial=0.0), (loading > 100.0).sum(axis=1)
+    caused = np.where((lim == 0.0)[None, :] | (loading > lim[None, :]), loading, 0.0)
+    return (loading.max(axis=1, initial=0.0), (loading > 100.0).sum(axis=1),
+            ((loading > 100.0) & (lim == 0.0)[None, :]).sum(axis=1),
+            ((lim > 0.0)[None, :] & (loading > lim[None, :])).sum(axis=1),
+            caused.max(axis=1, initial=0.0))
 
 
-def _alone(grid: Grid, buses: np.ndarray) -> tuple[float, int, bool]:
+def _alone(grid: Grid, buses: np.ndarray
+           ) -> tuple[float, int, bool, np.ndarray, np.ndarray]:
     """A cut-off part with generation, solved as its own island (its own slack): worst
-    loading (%), overloads, converged. Through the per-island solver: a throw-away grid
-    needs no LSGrid."""
+    loading (%), overloads, converged, loading per branch of the part (%) and those
+    branches' positions in ``grid`` (:func:`extract_buses` keeps their order). Through the
+    per-island solver: a throw-away grid needs no LSGrid."""
     res = run_ac(extract_buses(grid, buses), solver="island")
     loading = np.nan_to_num(np.asarray(res.branch["loading_percent"], dtype=float))
     worst = float(loading.max()) if loading.size else 0.0
-    return worst, int((loading > 100.0).sum()), bool(res.converged)
+    inside = np.zeros(grid.bus.n, dtype=bool)
+    inside[buses] = True
+    kept = np.flatnonzero(inside[np.asarray(grid.branch["from_bus"])]
+                          & inside[np.asarray(grid.branch["to_bus"])])
+    return worst, int((loading > 100.0).sum()), bool(res.converged), loading, kept
 
 
 def _dark_as_expected(v: np.ndarray, in_main: np.ndarray, part: np.ndarray | None) -> bool:

@@ -277,7 +277,9 @@ def verify_ac(result: N1Result, model: DCModel, *, screen_pct: float = 80.0, top
     outages the first solved, ``meta["ac_full_run_ac"]`` the full ones;
     ``meta["ac_base_overloads"]`` the branches already above rate_a in the AC base case
     (they are in every contingency's ``ac_overloads``: with ratings sized on DC flows the
-    reactive flow alone can overload a branch before any outage)."""
+    reactive flow alone can overload a branch before any outage);
+    ``ac_new_violations``, ``ac_worsened_violations`` and ``ac_max_caused_loading_pct``
+    count, against the AC base case, only what each outage causes (as the DC columns)."""
     t0 = time.perf_counter()
     grid = model.grid
     tab = result.table.copy()
@@ -286,12 +288,20 @@ def verify_ac(result: N1Result, model: DCModel, *, screen_pct: float = 80.0, top
     rows = np.flatnonzero(pick.to_numpy())
     # batched AC (study/ac_verify.py): same answer as one full run_ac per outage
     ac = verify_outages(grid, tab["branch"].to_numpy()[rows].astype(np.int64),
-                        progress=progress)
+                        progress=progress, worsened_threshold=float(
+                            result.meta.get("worsened_threshold", WORSENED_THRESHOLD)))
     idx = tab.index[rows]
     tab.loc[idx, "ac_verified"] = True
     tab.loc[idx, "ac_max_loading_pct"] = ac.max_loading_pct
     tab.loc[idx, "ac_overloads"] = ac.overloads
     tab.loc[idx, "ac_converged"] = ac.converged
+    # against the AC base case: what the outage causes (new, or worsened by the threshold)
+    tab["ac_new_violations"] = pd.array([pd.NA] * len(tab), dtype="Int64")
+    tab["ac_worsened_violations"] = pd.array([pd.NA] * len(tab), dtype="Int64")
+    tab["ac_max_caused_loading_pct"] = np.nan
+    tab.loc[idx, "ac_new_violations"] = ac.new_violations
+    tab.loc[idx, "ac_worsened_violations"] = ac.worsened_violations
+    tab.loc[idx, "ac_max_caused_loading_pct"] = ac.max_caused_loading_pct
     meta = {**result.meta, "mode": "ac", "ac_screen_pct": screen_pct, "ac_top": top,
             "ac_verified": int(pick.sum()), "ac_full_run_ac": int(ac.full_run_ac.sum()),
             "ac_fast_decoupled": int(ac.fast_decoupled.sum()),

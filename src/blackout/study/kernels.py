@@ -192,20 +192,32 @@ if HAVE_NUMBA:
     def ac_loading_stats(v: np.ndarray, yf_ptr: np.ndarray, yf_idx: np.ndarray,
                          yf_val: np.ndarray, yt_ptr: np.ndarray, yt_idx: np.ndarray,
                          yt_val: np.ndarray, f: np.ndarray, t: np.ndarray, scale: np.ndarray,
-                         skip: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+                         skip: np.ndarray, lim: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                    np.ndarray]:  # pragma: no cover
         """Per row ``r`` of the bus voltages ``v`` (rows x buses, complex pu): the worst
         loading and the count above 100 over the branches (rows of Yf/Yt, CSR): loading
         ``max(|V_f| |Yf V|, |V_t| |Yt V|) * scale`` (``scale``: 100 base_mva / rate_a,
-        0 where unrated), 0 where either end has no voltage and at branch ``skip[r]``."""
+        0 where unrated), 0 where either end has no voltage and at branch ``skip[r]``;
+        then the new violations, the worsened ones and the worst loading they cause
+        (``lim`` per branch, %: 0 where within the rating in the base case, else the
+        loading above which its base-case violation counts as worsened)."""
         rows = v.shape[0]
         nl = f.size
         scale2 = scale * scale
+        lim2 = lim * lim
         worst = np.zeros(rows)
         over = np.zeros(rows, dtype=np.int64)
+        new = np.zeros(rows, dtype=np.int64)
+        worse = np.zeros(rows, dtype=np.int64)
+        caused = np.zeros(rows)
         for r in _nb.prange(rows):
             vr = v[r]
             w2 = 0.0
+            cw2 = 0.0
             c = 0
+            cn = 0
+            cw = 0
             for b in range(nl):  # squared magnitudes: one square root per outage
                 if b == skip[r] or scale2[b] == 0.0:
                     continue
@@ -227,6 +239,15 @@ if HAVE_NUMBA:
                     w2 = load2
                 if load2 > 1e4:  # 100 %
                     c += 1
+                    if lim2[b] == 0.0:
+                        cn += 1
+                if lim2[b] > 0.0 and load2 > lim2[b]:
+                    cw += 1
+                if (lim2[b] == 0.0 or load2 > lim2[b]) and load2 > cw2:
+                    cw2 = load2
             worst[r] = np.sqrt(w2)
             over[r] = c
-        return worst, over
+            new[r] = cn
+            worse[r] = cw
+            caused[r] = np.sqrt(cw2)
+        return worst, over, new, worse, caused
