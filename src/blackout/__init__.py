@@ -16,8 +16,27 @@ from blackout.grid.model import Grid, Table
 
 __version__ = "0.1.0"
 
+# the run's front door, imported on first use (the cascade and restoration are heavy)
+_LAZY = {"run_scenario": "blackout.outcome", "Outcome": "blackout.outcome",
+         "simulate": "blackout.cascade.engine", "Scenario": "blackout.scenario",
+         "CascadeSettings": "blackout.cascade.settings"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'blackout' has no attribute {name!r}")
+
+
 __all__ = [
     "BlackoutError",
+    "CascadeSettings",
+    "Outcome",
+    "Scenario",
     "CaseFormatError",
     "ConvergenceError",
     "Event",
@@ -31,5 +50,7 @@ __all__ = [
     "load_case",
     "run_ac",
     "run_dc",
+    "run_scenario",
+    "simulate",
     "__version__",
 ]

@@ -115,9 +115,8 @@ def run_cmd(
         raise BlackoutError("--preset accfm is an AC rule: drop --dc")
     if trial is not None and trial < 0:
         raise BlackoutError(f"--trial must be >= 0, got {trial}")
-    sections: dict[str, object] = {}
-    about: dict[str, object] = {}
-    sweep_trial: dict[str, object] | None = None
+    from blackout.outcome import outcome_of, run_scenario
+
     if from_sweep is not None or trial is not None:
         if from_sweep is None or trial is None:
             raise BlackoutError("--from-sweep DIR and --trial I go together")
@@ -127,11 +126,12 @@ def run_cmd(
         from blackout.study.sweep_results import rerun_trial
 
         rerun = rerun_trial(from_sweep, trial)
-        timeline, sweep_trial = rerun.timeline, rerun.to_dict()
-        if restore:
-            from blackout.restore import run_event
-
-            sections = run_event(timeline.grid, timeline, rerun.compiled)
+        sweep_trial = rerun.to_dict()
+        outcome = outcome_of(rerun.timeline, compiled=rerun.compiled if restore else None,
+                             restore=bool(restore), label=f"sweep trial {trial}")
+        if restore:  # the JSON of a re-run trial keeps its shape: no scenario sections
+            outcome.scenario, outcome.case = None, None
+        outcome.extra["sweep_trial"] = sweep_trial
     elif trip:
         from blackout.grid.ratings import parse_ratings_spec, unrated_branches
 
@@ -146,48 +146,28 @@ def run_cmd(
                        "K[,FLOOR_MVA] (e.g. 1.3,31.7)", err=True)
         timeline = run_trips(case, names, at_s=at, dc=dc, horizon_s=horizon or 3600.0,
                              preset=preset, ratings=ratings)
-        if restore:
-            from blackout.restore import run_event
-
-            sections = run_event(timeline.grid, timeline, None)
+        outcome = outcome_of(timeline, restore=bool(restore),
+                             label=f"trip {', '.join(n.strip() for n in names)}")
     elif ratings is not None:
         raise BlackoutError("--derive-ratings goes with --trip (a scenario file rates its "
                             "grid with its own derive_ratings field)")
     elif case != "venezuela2019" and not scenario:
         raise BlackoutError(f"no initiating event for case {case}: give --trip NAME[,NAME]")
     else:
-        from blackout.scenario import DEFAULT_SCENARIO, compile_scenario, simulate_compiled
-
         overrides: dict[str, object] = {} if horizon is None else {"horizon_s": horizon}
         if dc:
             overrides["mode"] = "dc"
         if preset == "accfm":
             overrides.update(accfm=True, q_limits=True, mode="ac")
-        compiled = compile_scenario(scenario or DEFAULT_SCENARIO)
-        timeline = simulate_compiled(compiled, **overrides)
-        sc = compiled.scenario
-        about = {"case": sc.case, "scenario": {
-            "name": sc.name, "account": sc.account, "start_time": sc.start_time}}
-        if restore is not False:
-            from blackout.restore import run_event
-
-            sections = run_event(compiled.grid, timeline, compiled)
-    data = timeline.to_dict()
-    if about:  # which run this is: the report's header and title
-        data.update(about)
-    text = timeline.render_text()
-    if sweep_trial is not None:
-        data["sweep_trial"] = sweep_trial
-        text += (f"\n\nsweep trial {sweep_trial['trial']} (seed {sweep_trial['seed']}, "
-                 f"{sweep_trial['engine']} engine): reproduces the recorded trial: "
-                 f"{sweep_trial['matches']}")
-    if sections:
-        data["restoration"] = sections["restoration"]
-        data["critical"] = sections["critical"]
-        text += "\n\n" + str(sections["summary_text"])
+        outcome = run_scenario(scenario, restore=restore is not False, **overrides)
+    data = outcome.to_dict()
+    text = outcome.render_text()
+    if "sweep_trial" in outcome.extra:
+        st = outcome.extra["sweep_trial"]
+        text += (f"\n\nsweep trial {st['trial']} (seed {st['seed']}, "
+                 f"{st['engine']} engine): reproduces the recorded trial: "
+                 f"{st['matches']}")
     emit(data, text, fmt, out)
     if report:
-        from blackout.report import write_report
-
-        write_report(data, report, grid=timeline.grid)
+        outcome.report(report)
         typer.echo(f"wrote {report}", err=True)

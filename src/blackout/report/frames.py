@@ -98,7 +98,9 @@ def view_data(result: Any, grid: Grid | None = None, *,
 
     Parameters
     ----------
-    result : a Timeline, or a dict with at least ``summary``, ``events`` and ``traces``.
+    result : a Timeline, a :class:`blackout.Outcome` (its timeline plus its restoration,
+        critical services, scenario and case), or a dict with at least ``summary``,
+        ``events`` and ``traces``.
     grid : the simulated grid; needed to place events on the map (a Timeline carries it).
     branch_loading_percent : pre-event loading per branch (see
         :func:`pre_event_loading_percent`); omitted from the frames when None.
@@ -109,6 +111,18 @@ def view_data(result: Any, grid: Grid | None = None, *,
     dict : JSON-safe; keys summary, events, traces, frames, branch_trip, regions, and any
         of :data:`OPTIONAL_SECTIONS` present in ``result``.
     """
+    if hasattr(result, "timeline") and hasattr(result, "to_dict"):  # an Outcome
+        view = view_data(result.timeline, grid, branch_loading_percent=branch_loading_percent,
+                         max_frames=max_frames)
+        for key, value in result.to_dict().items():
+            if key in OPTIONAL_SECTIONS and value not in (None, {}, []):
+                view[key] = json_safe(value)
+        view["frames"] = [f for f in view["frames"] if f.get("phase") != "restoration"]
+        view["frames"] += _restoration_frames(view.get("restoration"), view["frames"],
+                                              view["regions"])
+        for fr in view["frames"]:
+            fr["clock"] = clock_label(view.get("start_clock"), fr["time_s"])
+        return view
     if _is_timeline(result):
         grid = grid or result.grid
         d = result.to_dict()

@@ -335,7 +335,8 @@ def write_report(result: Any, path: str | Path, *, grid: Grid | None = None,
 
     Parameters
     ----------
-    result : a Timeline; a run dict (``Timeline.to_dict()`` plus optional sections
+    result : a :class:`blackout.Outcome`; a Timeline; a run dict (``Timeline.to_dict()``
+        plus optional sections
         ``restoration``, ``critical``, ``scenario``, ``settings``, ``assumptions``,
         ``case``, ``forensics`` (an explanation dict: adds the forensics section)); a
         ``blackout explain`` result (an Explanation or its dict: a forensics report); a
@@ -371,6 +372,13 @@ def write_report(result: Any, path: str | Path, *, grid: Grid | None = None,
         result = result.to_dict()
     if is_explanation(result):
         return _write(path, render_forensics_report(result, title=title))
+    if hasattr(result, "timeline") and hasattr(result, "restoration"):  # an Outcome
+        grid = grid or result.grid
+        view = view_data(result, grid, branch_loading_percent=pre_event_loading_percent(grid))
+        view.setdefault("assumptions", {"mode": result.timeline.mode})
+        if settings is not None:
+            view["settings"] = json_safe(_flatten_dict(settings))
+        return _write(path, render_report(view, grid, title=title))
     if isinstance(result, dict) and grid is None and _case_of(result):
         grid = load_case(_case_of(result))  # type: ignore[arg-type]
     if grid is None and hasattr(result, "grid"):

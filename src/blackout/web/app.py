@@ -213,8 +213,9 @@ def create_app(*, workers: int = 1) -> FastAPI:
               responses=_errors(404, 413, 422, 429))
     def start_scenario(name: str, req: ScenarioRunRequest | None = None) -> JSONResponse:
         """Run a built-in scenario; returns a job id to poll."""
+        from blackout.outcome import run_scenario
         from blackout.report import view_data
-        from blackout.scenario import builtin_scenarios, run_scenario
+        from blackout.scenario import builtin_scenarios
 
         scenarios = builtin_scenarios()
         if name not in scenarios:
@@ -223,11 +224,12 @@ def create_app(*, workers: int = 1) -> FastAPI:
                      if v is not None}
 
         def work() -> tuple[dict[str, Any], Any]:
-            tl = run_scenario(scenarios[name].path, **overrides)
-            view = view_data(tl)
-            view["scenario"] = {"name": name, "description": scenarios[name].description}
-            view["case"] = scenarios[name].case
-            return view, tl
+            # the cascade only: the map animates it (the CLI adds the 8-day restoration)
+            outcome = run_scenario(scenarios[name].path, restore=False, **overrides)
+            view = view_data(outcome)
+            view["scenario"] = {**view.get("scenario", {}),
+                                "description": scenarios[name].description}
+            return view, outcome.timeline
 
         return _accepted(f"scenario {name}", work)
 

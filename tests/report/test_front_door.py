@@ -1,0 +1,76 @@
+"""The front door: ``blackout.run_scenario -> Outcome``, the terminal text and the report
+that the CLI, the server and Python all build from it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import blackout
+from blackout.cli import app, commands  # noqa: F401  (registers the commands)
+from blackout.outcome import Outcome, outcome_of
+
+
+def _undated(html: str) -> str:
+    return re.sub(r"generated \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", "generated <t>", html)
+
+
+@pytest.fixture(scope="module")
+def cli_default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """`blackout run --format table --report FILE`: the default 7 March scenario."""
+    folder = tmp_path_factory.mktemp("cli")
+    result = CliRunner().invoke(app, ["run", "--format", "table",
+                                      "--report", str(folder / "cli.html")])
+    assert result.exit_code == 0, result.output
+    return result.stdout, folder / "cli.html"
+
+
+def test_default_run_prints_a_short_story_headed_by_its_scenario(
+        cli_default_run: tuple[str, Path]) -> None:
+    lines = cli_default_run[0].splitlines()
+    assert len(lines) <= 60
+    assert lines[0].startswith("venezuela-2019-03-07-fire on venezuela2019")
+    assert sum("UFLS" in ln and "stage" in ln for ln in lines) == 5  # one line per stage
+    assert not any(re.search(r"set_droop|set_p\b|block_ufls", ln) for ln in lines)
+    # a cause chain's initiating event is tagged once and referred to by its tag
+    tagged = [ln for ln in lines if ln.endswith("[A]") and ", after" not in ln]
+    assert len(tagged) == 1
+    assert sum("[A]" in ln for ln in lines) > 3
+    assert not any(ln.rstrip().endswith(":") for ln in lines)  # no empty list lines
+
+
+def test_python_and_cli_give_the_same_run_and_report(cli_default_run: tuple[str, Path],
+                                                     tmp_path: Path) -> None:
+    out = blackout.run_scenario("venezuela-2019-03-07-fire")
+    assert isinstance(out, Outcome)
+    page = out.report(tmp_path / "py.html")
+    assert _undated(page.read_text()) == _undated(cli_default_run[1].read_text())
+    data = out.to_dict()
+    assert list(data)[:3] == ["summary", "events", "traces"]
+    assert data["scenario"]["name"] == "venezuela-2019-03-07-fire"
+    trips = [e for e in data["events"] if e["action"] == "trip"]
+    # every trip after the initiating ones (the fire's) names what caused it
+    assert all(e["caused_by"] is not None for e in trips if not e["cause"].startswith(
+        "Malena corridor fire"))
+    assert json.loads(json.dumps(data)) == data  # plain JSON
+    assert out.to_frame("restoration").index.name == "time_h"
+    crit = out.to_frame("critical")
+    assert {"hospital", "payments"} <= set(crit.columns) and crit.index.max() > 24
+    assert isinstance(out.to_frame("events"), pd.DataFrame)
+    s = out.summary()
+    assert s["scenario"] == "venezuela-2019-03-07-fire" and s["restoration"] is not None
+    assert out.render_text().splitlines()[0] == cli_default_run[0].splitlines()[0]
+
+
+def test_outcome_of_named_trips_keeps_the_plain_json(guri_trip: Any) -> None:
+    out = outcome_of(guri_trip, restore=False, label="trip Guri-Malena 765 kV 1")
+    assert list(out.to_dict()) == ["summary", "events", "traces"]
+    assert out.render_text().splitlines()[0].startswith("trip Guri-Malena 765 kV 1 on ")
+    with pytest.raises(ValueError, match="unknown frame"):
+        out.to_frame("nope")
