@@ -240,7 +240,8 @@ def render_report(view: dict[str, Any], grid: Grid | None = None, *,
 
 def _subtitle(view: dict[str, Any], case: str) -> str:
     """The header line: case, whose account the scenario follows, start time, when."""
-    scen = view.get("scenario") if isinstance(view.get("scenario"), dict) else {}
+    raw = view.get("scenario")
+    scen: dict[str, Any] = raw if isinstance(raw, dict) else {}
     parts = [f"case {case}" if case else ""]
     if scen.get("account"):
         parts.append(f"account: {scen['account']}")

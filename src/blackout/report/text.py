@@ -201,7 +201,7 @@ def render_run_text(tl: Any, *, title: str | None = None, restoration_text: str 
     lines = [title] if title else []
     groups = _groups(tl)
     seconds = Counter(int(tl.events[g[0]].time_s) for g in groups)
-    times = {}
+    times: dict[int, set[float]] = {}
     for g in groups:  # sub-second labels where two lines share a second at different times
         t = tl.events[g[0]].time_s
         times.setdefault(int(t), set()).add(round(t, 2))
