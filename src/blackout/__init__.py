@@ -1,7 +1,8 @@
 """blackout: a simulator of cascading failures and national power-grid blackouts."""
 
+from typing import TYPE_CHECKING
+
 from blackout import libnotices  # noqa: F401  (first: before any library is imported)
-from blackout.cases import load_case
 from blackout.errors import (
     BlackoutError,
     CaseFormatError,
@@ -11,15 +12,25 @@ from blackout.errors import (
     UnknownElementError,
 )
 from blackout.events import Event
-from blackout.flow import FlowState, PowerFlowResult, run_ac, run_dc
 from blackout.grid.model import Grid, Table
+
+if TYPE_CHECKING:  # imported on first use below: pandapower and the engine are heavy
+    from blackout.cascade.engine import simulate
+    from blackout.cascade.settings import CascadeSettings
+    from blackout.cases import load_case
+    from blackout.flow import FlowState, PowerFlowResult, run_ac, run_dc
+    from blackout.outcome import Outcome, run_scenario
+    from blackout.scenario import Scenario
 
 __version__ = "0.1.0"
 
-# the run's front door, imported on first use (the cascade and restoration are heavy)
+# imported on first use (``import blackout`` and ``blackout --help`` stay fast): the
+# power flows and case readers load pandapower, the front door the whole engine
 _LAZY = {"run_scenario": "blackout.outcome", "Outcome": "blackout.outcome",
          "simulate": "blackout.cascade.engine", "Scenario": "blackout.scenario",
-         "CascadeSettings": "blackout.cascade.settings"}
+         "CascadeSettings": "blackout.cascade.settings", "load_case": "blackout.cases",
+         "FlowState": "blackout.flow", "PowerFlowResult": "blackout.flow",
+         "run_ac": "blackout.flow", "run_dc": "blackout.flow"}
 
 
 def __getattr__(name: str) -> object:

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from blackout.bounds import MAX_HORIZON_S
-from blackout.cascade import CascadeSettings, Timeline, simulate
 from blackout.cases import load_case
 from blackout.cli.app import Format, app, emit, guarded
 from blackout.errors import BlackoutError
 from blackout.events import Event
 from blackout.grid.model import Grid
+
+if TYPE_CHECKING:  # the engine loads pandapower: imported when a command runs
+    from blackout.cascade import Timeline
 
 __all__ = ["run_cmd", "run_trips", "default_7_march", "DEFAULT_TRIPS"]
 
@@ -52,6 +54,7 @@ def run_trips(case: str, names: list[str], *, at_s: float = 0.0, dc: bool = Fals
     ``preset``: "detailed" (the time-domain engine) or "accfm" (the AC-CFM rule,
     :meth:`CascadeSettings.accfm_like`). ``ratings``: a ``--derive-ratings`` rule
     (:data:`blackout.grid.ratings.RATINGS_GRAMMAR`) for the case's unrated branches."""
+    from blackout.cascade import CascadeSettings, simulate
     from blackout.grid.ratings import apply_ratings
 
     grid = apply_ratings(load_case(case), ratings)
