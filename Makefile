@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev,dask,web]"
+	$(BIN)/pip install -q -e ".[dev,dask,web,psse]"
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from blackout.flow.balance import Participation
 from blackout.physics.frequency import GovernorModel, default_governors
 from blackout.physics.protection import (
     ERCOT_OVER_FREQUENCY,
@@ -61,6 +62,8 @@ class CascadeSettings:
     horizon_s : simulated time limit, s (issue 4: one hour).
     simple : the reduced "simple DC" rule (see :meth:`simple_dc`); ignores dynamics.
     accfm : the AC-CFM rule (see :meth:`accfm_like`); ignores dynamics.
+    participation : simple DC rule only: how an island's imbalance is shared among its
+        units ("headroom", "pmax" or "droop"; :mod:`blackout.flow.balance`).
     trip_multiple : simple rule only: a branch trips when |P| > trip_multiple * rate_a_mva.
     relay : default line/transformer overload relay (DCSIMSEP/COSMIC inverse time).
     relay_by_kv : relay settings per voltage class, keyed by nominal kV (matched within 5 %).
@@ -116,6 +119,7 @@ class CascadeSettings:
     horizon_s: float = 3600.0
     simple: bool = False
     accfm: bool = False
+    participation: Participation = "headroom"
     trip_multiple: float = 1.0
     relay: RelaySettings = field(default_factory=RelaySettings)
     relay_by_kv: dict[float, RelaySettings] = field(default_factory=dict)

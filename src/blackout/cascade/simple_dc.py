@@ -83,8 +83,7 @@ def simulate_simple_dc(grid: Grid, events: list[Event], settings: CascadeSetting
         previous.append(tl.record(Event(0.0, ev.kind, ev.element, ev.action, ev.cause, ev.value,
                                         None, {**ev.detail, "scheduled_s": ev.time_s})))
     rate = grid.branch["rate_a_mva"] * state.rating_factor
-    # the participation rule: a settings field where the settings carry one
-    rule: Participation = getattr(settings, "participation", "headroom")
+    rule: Participation = settings.participation
     round_no = 0
     while True:
         check_deadline()
