@@ -165,3 +165,19 @@ def test_json_schema_names_every_threat_kind() -> None:
     for kind in ("WildfireSpec", "CyberSpec", "SabotageSpec", "NeglectSpec"):
         assert kind in text
     assert schema["additionalProperties"] is False
+
+
+def test_scenario_derive_ratings_takes_the_command_line_grammar() -> None:
+    """One ratings grammar for every command and the scenario file (issue: studies)."""
+    from blackout.errors import ScenarioError
+    from blackout.scenario import compile_scenario, load_scenario
+
+    text = load_scenario({"name": "t", "case": "case118",
+                          "snapshot": {"derive_ratings": "1.3,31.7,basis=dc"}})
+    mapping = load_scenario({"name": "t", "case": "case118",
+                             "snapshot": {"derive_ratings": {"k": 1.3, "floor_mva": 31.7}}})
+    assert text.snapshot.derive_ratings == mapping.snapshot.derive_ratings
+    rated = compile_scenario(text).grid.branch["rate_a_mva"]
+    assert (rated > 0).all()
+    with pytest.raises(ScenarioError, match="derive_ratings"):
+        load_scenario({"name": "t", "case": "case118", "snapshot": {"derive_ratings": "x"}})

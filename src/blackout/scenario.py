@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import Field, PrivateAttr, ValidationError
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from blackout.bounds import MAX_HORIZON_S
 from blackout.errors import BlackoutError, ScenarioError, UnknownCaseError
@@ -59,10 +59,30 @@ class FuelLimit(Spec):
 
 
 class DeriveRatings(Spec):
-    """Rate unrated branches as ``k * max(|base DC flow|, floor_mva)`` (grid.ratings)."""
+    """Rate unrated branches as ``k * max(|base flow|, floor_mva)`` (grid.ratings).
+
+    Written as a mapping (``{k: 1.3, floor_mva: 31.7, basis: dc, override: false}``) or
+    as the command line's one grammar, ``"K[,FLOOR_MVA][,basis=dc|ac][,override]"``.
+    """
 
     k: float = Field(default=1.5, gt=0, le=10)
     floor_mva: float = Field(default=50.0, ge=0, allow_inf_nan=False)
+    basis: Literal["dc", "ac"] = "dc"
+    override: bool = Field(default=False, description="re-rate branches that have a rating")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            from blackout.grid.ratings import parse_ratings_spec
+
+            try:
+                spec = parse_ratings_spec(data, option="derive_ratings")
+            except BlackoutError as exc:
+                raise ValueError(str(exc)) from None
+            return {"k": spec.k, "floor_mva": spec.floor_mva, "basis": spec.basis,
+                    "override": spec.override}
+        return data
 
 
 class Snapshot(Spec):
@@ -364,7 +384,9 @@ def apply_snapshot(grid: Grid, snap: Snapshot, res: Resolver, caps: dict[int, fl
         from blackout.grid.ratings import derive_ratings
 
         grid = derive_ratings(grid, k=snap.derive_ratings.k,
-                              floor_mva=snap.derive_ratings.floor_mva)
+                              floor_mva=snap.derive_ratings.floor_mva,
+                              basis=snap.derive_ratings.basis,
+                              override_given=snap.derive_ratings.override)
     load, gen, br = grid.load, grid.gen, grid.branch
     scale = np.full(load.n, snap.load_scale)
     load_region = grid.bus["region"][load["bus"]]
