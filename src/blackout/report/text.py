@@ -33,8 +33,11 @@ MECHANISM_WORDS: dict[str, str] = {
 }
 #: events this close (s) to a group's first event may join it
 GROUP_WINDOW_S = 1.0
-#: kinds whose events fold into groups (branches are few and each matters: never)
+#: kinds whose events fold into groups with the same setting and parent
 _GROUPED_KINDS = ("gen", "region", "load", "bus")
+#: branches (each usually matters) fold only when this many trip together for one reason
+#: (a hidden-failure sweep: dozens of relays misoperating in one instant)
+MIN_BRANCH_GROUP = 4
 
 
 def _words(mechanism: str) -> str:
@@ -45,9 +48,11 @@ def _words(mechanism: str) -> str:
 
 def _group_key(tl: Any, i: int) -> tuple[Any, ...] | None:
     e = tl.events[i]
+    d = e.detail
+    if e.kind == "branch":  # same reason word for word, any parent
+        return (e.kind, e.action, e.cause, str(d.get("why") or ""))
     if e.kind not in _GROUPED_KINDS:
         return None
-    d = e.detail
     return (e.kind, e.action, e.cause, d.get("mechanism"), d.get("stage_hz"),
             d.get("threshold_hz"), e.caused_by)
 
@@ -66,7 +71,13 @@ def _groups(tl: Any) -> list[list[int]]:
         if key is not None:
             open_[key] = len(groups)
         groups.append([i])
-    return groups
+    out: list[list[int]] = []
+    for g in groups:  # a few branches tripping together keep a line each
+        if tl.events[g[0]].kind == "branch" and 1 < len(g) < MIN_BRANCH_GROUP:
+            out += [[i] for i in g]
+        else:
+            out.append(g)
+    return sorted(out, key=lambda g: g[0])
 
 
 def _name(tl: Any, i: int) -> str:
@@ -100,18 +111,29 @@ def _line(tl: Any, group: list[int], clock: str, tags: dict[int, str]) -> str:
             text = (f"{clock}  {mech} {float(stage):g} Hz stage: {share} shed in "
                     f"{len(group)} {first.kind}s ({mw:,.0f} MW): {', '.join(names)}")
         else:
-            what = {"gen": "units", "region": "regions", "load": "loads"}.get(
-                first.kind, f"{first.kind}s")
-            text = f"{clock}  {len(group)} {what} {verb}: {why}: {', '.join(names)}"
-    tag = tags.get(group[0])
+            what = {"gen": "units", "region": "regions", "load": "loads",
+                    "branch": "branches"}.get(first.kind, f"{first.kind}s")
+            if first.action.startswith("set_") or first.action == "block_ufls":
+                text = (f"{clock}  {verb} on {len(group)} {what} ({first.cause}): "
+                        f"{', '.join(names)}")
+            else:
+                text = f"{clock}  {len(group)} {what} {verb}: {why}: {', '.join(names)}"
+    tag = next((tags[i] for i in group if i in tags), None)
     if tag:
         text += f" [{tag}]"
-    if first.caused_by is not None:
-        parent = tl.events[first.caused_by]
+    parents = {tl.events[i].caused_by for i in group} - set(group)
+    roots = {tl.chain(i)[-1] for i in group if tl.events[i].caused_by is not None}
+    if len(parents) == 1 and None not in parents:
+        parent_i = int(next(iter(parents)))  # type: ignore[arg-type]
+        parent = tl.events[parent_i]
         text += f", after {tl.element_name(parent)} {parent.action}"
-        root = tl.chain(group[0])[-1]
-        if root in tags and root != first.caused_by:
+        root = next(iter(roots)) if len(roots) == 1 else None
+        if root in tags and root != parent_i:
             text += f" [{tags[root]}]"
+    elif len(parents) > 1:
+        text += ", each after an earlier trip (chains in the JSON and the report)"
+        if len(roots) == 1 and next(iter(roots)) in tags and tags[next(iter(roots))] != tag:
+            text += f" [{tags[next(iter(roots))]}]"
     return text
 
 
