@@ -74,3 +74,30 @@ def test_outcome_of_named_trips_keeps_the_plain_json(guri_trip: Any) -> None:
     assert out.render_text().splitlines()[0].startswith("trip Guri-Malena 765 kV 1 on ")
     with pytest.raises(ValueError, match="unknown frame"):
         out.to_frame("nope")
+
+
+def test_terminal_groups_and_sub_second_clocks(venezuela: blackout.Grid) -> None:
+    from blackout.cascade.timeline import Timeline
+    from blackout.events import Event
+    from blackout.report.text import render_run_text
+
+    tl = Timeline(grid=venezuela, mode="ac", start_clock="16:50:00")
+    root = tl.record(Event(0.0, "branch", 0, "trip", cause="user"))
+    hf = {"why": "hidden failure (relay misoperation, p = 0.3)"}
+    for b in range(1, 6):  # five relays misoperate at once: one line
+        tl.record(Event(0.0, "branch", b, "trip", cause="hidden failure", caused_by=root,
+                        detail=hf))
+    for b in (6, 7):  # two overload trips a little later: a line each, tenths shown
+        tl.record(Event(9.25 + 0.3 * (b - 6), "branch", b, "trip", cause="overload",
+                        caused_by=1, detail={"why": f"overload {150 + b}%"}))
+    for r in range(venezuela.region.n):  # a UFLS stage over every region: one line
+        tl.record(Event(9.3, "region", r, "shed", cause="ufls", value=0.05, caused_by=6,
+                        detail={"mechanism": "ufls", "stage_hz": 59.3, "mw": 10.0}))
+    lines = render_run_text(tl, title="a test run").splitlines()
+    assert lines[0] == "a test run"
+    assert sum("5 branches tripped: hidden failure" in ln for ln in lines) == 1
+    over = [ln for ln in lines if "tripped: overload" in ln]
+    assert [ln[:10] for ln in over] == ["16:50:09.2", "16:50:09.5"]
+    assert all(ln.endswith("[A]") for ln in over)  # referred to the tagged initiating trip
+    stage = [ln for ln in lines if "UFLS 59.3 Hz stage" in ln]
+    assert len(stage) == 1 and f"in {venezuela.region.n} regions (240 MW)" in stage[0]
