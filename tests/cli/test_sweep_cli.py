@@ -73,6 +73,8 @@ def test_sweep_json_summary_rerun_and_report(tmp_path: Path) -> None:
      "--load-scale"),
     (["sweep", SCENARIO, "--trials", "3", "--out", "{tmp}/a", "--engine", "warp"], "--engine"),
     (["sweep", SCENARIO, "--trials", "3", "--out", "{tmp}/a", "--workers", "-1"], "--workers"),
+    (["sweep", SCENARIO, "--trials", "3", "--out", "{tmp}/a", "--participation", "x"],
+     "--participation"),
     (["run", "--from-sweep", "{tmp}", "--trial", "0"], "not a sweep folder"),
     (["run", "--from-sweep", "{tmp}/done", "--trial", "5"], "out of range"),
     (["run", "--from-sweep", "{tmp}/done"], "go together"),
@@ -145,3 +147,15 @@ def test_sweep_of_a_scenario_with_priors_prints_what_varies(tmp_path: Path) -> N
                                   "--format", "json"])
     assert central.exit_code == 0, central.output
     assert json.loads(central.stdout)["outcomes"]["load_lost_mw"]["varies"] is False
+
+
+def test_sweep_participation_rule_reaches_the_fast_engine(tmp_path: Path) -> None:
+    """--participation is stored with the sweep and used by its fast engine."""
+    from blackout.study import load_sweep
+
+    res = runner.invoke(app, _sweep(tmp_path / "p", "--trials", "4", "--participation",
+                                    "pmax", "-f", "json"))
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((tmp_path / "p" / "_manifest.json").read_text())
+    assert json.dumps(manifest).count('"participation": "pmax"') >= 1
+    assert len(load_sweep(tmp_path / "p")) == 4

@@ -153,6 +153,9 @@ def sweep_cmd(
     restore: Annotated[bool, typer.Option(
         "--restore", help="detailed engine: also simulate each trial's restoration "
         "(restored_90_h, energy_not_served_mwh; slower)")] = False,
+    participation: Annotated[str, typer.Option(
+        "--participation", help="fast engine: share each island's imbalance from the case "
+        "dispatch by headroom, pmax or droop")] = "headroom",
     central: Annotated[bool, typer.Option(
         "--central", help="use the scenario's uncertain inputs at their central values "
         "instead of sampling them per trial")] = False,
@@ -172,7 +175,7 @@ def sweep_cmd(
         random_outages=random_outages, trip_multiple=trip_multiple,
         derive_ratings=None if derive_ratings is None else parse_ratings(derive_ratings),
         trial_time_limit_s=trial_time_limit, sample_uncertain=not central,
-        restore=restore)
+        restore=restore, participation=participation)
     options.validate()
     with make_executor(workers, scheduler) as executor, \
             progress_bar(sys.stderr.isatty()) as progress:

@@ -96,7 +96,7 @@ class _Context:
         if self.model is None:
             from blackout.study.dcmodel import DCModel
 
-            self.model = DCModel.build(self.base.grid)
+            self.model = DCModel.build(self.base.grid, rule=self.spec.options.participation)
         return self.model
 
 
@@ -135,7 +135,8 @@ def _build_context(spec: _Spec) -> _Context:
         from blackout.grid.ratings import derive_ratings
 
         k, floor, override = opts.derive_ratings  # on the case dispatch, imbalance shared
-        rated = derive_ratings(base.grid, k=k, floor_mva=floor, override_given=override)
+        rated = derive_ratings(base.grid, k=k, floor_mva=floor, override_given=override,
+                               participation=opts.participation)
         cols = ("rate_a_mva", "rate_b_mva", "rate_c_mva", "rating_given")
         ratings = {"columns": {c: np.asarray(rated.branch[c]) for c in cols},
                    "rule": rated.notes.get("ratings")}
@@ -253,7 +254,8 @@ def _simple_inputs(ctx: _Context, d: _Draw) -> tuple[Any, list[Event], Any]:
         grid = grid.replace(load=load.with_columns(p_mw=load["p_mw"] * d.load_scale,
                                                    q_mvar=load["q_mvar"] * d.load_scale))
     return grid, _outage_events(d.outages), CascadeSettings.simple_dc(
-        trip_multiple=ctx.spec.options.trip_multiple)
+        trip_multiple=ctx.spec.options.trip_multiple).with_(
+        participation=ctx.spec.options.participation)
 
 
 def _timeline_row(timeline: Any, events: list[Event]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from blackout.errors import BlackoutError
+from blackout.flow.balance import PARTICIPATION_RULES
 from blackout.scenario import Scenario
 
 __all__ = ["ENGINES", "SweepOptions", "trial_seed"]
@@ -37,6 +38,9 @@ class SweepOptions:
     restore : detailed engine: also simulate each trial's restoration and record
         ``restored_90_h`` (h until 90 % of demand is served for good) and
         ``energy_not_served_mwh`` (``blackout sweep --restore``; slower).
+    participation : fast engine (and its simple-DC re-run) and derived ratings: how an
+        island's imbalance is shared among its units, from the case's dispatch
+        (headroom, pmax or droop; :mod:`blackout.flow.balance`).
     """
 
     engine: str = "detailed"
@@ -47,6 +51,7 @@ class SweepOptions:
     trial_time_limit_s: float | None = None
     sample_uncertain: bool = True
     restore: bool = False
+    participation: str = "headroom"
 
     def validate(self) -> None:
         """Raise :class:`BlackoutError` on an option out of its range."""
@@ -67,6 +72,9 @@ class SweepOptions:
                 raise BlackoutError("--derive-ratings: K must be > 0 and FLOOR_MVA >= 0")
         if self.trial_time_limit_s is not None and not self.trial_time_limit_s > 0:
             raise BlackoutError("--trial-time-limit must be > 0 s")
+        if self.participation not in PARTICIPATION_RULES:
+            raise BlackoutError(f"--participation: expected one of "
+                                f"{', '.join(PARTICIPATION_RULES)}, got {self.participation!r}")
         if self.restore and self.engine != "detailed":
             raise BlackoutError("--restore needs --engine detailed")
 
