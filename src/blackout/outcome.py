@@ -144,7 +144,8 @@ class Outcome:
         --report``); returns the path written."""
         from blackout.report import write_report
 
-        return write_report(self, path)
+        title = f"Blackout report: {self.label}" if self.label and not self.scenario else None
+        return write_report(self, path, title=title)
 
 
 def outcome_of(timeline: Any, *, compiled: Any = None, restore: bool = True,
