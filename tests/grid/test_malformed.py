@@ -53,3 +53,25 @@ def test_unknown_suffix_and_missing_file(tmp_path) -> None:  # type: ignore[no-u
     bad.write_text("{not json")
     with pytest.raises(CaseFormatError, match="invalid JSON at line 1"):
         read_case(bad)
+
+
+def test_mat_file_that_inflates_beyond_the_cap_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A compressed .mat of 300 MB of zeros (0.3 MB on disk) is refused before scipy
+    inflates it; a normal compressed and uncompressed .mat still load."""
+    import numpy as np
+    import scipy.io as sio
+
+    from blackout import load_case
+    from blackout.errors import CaseFormatError
+    from blackout.grid.io.ppc import grid_to_ppc
+
+    bomb = tmp_path / "bomb.mat"
+    sio.savemat(bomb, {"mpc": {"bus": np.zeros(300 * 2**20 // 8)}}, do_compression=True)
+    with pytest.raises(CaseFormatError, match="expands beyond"):
+        load_case(str(bomb))
+    ppc = grid_to_ppc(load_case("case14"))
+    for comp in (True, False):
+        ok = tmp_path / f"c14_{comp}.mat"
+        sio.savemat(ok, {"mpc": {k: ppc[k] for k in ("version", "baseMVA", "bus", "gen",
+                                                    "branch")}}, do_compression=comp)
+        assert load_case(str(ok)).bus.n == 14

@@ -64,8 +64,9 @@ class SweepOptions:
                 raise BlackoutError(f"--load-scale LO,HI needs 0 < LO <= HI, got {lo},{hi}")
         if self.random_outages < 0:
             raise BlackoutError(f"--random-outages must be >= 0, got {self.random_outages}")
-        if not self.trip_multiple > 0:
-            raise BlackoutError(f"--trip-multiple must be > 0, got {self.trip_multiple}")
+        if not (self.trip_multiple > 0 and np.isfinite(self.trip_multiple)):
+            raise BlackoutError(f"--trip-multiple must be a finite number > 0, got "
+                                f"{self.trip_multiple}")
         if self.derive_ratings is not None:
             k, floor, _ = self.derive_ratings
             if not (k > 0 and floor >= 0):

@@ -123,11 +123,44 @@ def _unquote(cell: str) -> str:
     return cell
 
 
+def _check_mat_expansion(data: bytes, path: Path) -> None:
+    """Refuse a MATLAB v5 file whose compressed elements expand beyond the case size cap
+    (a zip bomb), before scipy inflates them: each ``miCOMPRESSED`` element is inflated
+    here with a bound on its output."""
+    import struct
+    import zlib
+
+    if len(data) < 128:
+        return
+    endian = "<" if data[126:128] == b"IM" else ">"
+    pos, total = 128, 0
+    while pos + 8 <= len(data):
+        dtype, nbytes = struct.unpack(endian + "II", data[pos:pos + 8])
+        if dtype >> 16:  # small data element format: 4 bytes in the tag
+            pos += 8
+            continue
+        body = data[pos + 8:pos + 8 + nbytes]
+        if dtype == 15:  # miCOMPRESSED
+            inflater = zlib.decompressobj()
+            try:
+                out = inflater.decompress(body, CASE_MAX_BYTES - total + 1)
+            except zlib.error:
+                return  # scipy reports the damage with its own message
+            total += len(out)
+        else:
+            total += nbytes
+        if total > CASE_MAX_BYTES:
+            raise CaseFormatError(f"the .mat data expands beyond {CASE_MAX_BYTES // 2**20} MiB "
+                                  "(the case size limit)", path=str(path))
+        pos += 8 + nbytes + ((8 - nbytes % 8) % 8 if dtype != 15 else 0)
+
+
 def _read_mat(path: Path) -> dict[str, Any]:
     """A ``.mat`` file's ``mpc`` struct: scipy reads data only (no MATLAB code, no pickles)."""
     from scipy.io import loadmat
 
     data = read_bytes(path, max_bytes=CASE_MAX_BYTES, what="case", error=CaseFormatError)
+    _check_mat_expansion(data, path)
     try:
         raw = loadmat(io.BytesIO(data), squeeze_me=False, struct_as_record=True)
     except Exception as exc:
