@@ -91,8 +91,10 @@ class ResultStore:
         path = self.manifest_path()
         if not path.is_file():
             raise BlackoutError(f"{self.path} is not a sweep folder (no {MANIFEST})")
-        try:
-            return dict(json.loads(path.read_text(encoding="utf-8")))
+        from blackout.inputfiles import read_text
+
+        try:  # a regular UTF-8 file under the text size cap, like every other input
+            return dict(json.loads(read_text(path, what="sweep manifest")))
         except (OSError, ValueError) as exc:
             raise BlackoutError(f"{path}: unreadable sweep manifest ({exc})") from None
 
