@@ -111,10 +111,16 @@ function clearRun() {
   drawFrequency($("frequency"), {}, 0, 1, (view.fc && view.fc.properties.f_hz) || 60);
 }
 
+// actions in words (the engine's names are set_p, set_droop, block_ufls, ...)
+const ACTION_WORDS = { set_p: "output setpoint changed", set_droop: "governor droop changed",
+  block_ufls: "UFLS blocked", derate: "derated", close: "closed", restore: "restored" };
+
 function eventItem(e) {
   const li = document.createElement("li");
   const t = document.createElement("span"); t.className = "t"; t.textContent = e.clock + " ";
-  const what = document.createElement("b"); what.textContent = `${e.element} ${e.action}`;
+  const element = e.element === "all" && e.action === "block_ufls" ? "every region" : e.element;
+  const what = document.createElement("b");
+  what.textContent = `${element} ${ACTION_WORDS[e.action] || e.action}`;
   const why = document.createElement("span"); why.className = "why"; why.textContent = `: ${e.why}`;
   li.append(t, what, why);
   if (e.chain) {
