@@ -30,6 +30,7 @@ from blackout.report.forensics import forensics_section, is_explanation
 from blackout.report.frames import clock_label, json_safe, pre_event_loading_percent, view_data
 from blackout.report.page import CSS, SCRIPT
 from blackout.report.sweep import is_sweep_path, read_sweep, sweep_view
+from blackout.report.text import ACTION_WORDS
 
 __all__ = ["write_report", "render_report", "render_sweep_report", "render_forensics_report",
            "load_result"]
@@ -125,7 +126,7 @@ def _events_section(view: dict[str, Any]) -> str:
     for e in events[:MAX_TABLE_EVENTS]:
         rows.append(f"<tr><td>{_esc(e.get('clock_precise') or e['clock'])}</td>"
                     f"<td>{e['time_s']:,.1f}</td><td>{_esc(e['element'])}</td>"
-                    f"<td>{_esc(e['action'])}</td><td>{_esc(e['cause'])}</td>"
+                    f"<td>{_esc(ACTION_WORDS.get(e['action'], e['action']))}</td><td>{_esc(e['cause'])}</td>"
                     f"<td>{_esc(e['why'])}</td><td class=\"chain\">{_esc(e['chain'])}</td></tr>")
     more = (f'<p class="note">{len(events) - MAX_TABLE_EVENTS} later events not listed.</p>'
             if len(events) > MAX_TABLE_EVENTS else "")
