@@ -11,7 +11,8 @@ sections other parts of blackout add) and returns:
 - ``branch_trip``: for each tripped branch, when and why (and its loading at the trip);
 - per cascade frame, ``branches_dead`` (in service but in an island with no generator
   left: de-energised) and, for cases up to :data:`MAX_LOADING_BUSES` buses with per-bus
-  served load (a Timeline), ``branch_loading_percent`` (see :func:`frame_loading`);
+  served load (a Timeline), ``branch_loading_percent`` (see :func:`frame_loading`; one
+  flow per topology and served load in 2 % steps, at most :data:`MAX_LOADING_FLOWS`);
 - the ``summary`` and ``traces`` of the run, and optional sections passed through.
 
 Nothing here runs the cascade: the branch loading shown is a DC power flow of each frame's
@@ -40,7 +41,9 @@ MAX_FRAMES = 240
 #: restoration frames kept at most (hourly points of the restoration curve, thinned)
 MAX_RESTORATION_FRAMES = 200
 #: largest case (buses) whose frames get a DC loading per branch (one flow per state)
-MAX_LOADING_BUSES = 3000
+MAX_LOADING_BUSES = 1500
+#: DC flows per view at most (later states reuse the last one solved)
+MAX_LOADING_FLOWS = 80
 #: a region is drawn dark below this served fraction (matches the cascade's definition)
 DARK_FRACTION = 0.10
 
@@ -375,6 +378,7 @@ def _add_branch_states(frames: list[dict[str, Any]], grid: Grid,
     times = [float(t) for t in traces.get("time_s") or []]
     want_loading = bool(bus_served) and grid.bus.n <= MAX_LOADING_BUSES
     cache: dict[tuple[Any, ...], list[float | None]] = {}
+    last_key: tuple[Any, ...] = ()
     for fr in frames:
         branch_in = base_branch.copy()
         branch_in[[b for b in fr["branches_out"] if 0 <= b < branch_in.size]] = False
@@ -393,10 +397,13 @@ def _add_branch_states(frames: list[dict[str, Any]], grid: Grid,
             frac = np.where(demand > 0, np.clip(served / demand, 0.0, 1.0), 1.0)
         scale = frac[load_bus]
         key = (tuple(fr["branches_out"]), tuple(fr["gens_out"]),
-               np.round(scale, 3).tobytes())
+               np.round(scale / 0.02).astype(np.int64).tobytes())  # 2 % steps of load
+        if key not in cache and len(cache) >= MAX_LOADING_FLOWS:
+            key = last_key
         if key not in cache:
             try:
                 cache[key] = frame_loading(grid, branch_in, gen_in, scale)
             except (BlackoutError, RuntimeError, ValueError):  # a flow that will not solve
                 cache[key] = [None] * grid.branch.n
         fr["branch_loading_percent"] = cache[key]
+        last_key = key
