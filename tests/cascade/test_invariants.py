@@ -79,7 +79,8 @@ def test_json_contract(case39) -> None:  # type: ignore[no-untyped-def]
                 "frequency_nadir_hz", "frequency_zenith_hz", "trips_by_cause",
                 "time_to_collapse_s"):
         assert key in d["summary"]
-    assert set(d["events"][0]) == {"time_s", "element", "kind", "action", "cause", "island"}
+    assert set(d["events"][0]) == {"time_s", "element", "kind", "action", "cause", "island",
+                                   "caused_by", "why", "clock", "detail"}  # issue 21: chains
 
 
 def test_simple_dc_rule(case39) -> None:  # type: ignore[no-untyped-def]
