@@ -17,6 +17,7 @@ and the index of the event that caused it.
 from __future__ import annotations
 
 import heapq
+from dataclasses import replace
 
 import numpy as np
 
@@ -176,6 +177,7 @@ class Cascade:
                 continue
             if island < 0 and ev.kind in ("branch", "gen", "bus", "load"):
                 island = self._island_of(ev)
+            ev = self._link_common_mode(ev)
             index = self.timeline.record(ev, island)
             did = self.state.apply(ev) if not ev.detail.get("record_only") else False
             if ev.action == "set_droop":
@@ -190,6 +192,19 @@ class Cascade:
                 for follow in self.protection.hidden_failures(ev, index):
                     self.schedule(follow)
         return changed
+
+    def _link_common_mode(self, ev: Event) -> Event:
+        """A threat's common-mode trip names the element whose fault it shares
+        (``detail["with"]``): its cause is that element's trip, already recorded."""
+        partner = ev.detail.get("with")
+        if ev.caused_by is not None or not partner or ev.kind != "branch":
+            return ev
+        for k in range(len(self.timeline.events) - 1, -1, -1):
+            e = self.timeline.events[k]
+            if e.kind == "branch" and e.action == "trip" and \
+                    str(self.grid.branch["name"][e.element]) == str(partner):
+                return replace(ev, caused_by=k)
+        return ev
 
     def refind_islands(self) -> None:
         """Re-find islands; new or split islands inherit frequency states."""
