@@ -37,6 +37,7 @@ import numpy as np
 
 from blackout.cascade.loadability import plan_shed
 from blackout.cascade.settings import CascadeSettings
+from blackout.cascade.simple_dc import start_rounds
 from blackout.cascade.state import CascadeState
 from blackout.cascade.timeline import Timeline
 from blackout.deadline import check_deadline
@@ -74,14 +75,7 @@ def _ac(grid: Grid, fs: FlowState, held: dict[int, float] | None = None) -> Powe
 def simulate_accfm(grid: Grid, events: list[Event], settings: CascadeSettings) -> Timeline:
     """Run the AC-CFM rule (module docstring) from ``events``; returns the Timeline."""
     del settings  # the rule's constants are AC-CFM's defaults (module constants)
-    state = CascadeState.of(grid)
-    tl = Timeline(grid=grid, mode="accfm", start_clock=None)
-    tl.sample(0.0, grid.bus_load_mw(), 1)
-    causes: list[int] = []
-    for ev in sorted(events):
-        state.apply(ev)
-        causes.append(tl.record(Event(0.0, ev.kind, ev.element, ev.action, ev.cause, ev.value,
-                                      None, {**ev.detail, "scheduled_s": ev.time_s})))
+    state, tl, causes = start_rounds(grid, events, "accfm")
     run = _Rounds(grid, state, tl, causes[0] if causes else None)
     run.go()
     return tl

@@ -35,7 +35,7 @@ from blackout.flow.balance import balance_islands as share_by_island
 from blackout.grid.model import Grid
 from blackout.grid.topology import island_labels
 
-__all__ = ["simulate_simple_dc", "balance_islands"]
+__all__ = ["simulate_simple_dc", "balance_islands", "start_rounds"]
 
 
 def balance_islands(grid: Grid, state: CascadeState, rule: Participation = "headroom"
@@ -72,16 +72,25 @@ def balance_islands(grid: Grid, state: CascadeState, rule: Participation = "head
     return labels, lost
 
 
-def simulate_simple_dc(grid: Grid, events: list[Event], settings: CascadeSettings) -> Timeline:
-    """Run the simple DC rule (see the module docstring) and return its Timeline."""
+def start_rounds(grid: Grid, events: list[Event], mode: str
+                 ) -> tuple[CascadeState, Timeline, list[int]]:
+    """The start of a rule in rounds (simple DC, AC-CFM): every initiating event applied
+    and recorded at round 0 (its own time kept as ``detail["scheduled_s"]``); returns the
+    state, the timeline and the initiating events' indices in it."""
     state = CascadeState.of(grid)
-    tl = Timeline(grid=grid, mode="simple_dc", start_clock=None)
+    tl = Timeline(grid=grid, mode=mode, start_clock=None)
     tl.sample(0.0, grid.bus_load_mw(), 1)
-    previous: list[int] = []
+    indices: list[int] = []
     for ev in sorted(events):
         state.apply(ev)
-        previous.append(tl.record(Event(0.0, ev.kind, ev.element, ev.action, ev.cause, ev.value,
-                                        None, {**ev.detail, "scheduled_s": ev.time_s})))
+        indices.append(tl.record(Event(0.0, ev.kind, ev.element, ev.action, ev.cause, ev.value,
+                                       None, {**ev.detail, "scheduled_s": ev.time_s})))
+    return state, tl, indices
+
+
+def simulate_simple_dc(grid: Grid, events: list[Event], settings: CascadeSettings) -> Timeline:
+    """Run the simple DC rule (see the module docstring) and return its Timeline."""
+    state, tl, previous = start_rounds(grid, events, "simple_dc")
     rate = grid.branch["rate_a_mva"] * state.rating_factor
     rule: Participation = settings.participation
     round_no = 0

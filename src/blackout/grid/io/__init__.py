@@ -6,19 +6,17 @@ pandapower JSON (told apart by content), ``.raw`` PSS/E (extra ``psse``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from blackout.errors import CaseFormatError
 from blackout.grid.io.matpower import read_matpower, write_matpower
-from blackout.grid.io.native import FORMAT, grid_from_dict, write_native
+from blackout.grid.io.native import FORMAT, grid_from_dict, read_case_json, write_native
 from blackout.grid.io.pandapower import (
     grid_from_pandapower_json,
     write_pandapower_json,
 )
 from blackout.grid.model import Grid
-from blackout.inputfiles import CASE_MAX_BYTES, MAX_NESTING, check_nesting, read_text
 
 __all__ = ["read_case", "write_case", "detect_format"]
 
@@ -32,24 +30,10 @@ def detect_format(path: str | Path) -> str:
     if suffix == ".raw":
         return "psse"
     if suffix == ".json":
-        return "native" if _is_native(_read_json(path)[1]) else "pandapower"
+        return "native" if _is_native(read_case_json(path)[1]) else "pandapower"
     raise CaseFormatError(
         f"unknown case format '{suffix}'; use .m, .mat (MATPOWER), .json (blackout or "
         "pandapower) or .raw (PSS/E)", path=str(path))
-
-
-def _read_json(path: Path) -> tuple[str, Any]:
-    text = read_text(path, max_bytes=CASE_MAX_BYTES, what="case", error=CaseFormatError)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CaseFormatError(f"invalid JSON at line {exc.lineno}: {exc.msg}",
-                              path=str(path)) from None
-    except RecursionError:
-        raise CaseFormatError("nested too deeply", path=str(path)) from None
-    if check_nesting(data, limit=MAX_NESTING) is not None:
-        raise CaseFormatError(f"nested too deeply (over {MAX_NESTING} levels)", path=str(path))
-    return text, data
 
 
 def _is_native(data: Any) -> bool:
@@ -74,7 +58,7 @@ def read_case(path: str | Path) -> Grid:
         from blackout.grid.io.psse import read_psse
 
         return read_psse(path)
-    text, data = _read_json(path)
+    text, data = read_case_json(path)
     if _is_native(data):
         return grid_from_dict(data, path=str(path))
     return grid_from_pandapower_json(text, name=path.stem, path=str(path))

@@ -12,7 +12,7 @@ import numpy as np
 from blackout.errors import CaseFormatError
 from blackout.grid.model import Grid
 from blackout.grid.schema import ELEMENTS
-from blackout.inputfiles import CASE_MAX_BYTES, read_text
+from blackout.inputfiles import CASE_MAX_BYTES, MAX_NESTING, check_nesting, read_text
 
 __all__ = ["grid_to_dict", "grid_from_dict", "read_native", "write_native", "FORMAT"]
 
@@ -104,8 +104,9 @@ def grid_from_dict(data: dict[str, Any], *, path: str | None = None) -> Grid:
     )
 
 
-def read_native(path: str | Path) -> Grid:
-    """Read a native JSON grid file (regular UTF-8 file, at most 256 MiB)."""
+def read_case_json(path: str | Path) -> tuple[str, Any]:
+    """A JSON case file's text and data (regular UTF-8 file, at most 256 MiB, at most
+    ``MAX_NESTING`` levels deep); every JSON case reader goes through it."""
     path = Path(path)
     text = read_text(path, max_bytes=CASE_MAX_BYTES, what="case", error=CaseFormatError)
     try:
@@ -115,6 +116,15 @@ def read_native(path: str | Path) -> Grid:
                               path=str(path)) from None
     except RecursionError:
         raise CaseFormatError("nested too deeply", path=str(path)) from None
+    if check_nesting(data, limit=MAX_NESTING) is not None:
+        raise CaseFormatError(f"nested too deeply (over {MAX_NESTING} levels)", path=str(path))
+    return text, data
+
+
+def read_native(path: str | Path) -> Grid:
+    """Read a native JSON grid file (regular UTF-8 file, at most 256 MiB)."""
+    path = Path(path)
+    _, data = read_case_json(path)
     return grid_from_dict(data, path=str(path))
 
 
