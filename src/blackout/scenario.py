@@ -25,6 +25,7 @@ from pydantic import Field, PrivateAttr, ValidationError, model_validator
 from blackout.bounds import MAX_HORIZON_S
 from blackout.errors import BlackoutError, ScenarioError, UnknownCaseError
 from blackout.events import Event
+from blackout.flow.balance import redispatch
 from blackout.grid.model import Grid
 from blackout.restore.spec import RestorationSpec
 from blackout.threats import EFFECTS, Resolver, ThreatEffects, ThreatSpec, rng_for
@@ -422,27 +423,6 @@ def apply_snapshot(grid: Grid, snap: Snapshot, res: Resolver, caps: dict[int, fl
     )
 
 
-def redispatch(p_mw: np.ndarray, pmin_mw: np.ndarray, pmax_mw: np.ndarray, on: np.ndarray,
-               target_mw: float) -> np.ndarray:
-    """Dispatch of the ``on`` units moved to sum to ``target_mw`` within [pmin, pmax] (MW).
-
-    Increases go in proportion to headroom, decreases in proportion to output
-    above pmin; if the limits cannot meet the target, units sit at their limits.
-    """
-    p = np.where(on, np.clip(p_mw, pmin_mw, pmax_mw), 0.0)
-    for _ in range(20):
-        gap = target_mw - float(p.sum())
-        if abs(gap) < 1e-9:
-            break
-        room = np.where(on, (pmax_mw - p) if gap > 0 else (p - pmin_mw), 0.0)
-        room = np.maximum(room, 0.0)
-        if room.sum() <= 1e-12:
-            break
-        step = min(abs(gap), float(room.sum()))
-        p = p + np.sign(gap) * step * room / room.sum()
-    return p
-
-
 def _settings(sc: Scenario, effects: list[ThreatEffects]) -> dict[str, Any]:
     """Engine settings of the scenario combined with the threats' overrides.
 
@@ -501,41 +481,8 @@ def simulate_compiled(compiled: CompiledScenario, **overrides: Any) -> Any:
 
 
 def engine_settings(settings: dict[str, Any], **overrides: Any) -> Any:
-    """The engine's CascadeSettings from a compiled scenario's settings.
+    """The engine's CascadeSettings from a compiled scenario's settings
+    (:func:`blackout.cascade.settings.from_scenario_settings`)."""
+    from blackout.cascade.settings import from_scenario_settings
 
-    Operator blinding maps onto the engine's operator model (act only after an
-    overload has lasted ``delay_s``): an operator blind from t0 to t1 cannot act
-    on what it cannot see, so its delay becomes at least t1 - t0. With a frozen
-    view it sees the pre-attack state; with stealthy false data it sees normal
-    flows: either way it takes no corrective action in the window.
-    """
-    from blackout.cascade.settings import CascadeSettings, OperatorSettings
-
-    merged = {**settings, **overrides}
-    base = OperatorSettings()
-    delay = float(merged.get("operator_delay_s", base.delay_s))
-    for window in merged.get("operator_blind", []):
-        delay = max(delay, float(window["until_s"]) - float(window["from_s"]))
-    operator = OperatorSettings(enabled=bool(merged.get("operator_enabled", True)),
-                                delay_s=delay)
-    kwargs: dict[str, Any] = {"mode": merged.get("mode", "ac"),
-                              "horizon_s": float(merged.get("horizon_s", 3600.0)),
-                              "seed": int(merged.get("seed", 0)),
-                              "ufls": bool(merged.get("ufls", True)),
-                              "operator": operator}
-    if merged.get("hidden_failure_p") is not None:
-        kwargs["hidden_failure_p"] = float(merged["hidden_failure_p"])
-    if merged.get("start_clock"):
-        kwargs["start_clock"] = merged["start_clock"]
-    if merged.get("unit_trip_spread_hz") is not None:
-        kwargs["unit_trip_spread_hz"] = float(merged["unit_trip_spread_hz"])
-    if merged.get("ufls_shed_scale") is not None or merged.get("ufls_first_stage_hz") is not None:
-        from blackout.uncertainty import ufls_stages  # UFLS design as an uncertain input
-
-        kwargs["ufls_stages"] = ufls_stages(CascadeSettings().ufls_stages,
-                                            shed_scale=merged.get("ufls_shed_scale"),
-                                            first_stage_hz=merged.get("ufls_first_stage_hz"))
-    for flag in ("accfm", "q_limits"):  # the AC-CFM preset (blackout run --preset accfm)
-        if merged.get(flag) is not None:
-            kwargs[flag] = bool(merged[flag])
-    return CascadeSettings(**kwargs)
+    return from_scenario_settings(settings, **overrides)

@@ -13,7 +13,7 @@ engine (no dynamics, no timers): see :mod:`blackout.cascade.simple_dc`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from blackout.flow.balance import Participation
 from blackout.physics.frequency import GovernorModel, default_governors
@@ -28,7 +28,7 @@ from blackout.physics.protection import (
 from blackout.physics.ufls import ERCOT_2026_ANTI_STALL, ERCOT_2026_STAGES, UflsStage
 from blackout.physics.unit_trips import UnitTripSettings, default_unit_trips
 
-__all__ = ["CascadeSettings", "OperatorSettings"]
+__all__ = ["CascadeSettings", "OperatorSettings", "from_scenario_settings"]
 
 
 @dataclass(frozen=True)
@@ -183,3 +183,42 @@ class CascadeSettings:
     def with_(self, **changes: object) -> CascadeSettings:
         """A copy with some settings changed."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def from_scenario_settings(settings: dict[str, Any], **overrides: Any) -> CascadeSettings:
+    """The engine's CascadeSettings from a compiled scenario's settings.
+
+    Operator blinding maps onto the engine's operator model (act only after an
+    overload has lasted ``delay_s``): an operator blind from t0 to t1 cannot act
+    on what it cannot see, so its delay becomes at least t1 - t0. With a frozen
+    view it sees the pre-attack state; with stealthy false data it sees normal
+    flows: either way it takes no corrective action in the window.
+    """
+    merged = {**settings, **overrides}
+    base = OperatorSettings()
+    delay = float(merged.get("operator_delay_s", base.delay_s))
+    for window in merged.get("operator_blind", []):
+        delay = max(delay, float(window["until_s"]) - float(window["from_s"]))
+    operator = OperatorSettings(enabled=bool(merged.get("operator_enabled", True)),
+                                delay_s=delay)
+    kwargs: dict[str, Any] = {"mode": merged.get("mode", "ac"),
+                              "horizon_s": float(merged.get("horizon_s", 3600.0)),
+                              "seed": int(merged.get("seed", 0)),
+                              "ufls": bool(merged.get("ufls", True)),
+                              "operator": operator}
+    if merged.get("hidden_failure_p") is not None:
+        kwargs["hidden_failure_p"] = float(merged["hidden_failure_p"])
+    if merged.get("start_clock"):
+        kwargs["start_clock"] = merged["start_clock"]
+    if merged.get("unit_trip_spread_hz") is not None:
+        kwargs["unit_trip_spread_hz"] = float(merged["unit_trip_spread_hz"])
+    if merged.get("ufls_shed_scale") is not None or merged.get("ufls_first_stage_hz") is not None:
+        from blackout.uncertainty import ufls_stages  # UFLS design as an uncertain input
+
+        kwargs["ufls_stages"] = ufls_stages(CascadeSettings().ufls_stages,
+                                            shed_scale=merged.get("ufls_shed_scale"),
+                                            first_stage_hz=merged.get("ufls_first_stage_hz"))
+    for flag in ("accfm", "q_limits"):  # the AC-CFM preset (blackout run --preset accfm)
+        if merged.get(flag) is not None:
+            kwargs[flag] = bool(merged[flag])
+    return CascadeSettings(**kwargs)

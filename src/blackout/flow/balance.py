@@ -28,7 +28,7 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["Participation", "participation_weights", "share_imbalance", "dispatch_island",
+__all__ = ["Participation", "participation_weights", "share_imbalance", "redispatch", "dispatch_island",
            "balance_islands", "IslandBalance", "PARTICIPATION_RULES"]
 
 Participation = Literal["pmax", "headroom", "droop"]
@@ -191,3 +191,17 @@ def balance_islands(rule: Participation, labels: np.ndarray, gen_bus: np.ndarray
         residual[k] = r
         served[k] = min(1.0, max(0.0, 1.0 - r / load[k])) if (r > 0 and load[k] > 0) else 1.0
     return IslandBalance(gen_p, served, units, residual)
+
+
+def redispatch(p_mw: np.ndarray, pmin_mw: np.ndarray, pmax_mw: np.ndarray, on: np.ndarray,
+               target_mw: float) -> np.ndarray:
+    """Dispatch of the ``on`` units moved to sum to ``target_mw`` within [pmin, pmax] (MW):
+    the headroom rule of :func:`share_imbalance` (increases in proportion to headroom,
+    decreases to output above pmin); units that cannot meet the target sit at a limit.
+    Units not ``on`` are at 0."""
+    on = np.asarray(on, dtype=bool)
+    p = np.where(on, np.clip(p_mw, pmin_mw, pmax_mw), 0.0)
+    gap = float(target_mw) - float(p.sum())
+    w = np.where(on, participation_weights("headroom", p, pmin_mw, pmax_mw, up=gap > 0), 0.0)
+    new, _ = share_imbalance(p, np.where(on, pmin_mw, 0.0), np.where(on, pmax_mw, 0.0), w, gap)
+    return np.asarray(new)

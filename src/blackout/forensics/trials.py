@@ -25,7 +25,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -291,7 +291,7 @@ def simulate_trials(evidence: Evidence, hypotheses: HypothesisSet, *, trials: in
     BlackoutError : a store folder holding something else, or a task that failed as a
         whole (finished chunks are kept: resume later).
     """
-    from blackout.study.executors import SerialExecutor, executor_workers
+    from blackout.study.executors import SerialExecutor, completed_in_window
     from blackout.study.store import ResultStore
 
     t_start = time.perf_counter()
@@ -331,40 +331,22 @@ def simulate_trials(evidence: Evidence, hypotheses: HypothesisSet, *, trials: in
     count = resumed
     if progress is not None:
         progress(count, len(draws))
-    window = 1 if isinstance(executor, SerialExecutor) else 2 * executor_workers(executor) + 1
-    pending: set[Future[tuple[int, list[dict[str, Any]]]]] = set()
-    queue = iter(todo)
-    try:
-        while True:
-            for c in queue:
-                part = draws[c * chunk_size:(c + 1) * chunk_size]
-                pending.add(executor.submit(run_chunk, spec, c, part))
-                if len(pending) >= window:
-                    break
-            if not pending:
-                break
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                try:
-                    chunk, rows = fut.result()
-                except BlackoutError:
-                    raise
-                except Exception as exc:
-                    kept = f"; finished chunks are kept in {rs.path}: rerun with --resume" \
-                        if rs is not None else ""
-                    raise BlackoutError(f"a task of the inference failed as a whole "
-                                        f"({type(exc).__name__}: {exc}){kept}") from None
-                if rs is not None:
-                    rs.write_chunk(chunk, rows, schema=ROW_SCHEMA,
-                                   metadata={"evidence": evidence.name, "seed": seed})
-                for row in rows:
-                    results[int(row["trial"])] = row
-                count += len(rows)
-                if progress is not None:
-                    progress(count, len(draws))
-    finally:
-        for fut in pending:
-            fut.cancel()
+    def failed(exc: Exception) -> BlackoutError:
+        kept = (f"; finished chunks are kept in {rs.path}: rerun with --resume"
+                if rs is not None else "")
+        return BlackoutError(f"a task of the inference failed as a whole "
+                             f"({type(exc).__name__}: {exc}){kept}")
+
+    tasks = ((spec, c, draws[c * chunk_size:(c + 1) * chunk_size]) for c in todo)
+    for chunk, rows in completed_in_window(executor, run_chunk, tasks, failed):
+        if rs is not None:
+            rs.write_chunk(chunk, rows, schema=ROW_SCHEMA,
+                           metadata={"evidence": evidence.name, "seed": seed})
+        for row in rows:
+            results[int(row["trial"])] = row
+        count += len(rows)
+        if progress is not None:
+            progress(count, len(draws))
     return _trial_set(evidence, hypotheses, spec, draws, results, trials, seed,
                       ran=count - resumed, resumed=resumed,
                       wall_s=time.perf_counter() - t_start)

@@ -95,7 +95,7 @@ def sweep_view(df: pd.DataFrame, meta: dict[str, Any], grid: Grid | None = None,
     for k in ("case", "scenario", "trials_requested", "seed"):
         if k in meta:
             summary[k] = meta[k]
-    from blackout.uncertainty import (
+    from blackout.study.sweep_stats import (
         drivers,
         outcome_distributions,
         power_law_rule,

@@ -27,6 +27,7 @@ the whole dispatch rewritten in proportion to pmax.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -289,6 +290,17 @@ class DCModel:
         """How many islands the outage of branches ``out`` adds to the base case."""
         out = out[self.live[out]]
         return int(out.size - gf2_rank(self.xor_label[out]))
+
+    def with_load_scale(self, factor: float) -> DCModel:
+        """This model with every load x ``factor``: the same factorisation and
+        sensitivities, the base state re-balanced (one solve)."""
+        m = dataclasses.replace(self, load_bus_mw=self.load_bus_mw * factor)
+        if m._cache_slot is not None and m._cache_rows is not None:  # cached H columns:
+            m._cache_slot, m._cache_rows = m._cache_slot.copy(), m._cache_rows.copy()  # own
+        labels = m.island_labels(np.zeros(m.n_branch, dtype=bool))
+        m.gen_p0_mw, m.load0_bus_mw, m.p0_pu = m.balance(labels)
+        m.f0_pu = m.base_flows(m.p0_pu[:, None])[:, 0]
+        return m
 
     def island_labels(self, out_mask: np.ndarray) -> np.ndarray:
         """Connected-component label per bus with the branches in ``out_mask`` removed."""

@@ -21,8 +21,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -174,3 +174,40 @@ def executor_workers(executor: Executor) -> int:
         except Exception:  # noqa: BLE001 - only sizes the queue
             return 1
     return int(getattr(executor, "_max_workers", 1) or 1)
+
+
+R = TypeVar("R")
+
+
+def completed_in_window(executor: Executor, fn: Callable[..., R],
+                        tasks: Iterable[tuple[Any, ...]],
+                        failed: Callable[[Exception], BlackoutError]) -> Iterator[R]:
+    """Run ``fn(*args)`` for every task, at most 2 x workers + 1 in flight (one at a time
+    on a :class:`SerialExecutor`), yielding each result as it finishes.
+
+    A task that raises a :class:`BlackoutError` re-raises it; any other exception becomes
+    ``failed(exc)``. Tasks not yet finished are cancelled when the caller stops.
+    """
+    window = 1 if isinstance(executor, SerialExecutor) else 2 * executor_workers(executor) + 1
+    pending: set[Future[R]] = set()
+    queue = iter(tasks)
+    try:
+        while True:
+            for args in queue:
+                pending.add(executor.submit(fn, *args))
+                if len(pending) >= window:
+                    break
+            if not pending:
+                return
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                try:
+                    result = fut.result()
+                except BlackoutError:
+                    raise
+                except Exception as exc:
+                    raise failed(exc) from None
+                yield result
+    finally:
+        for fut in pending:
+            fut.cancel()

@@ -42,7 +42,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,15 +56,22 @@ from blackout.errors import BlackoutError
 from blackout.events import Event
 from blackout.jsonsafe import json_safe
 from blackout.scenario import CompiledScenario, Scenario, compile_scenario, load_scenario
-from blackout.study.executors import SerialExecutor, executor_workers
+from blackout.study.executors import SerialExecutor, completed_in_window
 from blackout.study.store import ResultStore, encode_chunk
-from blackout.study.sweep_spec import SweepOptions, _scenario_data, _Spec, trial_seed
+from blackout.study.sweep_spec import (
+    SweepOptions,
+    _scenario_data,
+    _Spec,
+    as_stored,
+    chunk_meta,
+    sweep_manifest,
+    trial_seed,
+)
 from blackout.study.timelimit import TrialTimeout, time_limit
 
 # the summary of a sweep and the re-run of one trial: blackout.study.sweep_results
 __all__ = ["SweepOptions", "SweepResult", "ROW_SCHEMA", "run_sweep", "trial_seed"]
 
-FORMAT = "blackout-sweep/1"
 #: default trials per chunk (one task) by engine
 CHUNK_SIZE = {"detailed": 8, "fast": 250}
 #: one row per trial; every chunk is written with this schema
@@ -369,23 +376,11 @@ def _fast_rows(ctx: _Context, draws: list[_Draw]) -> list[dict[str, Any]]:
     for d in draws:
         t0 = time.perf_counter()
         try:
-            model = base if d.load_scale == 1.0 else _scaled_model(base, d.load_scale)
+            model = base if d.load_scale == 1.0 else base.with_load_scale(d.load_scale)
             rows.extend(rows_of(model, [d]))
         except Exception as exc:  # noqa: BLE001
             rows.append(_error_row(d, exc, time.perf_counter() - t0))
     return rows
-
-
-def _scaled_model(model: Any, factor: float) -> Any:
-    """``model`` with every load x ``factor``: same factorisation and sensitivities, the
-    base state re-balanced (one solve)."""
-    m = dataclasses.replace(model, load_bus_mw=model.load_bus_mw * factor)
-    if m._cache_slot is not None:  # lazily cached H columns: own copies
-        m._cache_slot, m._cache_rows = m._cache_slot.copy(), m._cache_rows.copy()
-    labels = m.island_labels(np.zeros(m.n_branch, dtype=bool))
-    m.gen_p0_mw, m.load0_bus_mw, m.p0_pu = m.balance(labels)
-    m.f0_pu = m.base_flows(m.p0_pu[:, None])[:, 0]
-    return m
 
 
 def run_chunk(spec: _Spec, chunk: int) -> tuple[int, int, bytes]:
@@ -401,15 +396,9 @@ def run_chunk(spec: _Spec, chunk: int) -> tuple[int, int, bytes]:
     else:
         rows = [_detailed_trial(ctx, d) for d in draws]
     data = encode_chunk(_with_names(ctx, rows), schema=row_schema(ctx),
-                        metadata=_chunk_meta(spec, ctx))
+                        metadata=chunk_meta(spec, ctx.scenario.name,
+                                                ctx.scenario.case))
     return chunk, len(rows), data
-
-
-def _chunk_meta(spec: _Spec, ctx: _Context) -> dict[str, Any]:
-    """What every chunk file carries as its Parquet key-value entry ``blackout``."""
-    return {"case": ctx.scenario.case, "scenario": ctx.scenario.name,
-            "trials_requested": spec.trials, "seed": spec.root_seed,
-            "engine": spec.options.engine}
 
 
 # ---------------------------------------------------------------------------- sweep
@@ -438,43 +427,6 @@ class SweepResult:
                    wall_s=self.wall_s,
                    trials_per_s=self.ran / self.wall_s if self.wall_s > 0 else None)
         return json_safe(out)
-
-
-def _manifest(spec: _Spec, ctx: _Context) -> dict[str, Any]:
-    from datetime import datetime, timezone
-    from importlib.metadata import PackageNotFoundError, version
-
-    versions: dict[str, str] = {}
-    for pkg in ("blackout-sim", "numpy", "scipy", "pandapower", "pyarrow"):
-        try:
-            versions[pkg] = version(pkg)
-        except PackageNotFoundError:
-            continue
-    return {"format": FORMAT, "scenario": ctx.scenario.name, "case": ctx.scenario.case,
-            "scenario_spec": spec.scenario, "trials": spec.trials,
-            "root_seed": spec.root_seed, "engine": spec.options.engine,
-            "options": spec.options.to_dict(), "chunk_size": spec.chunk_size,
-            "chunks": -(-spec.trials // spec.chunk_size),
-            "ratings": None if ctx.ratings is None else ctx.ratings["rule"],
-            "seeding": "trial i: numpy SeedSequence(root_seed).spawn(trials)[i]"
-                       ".generate_state(1, uint32)[0]",
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "versions": versions}
-
-
-def _as_stored(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """``new`` with the stored ``options`` and ``scenario_spec`` kept where they describe the
-    same sweep once the fields added since (with their defaults) are filled in: a sweep
-    written by an earlier version resumes."""
-    out = dict(new)
-    try:
-        if SweepOptions.from_dict(dict(old.get("options") or {})).to_dict() == new["options"]:
-            out["options"] = old["options"]
-        if _scenario_data(load_scenario(dict(old["scenario_spec"]))) == new["scenario_spec"]:
-            out["scenario_spec"] = old["scenario_spec"]
-    except (BlackoutError, KeyError, TypeError, ValueError):
-        pass  # not comparable: the store reports the difference
-    return out
 
 
 def run_sweep(scenario: Scenario | str | Path, *, trials: int, out: str | Path,
@@ -515,9 +467,10 @@ def run_sweep(scenario: Scenario | str | Path, *, trials: int, out: str | Path,
         raise BlackoutError(f"--chunk-size must be >= 1, got {chunk_size}")
     spec = _Spec(_scenario_data(sc), options, int(root_seed), int(trials), int(chunk_size))
     ctx = _context(spec)
-    manifest = _manifest(spec, ctx)
+    manifest = sweep_manifest(spec, ctx.scenario.name, ctx.scenario.case,
+                              None if ctx.ratings is None else ctx.ratings["rule"])
     if resume and store.manifest_path().exists():
-        manifest = _as_stored(store.manifest(), manifest)
+        manifest = as_stored(store.manifest(), manifest)
     manifest = store.create(manifest, resume=resume)
     n_chunks = -(-trials // chunk_size)
     done = store.completed() & set(range(n_chunks))
@@ -531,34 +484,17 @@ def run_sweep(scenario: Scenario | str | Path, *, trials: int, out: str | Path,
     count = resumed
     if progress is not None:
         progress(count, trials)
-    window = 1 if isinstance(executor, SerialExecutor) else 2 * executor_workers(executor) + 1
-    pending: set[Future[tuple[int, int, bytes]]] = set()
-    queue = iter(todo)
-    try:
-        while True:
-            for c in queue:
-                pending.add(executor.submit(run_chunk, arg, c))
-                if len(pending) >= window:
-                    break
-            if not pending:
-                break
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                try:
-                    chunk, n_rows, data = fut.result()
-                except BlackoutError:
-                    raise
-                except Exception as exc:
-                    raise BlackoutError(f"a chunk of the sweep failed as a whole "
-                                        f"({type(exc).__name__}: {exc}); finished chunks are "
-                                        f"kept in {store.path}: rerun with --resume") from None
-                store.write_chunk(chunk, data)
-                count += n_rows
-                if progress is not None:
-                    progress(count, trials)
-    finally:
-        for fut in pending:
-            fut.cancel()
+    def failed(exc: Exception) -> BlackoutError:
+        return BlackoutError(f"a chunk of the sweep failed as a whole ({type(exc).__name__}: "
+                             f"{exc}); finished chunks are kept in {store.path}: rerun with "
+                             "--resume")
+
+    for chunk, n_rows, data in completed_in_window(executor, run_chunk,
+                                                   ((arg, c) for c in todo), failed):
+        store.write_chunk(chunk, data)
+        count += n_rows
+        if progress is not None:
+            progress(count, trials)
     names = [str(n) for n in ctx.base.grid.branch["name"]]
     return SweepResult(store.path, manifest, store.load(), count - resumed, resumed,
                        time.perf_counter() - t_start, names)

@@ -23,8 +23,6 @@ from blackout.study import sweep as _sweep
 from blackout.study.risk import risk_metrics
 from blackout.study.store import ResultStore
 from blackout.study.sweep import (
-    FORMAT,
-    SweepOptions,
     _context,
     _detailed_inputs,
     _draw,
@@ -33,7 +31,8 @@ from blackout.study.sweep import (
     _Spec,
     _timeline_row,
 )
-from blackout.uncertainty import (
+from blackout.study.sweep_spec import FORMAT, SweepOptions
+from blackout.study.sweep_stats import (
     POWER_LAW_MIN_DISTINCT,
     drivers,
     outcome_distributions,

@@ -13,9 +13,12 @@ import numpy as np
 
 from blackout.errors import BlackoutError
 from blackout.flow.balance import PARTICIPATION_RULES
-from blackout.scenario import Scenario
+from blackout.scenario import Scenario, load_scenario
 
-__all__ = ["ENGINES", "SweepOptions", "trial_seed"]
+#: the sweep folder format written into the manifest
+FORMAT = "blackout-sweep/1"
+
+__all__ = ["ENGINES", "FORMAT", "SweepOptions", "as_stored", "chunk_meta", "sweep_manifest", "trial_seed"]
 
 ENGINES = ("detailed", "fast")
 
@@ -124,3 +127,47 @@ def _scenario_data(sc: Scenario) -> dict[str, Any]:
     if base is not None and case.suffix and not case.is_absolute() and (base / case).exists():
         data["case"] = str((base / case).resolve())
     return data
+
+
+def sweep_manifest(spec: _Spec, scenario: str, case: str, ratings_rule: Any) -> dict[str, Any]:
+    """The manifest a sweep folder carries: what was run, how it is seeded, with what."""
+    from datetime import datetime, timezone
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions: dict[str, str] = {}
+    for pkg in ("blackout-sim", "numpy", "scipy", "pandapower", "pyarrow"):
+        try:
+            versions[pkg] = version(pkg)
+        except PackageNotFoundError:
+            continue
+    return {"format": FORMAT, "scenario": scenario, "case": case,
+            "scenario_spec": spec.scenario, "trials": spec.trials,
+            "root_seed": spec.root_seed, "engine": spec.options.engine,
+            "options": spec.options.to_dict(), "chunk_size": spec.chunk_size,
+            "chunks": -(-spec.trials // spec.chunk_size),
+            "ratings": ratings_rule,
+            "seeding": "trial i: numpy SeedSequence(root_seed).spawn(trials)[i]"
+                       ".generate_state(1, uint32)[0]",
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "versions": versions}
+
+
+def as_stored(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``new`` with the stored ``options`` and ``scenario_spec`` kept where they describe the
+    same sweep once the fields added since (with their defaults) are filled in: a sweep
+    written by an earlier version resumes."""
+    out = dict(new)
+    try:
+        if SweepOptions.from_dict(dict(old.get("options") or {})).to_dict() == new["options"]:
+            out["options"] = old["options"]
+        if _scenario_data(load_scenario(dict(old["scenario_spec"]))) == new["scenario_spec"]:
+            out["scenario_spec"] = old["scenario_spec"]
+    except (BlackoutError, KeyError, TypeError, ValueError):
+        pass  # not comparable: the store reports the difference
+    return out
+
+
+def chunk_meta(spec: _Spec, scenario: str, case: str) -> dict[str, Any]:
+    """What every chunk file carries as its Parquet key-value entry ``blackout``."""
+    return {"case": case, "scenario": scenario, "trials_requested": spec.trials,
+            "seed": spec.root_seed, "engine": spec.options.engine}
