@@ -182,7 +182,7 @@ class _Rounds:
                     if factor >= 1:
                         factor = 0.0  # accfm.m: "if losses are high compared to demand"
                     flow.gen_p_mw[gens] = p_now  # accfm.m: PG after PF and distribute_slack
-                    self._ufls(rnd, res.island, loads, 1.0 - factor, gens)
+                    self._ufls(rnd, res.island, loads, 1.0 - factor)
                     self._settle(res.island, gens)
                     changed.add(res.island)
             elif d_g < 0:
@@ -211,11 +211,9 @@ class _Rounds:
                                self.pmax[gens], self.pmax[gens], d_g)
         flow.gen_p_mw[gens] = p
 
-    def _ufls(self, rnd: int, island: int, loads: np.ndarray, frac: float,
-              gens: np.ndarray) -> None:
+    def _ufls(self, rnd: int, island: int, loads: np.ndarray, frac: float) -> None:
         flow = self.state.flow
         mw = float(flow.load_p_mw[loads].sum() * frac)
-        del gens
         ev = Event(float(rnd), "island", island, "shed", "ufls", None, self.cause,
                    {"loads": loads.tolist(), "mw": mw, "mechanism": "ufls",
                     "why": f"AC-CFM UFLS: {100 * frac:.1f}% of the island's load ({mw:.0f} MW)"})

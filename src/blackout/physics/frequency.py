@@ -304,7 +304,8 @@ class IslandFrequency:
             up, dn = y0.copy(), y0.copy()
             up[k] += h
             dn[k] -= h
-            jac[:, k] = (self._rhs_linear(up) - self._rhs_linear(dn)) / (2.0 * h)
+            jac[:, k] = (self._derivative(up, limits=False)
+                         - self._derivative(dn, limits=False)) / (2.0 * h)
         return jac
 
     def least_stable_mode(self) -> complex:
@@ -314,19 +315,16 @@ class IslandFrequency:
             return 0j
         return complex(ev[int(np.argmax(ev.real))])
 
-    def _rhs_linear(self, state: np.ndarray) -> np.ndarray:
-        dw, agc, x = state[0], state[1], state[2:]
-        pm = self.pm0_mw + self.gain_mw * self._outputs(x, dw, agc)[self.group]
-        e = max(self.energy_mws, 1e-9)
-        ddw = (pm.sum() - self.load_mw(dw) - self.losses_mw) / (2.0 * e)
-        dx = self._a @ x + self._b * (-dw)
-        dagc = -dw / self.agc_s if self.agc_s else 0.0
-        return np.concatenate([[ddw, dagc], dx])
-
     def _rhs(self, t: float, state: np.ndarray) -> np.ndarray:
+        return self._derivative(state, limits=True)
+
+    def _derivative(self, state: np.ndarray, *, limits: bool) -> np.ndarray:
+        """d(state)/dt (1/s); ``limits``: every unit's mechanical power clipped to
+        [0, pmax] (off for the small-signal Jacobian)."""
         dw, agc, x = state[0], state[1], state[2:]
         pm = self.pm0_mw + self.gain_mw * self._outputs(x, dw, agc)[self.group]
-        pm = np.clip(pm, 0.0, np.maximum(self.pmax_mw, self.pm0_mw))
+        if limits:
+            pm = np.clip(pm, 0.0, np.maximum(self.pmax_mw, self.pm0_mw))
         e = max(self.energy_mws, 1e-9)
         ddw = (pm.sum() - self.load_mw(dw) - self.losses_mw) / (2.0 * e)
         dx = self._a @ x + self._b * (-dw)
