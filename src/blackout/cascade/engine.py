@@ -243,7 +243,8 @@ class Cascade:
                 result.extra["fallback"] = "dc: AC did not converge, angle beyond out-of-step"
                 break
             acted = False
-            surplus = []
+            surplus: list[Island] = []
+            no_margin: list[Island] = []  # no lighter load solves: not a loadability limit
             for res in bad:
                 isl = next((x for x in self.tracker.islands if x.label == res.island), None)
                 if isl is None:
@@ -262,8 +263,10 @@ class Cascade:
                 if shed is not None:
                     self.schedule(shed, isl.id)
                     acted = True
+                else:
+                    no_margin.append(isl)
             if not acted:
-                result = self._dc_stands_in(t, dc, surplus)
+                result = self._dc_stands_in(t, dc, surplus, no_margin)
                 break
             rounds += 1
             if not self.apply_due_events(t):
@@ -298,20 +301,24 @@ class Cascade:
             isl.freq.losses_mw = losses
         return moved
 
-    def _dc_stands_in(self, t: float, dc: PowerFlowResult,
-                      islands: list[Island]) -> PowerFlowResult:
-        """DC flows for a step whose AC flow has no solution in a surplus island."""
-        fresh = [i for i in islands if i.id not in self._dc_noted]
-        self._dc_noted.update(i.id for i in islands)
+    def _dc_stands_in(self, t: float, dc: PowerFlowResult, surplus: list[Island],
+                      no_margin: list[Island]) -> PowerFlowResult:
+        """DC flows for a step whose AC flow has no solution in a surplus island, or in an
+        island where no lighter load solves either (not a loadability limit)."""
         dc.extra["fallback"] = "dc: AC did not converge in a surplus island"
-        if not fresh:
-            return dc
-        names = ", ".join(self.timeline.island_names.get(i.id, f"island {i.id}")
-                          for i in fresh)
-        self.timeline.note_shortcut(
-            f"the AC power flow had no solution in {names} (generation surplus, so no "
-            f"voltage-collapse shedding) from t = {t:.1f} s; DC flows stood in for relays "
-            f"in those steps")
+        for islands, why in ((surplus, "generation surplus"),
+                             (no_margin, "no lighter load solves either, so it is not a "
+                                         "loadability limit that shedding would cure")):
+            fresh = [i for i in islands if i.id not in self._dc_noted]
+            self._dc_noted.update(i.id for i in islands)
+            if not fresh:
+                continue
+            names = ", ".join(self.timeline.island_names.get(i.id, f"island {i.id}")
+                              for i in fresh)
+            self.timeline.note_shortcut(
+                f"the AC power flow had no solution in {names} ({why}, so no "
+                f"voltage-collapse shedding) from t = {t:.1f} s; DC flows stood in for "
+                f"relays in those steps")
         return dc
 
     def next_stop(self, t: float) -> float | None:

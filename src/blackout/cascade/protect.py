@@ -369,7 +369,8 @@ class Protection:
                               label: int, solve: Solver) -> Event | None:
         """Shed what an unsolvable AC island needs to solve again, where it helps most:
         its loadability margin by bisection, then whole loads at its weakest buses
-        (:func:`blackout.cascade.loadability.plan_shed`). None when it has no load."""
+        (:func:`blackout.cascade.loadability.plan_shed`). None when it has no load or no
+        lighter load solves either (shedding is then not shown to help)."""
         plan = plan_shed(self.grid, fs, label, isl.loads, isl.gens, self.state.connected,
                          self.state.demand_mw, solve)
         if plan is None:

@@ -12,8 +12,13 @@ and ``bus.va_degree``, the generators' setpoints at PV and reference buses; ``in
 for a flat start). Reactive-power limits are enforced on request (``q_limits=True``, as
 MATPOWER's ``ENFORCE_Q_LIMS`` = 1 and pandapower's ``enforce_q_lims``): every PV bus whose
 generators' reactive output lies outside the sum of their ``[qmin_mvar, qmax_mvar]`` becomes
-a PQ bus at the limit it crossed, and the island is solved again, until none does (the
-reference bus keeps its voltage). Off by default, as in pandapower's ``runpp``.
+a PQ bus at the limit it crossed (all crossings at once, MATPOWER's ENFORCE_Q_LIMS = 1),
+and the island is solved again from the last solution (MATPOWER's ``runpf`` sets V0 to
+the solved voltages before each re-solve; starting again from the case's voltages instead
+fails on venezuela2019 with two Guri-Malena circuits out, where the re-solve from the last
+solution converges), until none does. The reference bus keeps its voltage as in pandapower's
+``enforce_q_lims`` (MATPOWER would make it PQ and pick a new reference). Off by default, as
+in pandapower's ``runpp``.
 """
 
 from __future__ import annotations
@@ -133,6 +138,8 @@ def run_ac(
         if not crossed:
             break
         at_limit.update(crossed)
+        # as MATPOWER's runpf: re-solve from the last solution (V0 = V)
+        v_case = np.where(np.abs(v) > 0.3, v, v_case if v_case is not None else 1.0 + 0j)
     for k, res in enumerate(islands):
         if strict and res.energized and not res.converged:
             raise ConvergenceError(f"case {grid.name}: island {k} did not converge: {res.reason}")
