@@ -44,3 +44,27 @@ def test_run_unknown_element_exits_2() -> None:
     result = CliRunner().invoke(app, ["run", "--case", "case39", "--trip", "nope"])
     assert result.exit_code == 2
     assert "no element named 'nope'" in result.output
+
+
+def test_run_q_limits_switch_reaches_the_engine() -> None:
+    """With two Guri-Malena circuits out at full load the San Gerónimo SVC needs ~1,100
+    Mvar of its 600: with --q-limits the AC flow has no solution at t = 0 and the island's
+    loadability margin is shed (the blocker to making it the default, docs/cascade.md);
+    without it nothing is shed for voltage collapse."""
+    trips = "Guri-Malena 765 kV 1,Guri-Malena 765 kV 2"
+    shed = {}
+    for flag in ("--q-limits", "--no-q-limits"):
+        result = CliRunner().invoke(app, ["run", "--trip", trips, "--horizon", "5", flag,
+                                          "--format", "json"])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        shed[flag] = [e for e in data["events"] if e["cause"] == "voltage collapse"]
+    assert shed["--q-limits"] and shed["--q-limits"][0]["time_s"] == 0.0
+    assert not shed["--no-q-limits"]
+
+
+def test_run_q_limits_with_dc_exits_2() -> None:
+    result = CliRunner().invoke(app, ["run", "--case", "case39", "--trip", "4-14", "--dc",
+                                      "--q-limits"])
+    assert result.exit_code == 2
+    assert "--q-limits" in result.output

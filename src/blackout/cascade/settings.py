@@ -86,11 +86,14 @@ class CascadeSettings:
         ``GovernorModel.hydro_tuned``), with Tw from ``grid.notes["dynamics_by_kind"]``
         when the case states one; False keeps the fixed ``governors["hydro"]`` model.
     q_limits : enforce generator reactive limits (PV to PQ switching at qmin/qmax) in
-        the cascade's AC power flows (MATPOWER ENFORCE_Q_LIMS). Off by default for now:
-        on venezuela2019 the Q-limited Newton-Raphson has no solution at light load
-        (line charging drives units to qmin) as well as heavy, so a voltage-collapse
-        margin found under it would shed load for an over-voltage problem; the AC-CFM
-        preset turns it on.
+        the cascade's AC power flows (MATPOWER ENFORCE_Q_LIMS); ``blackout run
+        --q-limits``. Off by default: qmax is a steady-state capability enforced at once,
+        while field forcing (overexcitation limiters with delays of seconds to a minute)
+        carries the first seconds of a disturbance, which the engine does not model; on
+        venezuela2019 with two Guri-Malena circuits out it sheds 358 MW for voltage
+        collapse at t = 0 (the San Gerónimo SVC would need ~1,100 of its 600 Mvar), and
+        in the centre at separation fixed load-bus capacitors drive units to qmin
+        (docs/cascade.md, "Reactive limits"). The AC-CFM preset turns it on.
     ufls : enable under-frequency load shedding.
     ufls_stages : default staged UFLS table (ERCOT 2026, NOGRR247).
     ufls_anti_stall : supplemental time-delayed stages (ERCOT 2026 at 59.5 Hz).

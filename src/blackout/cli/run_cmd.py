@@ -48,12 +48,14 @@ PRESETS = ("detailed", "accfm")
 
 def run_trips(case: str, names: list[str], *, at_s: float = 0.0, dc: bool = False,
               horizon_s: float = 3600.0, cause: str = "scheduled trip",
-              preset: str = "detailed", ratings: str | None = None) -> Timeline:
+              preset: str = "detailed", ratings: str | None = None,
+              q_limits: bool = False) -> Timeline:
     """Load ``case``, trip ``names`` at ``at_s`` and simulate (AC unless ``dc``).
 
     ``preset``: "detailed" (the time-domain engine) or "accfm" (the AC-CFM rule,
     :meth:`CascadeSettings.accfm_like`). ``ratings``: a ``--derive-ratings`` rule
-    (:data:`blackout.grid.ratings.RATINGS_GRAMMAR`) for the case's unrated branches."""
+    (:data:`blackout.grid.ratings.RATINGS_GRAMMAR`) for the case's unrated branches.
+    ``q_limits``: the detailed engine's AC flows enforce reactive limits."""
     from blackout.cascade import CascadeSettings, simulate
     from blackout.grid.ratings import apply_ratings
 
@@ -61,7 +63,8 @@ def run_trips(case: str, names: list[str], *, at_s: float = 0.0, dc: bool = Fals
     if preset == "accfm":
         settings = CascadeSettings.accfm_like().with_(horizon_s=horizon_s)
     else:
-        settings = CascadeSettings(mode="dc" if dc else "ac", horizon_s=horizon_s)
+        settings = CascadeSettings(mode="dc" if dc else "ac", horizon_s=horizon_s,
+                                   q_limits=q_limits)
     return simulate(grid, trip_events(grid, names, at_s=at_s, cause=cause), settings=settings)
 
 
@@ -102,6 +105,10 @@ def run_cmd(
     ratings: Annotated[str | None, typer.Option(
         "--derive-ratings", help="rate the case's unrated branches as K*max(base flow, "
         "FLOOR_MVA): K[,FLOOR_MVA][,basis=dc|ac][,override] (with --trip)")] = None,
+    q_limits: Annotated[bool | None, typer.Option(
+        "--q-limits/--no-q-limits", help="enforce generator reactive limits in the "
+        "detailed engine's AC flows (off by default: docs/cascade.md says why; the accfm "
+        "preset always enforces them)")] = None,
 ) -> None:
     """Simulate a cascade: trip elements by name, run a scenario, or the 7 March default."""
     if horizon is not None and not 0 < horizon <= MAX_HORIZON_S:
@@ -116,6 +123,9 @@ def run_cmd(
         raise BlackoutError(f"--preset must be one of {', '.join(PRESETS)}, got {preset!r}")
     if preset == "accfm" and dc:
         raise BlackoutError("--preset accfm is an AC rule: drop --dc")
+    if q_limits is not None and (dc or preset == "accfm"):
+        raise BlackoutError("--q-limits/--no-q-limits go with the detailed AC engine "
+                            "(not with --dc or --preset accfm)")
     if trial is not None and trial < 0:
         raise BlackoutError(f"--trial must be >= 0, got {trial}")
     from blackout.outcome import outcome_of, run_scenario
@@ -148,7 +158,7 @@ def run_cmd(
                        "spread over them; rate them with --derive-ratings "
                        "K[,FLOOR_MVA] (e.g. 1.3,31.7)", err=True)
         timeline = run_trips(case, names, at_s=at, dc=dc, horizon_s=horizon or 3600.0,
-                             preset=preset, ratings=ratings)
+                             preset=preset, ratings=ratings, q_limits=bool(q_limits))
         outcome = outcome_of(timeline, restore=bool(restore),
                              label=f"trip {', '.join(n.strip() for n in names)}")
     elif ratings is not None:
@@ -162,6 +172,8 @@ def run_cmd(
             overrides["mode"] = "dc"
         if preset == "accfm":
             overrides.update(accfm=True, q_limits=True, mode="ac")
+        elif q_limits is not None:
+            overrides["q_limits"] = q_limits
         outcome = run_scenario(scenario, restore=restore is not False, **overrides)
     data = outcome.to_dict()
     text = outcome.render_text()
