@@ -17,6 +17,7 @@ from blackout.cascade.operator import Operator
 from blackout.cascade.settings import CascadeSettings
 from blackout.cascade.state import CascadeState
 from blackout.cascade.timeline import Timeline
+from blackout.cascade.unit_voltage import UnitVoltageRelays
 from blackout.events import Event
 from blackout.flow import FlowState, PowerFlowResult
 from blackout.grid.model import Grid
@@ -29,7 +30,7 @@ from blackout.physics.protection import (
     time_to_trip_s,
 )
 from blackout.physics.ufls import UflsScheme
-from blackout.physics.unit_trips import UnitTripSettings, unit_stages
+from blackout.physics.unit_trips import UnitTripSettings, unit_stages, voltage_stages
 
 __all__ = ["Protection", "disturbs"]
 
@@ -72,6 +73,12 @@ class Protection:
                                        settings.unit_trip_spread_hz, settings.seed)
         self._stage_gens = {(st.kind, st.threshold_hz, st.delay_s): np.array(st.gens)
                             for st in self.unit_stages}
+        uv_stages = voltage_stages(grid.gen["kind"], _trip_table(settings),
+                                   spread_pu=settings.unit_trip_spread_pu, seed=settings.seed)
+        self.unit_voltage = UnitVoltageRelays(grid, uv_stages)
+        for note in UnitVoltageRelays.notes(stages=bool(uv_stages), mode=settings.mode,
+                                            q_limits=settings.q_limits):
+            timeline.note_shortcut(note)
         self.ufls = UflsScheme(grid.load["region"] if "region" in grid.load else
                                grid.bus["region"][grid.load["bus"]],
                                [str(n) for n in grid.region["name"]], f,
@@ -124,6 +131,7 @@ class Protection:
         self.overload_since[(self.ratio <= 1.0) & (self.accumulated_s <= 0)] = np.nan
         self._observe_corridors(t, flow)
         self._observe_voltages(t, flow)
+        self.unit_voltage.observe(t, flow, self.state.flow.gen_in, self.last_event)
         self.operator.observe(t, flow, self.ratio_a, self.last_event)
         self._record_dark_islands(t, flow)
 
@@ -225,6 +233,7 @@ class Protection:
         out += [s + self.settings.out_of_step.delay_s for s in self.oos_since.values()]
         if np.any(np.isfinite(self.uv_since)):
             out.append(float(np.nanmin(self.uv_since)) + self.settings.uvls.delay_s)
+        out += self.unit_voltage.deadlines()
         out += self.operator.deadlines()
         return out
 
@@ -250,6 +259,8 @@ class Protection:
             out += self._frequency_actions(t, isl)
         out += self._out_of_step_trips(t)
         out += self._uvls_sheds(t)
+        out += [(ev, self.tracker.island_of_bus(int(self.grid.gen["bus"][ev.element])))
+                for ev in self.unit_voltage.actions_due(t, self.state.flow.gen_in)]
         out += [(ev, -1) for ev in self.operator.actions_due(t)]
         return out
 

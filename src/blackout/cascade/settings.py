@@ -73,12 +73,14 @@ class CascadeSettings:
         Attachment 1, scaled by ``grid.f_hz / 60``. They are requirements (where units
         must NOT trip), not relay settings: every unit's own settings are checked to lie
         outside them.
-    unit_trips : each generator kind's own frequency protection (under/over-frequency
-        stages with delays, mechanical overspeed), default
+    unit_trips : each generator kind's own protection (under/over-frequency stages with
+        delays, mechanical overspeed, under-voltage stages on its bus voltage), default
         ``physics/data/unit_trips.toml`` (sources there and in docs/cascade.md); units
         trip one group at a time as the frequency crosses their own settings.
     unit_trip_spread_hz : standard deviation (Hz) of a seeded half-normal offset of each
         unit's thresholds away from nominal (scatter of real settings); 0 by default.
+    unit_trip_spread_pu : the same for each unit's under-voltage thresholds (pu of
+        nominal voltage, moved down); 0 by default.
     overspeed_pu : if set, replaces the mechanical overspeed trip (pu of nominal speed)
         of every non-hydro kind (the table gives 1.10: NEMA SM-23 steam turbines).
     tune_hydro_governors : hydro transient droop tuned to each unit's inertia by
@@ -131,6 +133,7 @@ class CascadeSettings:
     over_frequency_envelope: tuple[tuple[float, float], ...] = ERCOT_OVER_FREQUENCY
     unit_trips: dict[str, UnitTripSettings] = field(default_factory=default_unit_trips)
     unit_trip_spread_hz: float = 0.0
+    unit_trip_spread_pu: float = 0.0
     overspeed_pu: float | None = None
     tune_hydro_governors: bool = True
     q_limits: bool = False
@@ -213,8 +216,9 @@ def from_scenario_settings(settings: dict[str, Any], **overrides: Any) -> Cascad
         kwargs["hidden_failure_p"] = float(merged["hidden_failure_p"])
     if merged.get("start_clock"):
         kwargs["start_clock"] = merged["start_clock"]
-    if merged.get("unit_trip_spread_hz") is not None:
-        kwargs["unit_trip_spread_hz"] = float(merged["unit_trip_spread_hz"])
+    for spread in ("unit_trip_spread_hz", "unit_trip_spread_pu"):
+        if merged.get(spread) is not None:
+            kwargs[spread] = float(merged[spread])
     if merged.get("ufls_shed_scale") is not None or merged.get("ufls_first_stage_hz") is not None:
         from blackout.uncertainty import ufls_stages  # UFLS design as an uncertain input
 

@@ -179,6 +179,7 @@ class Timeline:
             "load_lost_by_mechanism_mw": {k: float(v) for k, v in
                                           sorted(self.load_lost_by_mechanism_mw.items())},
             "generation_tripped_mw_by_kind": self.generation_tripped_by_kind(),
+            "generation_tripped_mw_by_protection": self.generation_tripped_by_protection(),
             "warnings": list(self.warnings),
             "modelling_notes": list(self.modelling_notes),
         }
@@ -193,6 +194,17 @@ class Timeline:
                     e.detail.get("mechanism", "")).startswith("unit_trip"):
                 k = str(kinds[e.element])
                 out[k] = out.get(k, 0.0) + float(max(p0[e.element], 0.0))
+        return dict(sorted(out.items()))
+
+    def generation_tripped_by_protection(self) -> dict[str, float]:
+        """MW of generation (pre-event output) tripped by unit protection, by the relay
+        that acted ("under-frequency", "over-frequency", "overspeed", "under-voltage")."""
+        out: dict[str, float] = {}
+        p0 = np.asarray(self.grid.gen["p_mw"], dtype=float)
+        for e in self.events:
+            if e.kind == "gen" and e.action == "trip" and str(
+                    e.detail.get("mechanism", "")).startswith("unit_trip"):
+                out[e.cause] = out.get(e.cause, 0.0) + float(max(p0[e.element], 0.0))
         return dict(sorted(out.items()))
 
     def time_to_collapse_s(self) -> float | None:

@@ -1,4 +1,4 @@
-"""Generator frequency protection, unit by unit.
+"""Generator frequency and under-voltage protection, unit by unit.
 
 Each generator has its own under- and over-frequency relay stages (threshold, delay)
 and a mechanical overspeed trip, chosen by its kind from
@@ -13,6 +13,11 @@ setting here is checked to lie outside it (:func:`inside_envelope`). An optional
 seeded spread moves each unit's thresholds further from nominal by a half-normal
 draw (Hz), standing for the scatter of real relay settings; it never moves a
 setting into the envelope.
+
+Under-voltage stages (threshold in pu of nominal voltage, delay) follow the same
+pattern against PRC-024-2 Attachment 2's low-voltage ride-through table
+(:data:`PRC024_LOW_VOLTAGE`): a unit trips when the voltage at its bus has stayed
+below its threshold for the delay (:func:`voltage_stages`).
 """
 
 from __future__ import annotations
@@ -29,8 +34,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["UnitTripSettings", "UnitStage", "default_unit_trips", "unit_stages",
-           "inside_envelope"]
+__all__ = ["UnitTripSettings", "UnitStage", "VoltageStage", "default_unit_trips",
+           "unit_stages", "voltage_stages", "inside_envelope", "PRC024_LOW_VOLTAGE"]
+
+#: NERC PRC-024-2 Attachment 2, low-voltage ride-through at the point of interconnection:
+#: (voltage pu, seconds): a unit must ride through voltages below each value for that long
+#: (< 0.45 pu 0.15 s, < 0.65 pu 0.30 s, < 0.75 pu 2 s, < 0.90 pu 3 s; 0.90-1.10 continuous).
+PRC024_LOW_VOLTAGE: tuple[tuple[float, float], ...] = (
+    (0.45, 0.15), (0.65, 0.30), (0.75, 2.0), (0.90, 3.0))
 
 
 @dataclass(frozen=True)
@@ -41,12 +52,16 @@ class UnitTripSettings:
         below (under) or above (over) the threshold for the delay.
     overspeed_pu : instantaneous mechanical overspeed trip, pu of nominal speed (None:
         none).
+    under_voltage : ((threshold_pu, delay_s), ...): trip once the voltage at the unit's
+        bus has stayed below the threshold (pu of nominal) for the delay (auxiliaries and
+        the unit's own 27 element, IEEE C37.102).
     source : where the settings come from (or that they are an assumption).
     """
 
     under: tuple[tuple[float, float], ...] = ()
     over: tuple[tuple[float, float], ...] = ()
     overspeed_pu: float | None = None
+    under_voltage: tuple[tuple[float, float], ...] = ()
     source: str = ""
 
 
@@ -57,6 +72,16 @@ class UnitStage:
 
     kind: str
     threshold_hz: float
+    delay_s: float
+    gens: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class VoltageStage:
+    """One under-voltage stage shared by a group of units: threshold (pu of nominal
+    voltage), delay (s) and the generator positions."""
+
+    threshold_pu: float
     delay_s: float
     gens: tuple[int, ...]
 
@@ -78,6 +103,7 @@ def default_unit_trips() -> dict[str, UnitTripSettings]:
             under=tuple((float(a), float(b)) for a, b in v.get("under", [])),
             over=tuple((float(a), float(b)) for a, b in v.get("over", [])),
             overspeed_pu=float(v["overspeed_pu"]) if "overspeed_pu" in v else None,
+            under_voltage=tuple((float(a), float(b)) for a, b in v.get("under_voltage", [])),
             source=str(v.get("source", "")))
     kinds = raw.get("kinds", {})
     assert isinstance(kinds, dict)
@@ -152,3 +178,39 @@ def unit_stages(kinds: np.ndarray, f_hz: float, table: dict[str, UnitTripSetting
         if s.overspeed_pu is not None:
             groups.setdefault(("overspeed", round(s.overspeed_pu * f_hz, 4), 0.0), []).append(g)
     return [UnitStage(k, thr, d, tuple(gens)) for (k, thr, d), gens in sorted(groups.items())]
+
+
+def voltage_stages(kinds: np.ndarray, table: dict[str, UnitTripSettings],
+                   envelope: tuple[tuple[float, float], ...] = PRC024_LOW_VOLTAGE,
+                   spread_pu: float = 0.0, seed: int = 0) -> list[VoltageStage]:
+    """Every unit's under-voltage stages, grouped by setting.
+
+    Parameters
+    ----------
+    kinds : generator kind per unit (``grid.gen["kind"]``).
+    table : settings per kind (:func:`default_unit_trips`); a kind not listed uses
+        "unknown".
+    envelope : the low-voltage ride-through table ((pu, s), ...), default PRC-024-2
+        Attachment 2.
+    spread_pu : standard deviation of a half-normal offset of each unit's thresholds
+        away from nominal (down), pu (0: every unit of a kind identical).
+    seed : seed of that draw.
+
+    Raises
+    ------
+    ValueError : a setting lies inside the ride-through envelope.
+    """
+    rng = np.random.default_rng(seed)
+    groups: dict[tuple[float, float], list[int]] = {}
+    fallback = table.get("unknown") or UnitTripSettings()
+    env = list(envelope)
+    for g, kind in enumerate(np.asarray(kinds).astype(str).tolist()):
+        s = table.get(kind, fallback)
+        offset = abs(float(rng.normal(0.0, spread_pu))) if spread_pu > 0 else 0.0
+        for thr, delay in s.under_voltage:
+            pu = round(thr - offset, 4)
+            if inside_envelope("under", pu, delay, env):
+                raise ValueError(f"under-voltage setting {thr} pu / {delay} s of kind "
+                                 f"{kind!r} lies inside the ride-through envelope")
+            groups.setdefault((pu, delay), []).append(g)
+    return [VoltageStage(thr, d, tuple(gens)) for (thr, d), gens in sorted(groups.items())]
