@@ -70,3 +70,29 @@ def test_case_start_equals_flat_start_solution() -> None:
     assert np.abs(case.bus["vm_pu"] - flat.bus["vm_pu"]).max() <= VM_PU_TOL
     assert np.abs(case.bus["va_degree"] - flat.bus["va_degree"]).max() <= VA_DEG_TOL
     assert case.islands[0].converged and case.islands[0].iterations <= 6
+
+
+def test_q_limited_resolve_starts_from_the_last_solution() -> None:
+    """As MATPOWER's runpf (V0 = V before each re-solve after PV -> PQ switching):
+    venezuela2019 at 10 % load drives units to qmin (line charging and fixed capacitors);
+    re-solving from the last solution converges where a restart from the case's
+    voltages did not, and every PV unit ends within its limits."""
+    from blackout.flow import FlowState
+
+    grid = load_case("venezuela2019")
+    fs = FlowState.of(grid)
+    fs.load_p_mw *= 0.1
+    fs.load_q_mvar *= 0.1
+    fs.gen_p_mw *= 0.1
+    res = run_ac(grid, fs, q_limits=True)
+    assert res.converged
+    # per PV bus (the limits of the units at one bus are summed, as in MATPOWER)
+    gbus = np.asarray(grid.gen["bus"])
+    on = np.asarray(res.gen["in_service"], dtype=bool) & (np.asarray(grid.bus["type"])[gbus] == 2)
+    n = grid.bus.n
+    q, qmax, qmin = (np.bincount(gbus[on], weights=np.asarray(x, dtype=float)[on], minlength=n)
+                     for x in (res.gen["q_mvar"], grid.gen["qmax_mvar"], grid.gen["qmin_mvar"]))
+    pv = np.bincount(gbus[on], minlength=n) > 0
+    assert np.all(q[pv] <= qmax[pv] + Q_MVAR_TOL)
+    assert np.all(q[pv] >= qmin[pv] - Q_MVAR_TOL)
+    assert np.any(np.abs(q[pv] - qmin[pv]) < Q_MVAR_TOL)  # the limits bind
