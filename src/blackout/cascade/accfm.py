@@ -66,16 +66,25 @@ _VCLS_NOTE = ("AC-CFM preset: voltage-collapse load shedding uses blackout's loa
               "dispatchable loads")
 
 
-def _ac(grid: Grid, fs: FlowState, held: dict[int, float] | None = None) -> PowerFlowResult:
+def _ac(grid: Grid, fs: FlowState, held: dict[int, float] | None = None,
+        v_start: np.ndarray | None = None) -> PowerFlowResult:
     """AC power flow as accfm.m runs it: no reactive limits inside Newton-Raphson; the
-    buses its O/UXL step converted to PQ are held at their limit (``held``)."""
-    return run_ac(grid, fs, held_q=held)
+    buses its O/UXL step converted to PQ are held at their limit (``held``). ``grid`` is
+    the case with accfm.m's reference buses (:meth:`_Rounds._references`). MATPOWER's
+    runpf starts from the voltages in the bus matrix, which hold the last solution:
+    ``v_start`` (complex, pu)."""
+    return run_ac(grid, fs, held_q=held, v_start=v_start)
 
 
 def simulate_accfm(grid: Grid, events: list[Event], settings: CascadeSettings) -> Timeline:
     """Run the AC-CFM rule (module docstring) from ``events``; returns the Timeline."""
     del settings  # the rule's constants are AC-CFM's defaults (module constants)
+    # accfm.m line 277 (network_prev = network): the first round's "previous" generation is
+    # the case as given, a solved case, so the slack unit starts at its solved output
+    intact = run_ac(grid, CascadeState.of(grid).flow)
     state, tl, causes = start_rounds(grid, events, "accfm")
+    if all(res.converged for res in intact.islands if res.energized):
+        state.flow.gen_p_mw[:] = np.asarray(intact.gen["p_mw"], dtype=float)
     run = _Rounds(grid, state, tl, causes[0] if causes else None)
     run.go()
     return tl
@@ -95,6 +104,13 @@ class _Rounds:
         self.vmin = np.asarray(grid.bus["vmin_pu"], dtype=float)
         self.rate = np.asarray(grid.branch["rate_a_mva"], dtype=float)
         self.held: dict[int, float] = {}   # O/UXL: PV buses held as PQ at a limit
+        self.types0 = np.asarray(grid.bus["type"], dtype=np.int64)
+        self.ref: set[int] = set(np.flatnonzero(self.types0 == 3).tolist())
+        self.no_slack: set[int] = set()   # islands whose every generator bus is held
+        self._variants: dict[tuple[int, ...], Grid] = {}
+        self.run_grid = grid
+        self.prev_labels: np.ndarray | None = None
+        self.v_last: np.ndarray | None = None   # the last solution per bus (complex pu)
 
     def go(self) -> None:
         flow = self.state.flow
@@ -102,12 +118,15 @@ class _Rounds:
         for rnd in range(1, MAX_ROUNDS + 1):
             check_deadline()
             labels = island_labels(self.grid, branch_in=flow.branch_in, bus_in=flow.bus_in)
+            self._release_split(labels)
             changed = self._dead_islands(rnd, labels)
-            result = _ac(self.grid, flow, self.held)
+            self._references(labels)
+            result = self._pf(flow)
             moved = self._islands(rnd, labels, result)
             # islands are independent (accfm.m recurses into each): protection acts in
             # every island whose balance did not change this round
-            result = _ac(self.grid, flow, self.held)
+            self._references(labels)
+            result = self._pf(flow)
             quiet = ~np.isin(labels, list(moved))
             changed |= bool(moved)
             changed |= self._xl(rnd, result, quiet)
@@ -129,6 +148,69 @@ class _Rounds:
         self.tl.end_time_s = float(rnd)
 
     # ------------------------------------------------------------------ steps
+    def _pf(self, fs: FlowState) -> PowerFlowResult:
+        """One AC power flow from the last solution (MATPOWER keeps it in the bus matrix)."""
+        res = _ac(self.run_grid, fs, self.held, self.v_last)
+        vm = np.asarray(res.bus["vm_pu"], dtype=float)
+        va = np.radians(np.asarray(res.bus["va_degree"], dtype=float))
+        ok = np.zeros(self.grid.bus.n, dtype=bool)
+        labels = island_labels(self.grid, branch_in=fs.branch_in, bus_in=fs.bus_in)
+        for isl in res.islands:
+            if isl.energized and isl.converged:
+                ok |= labels == isl.island
+        v = vm * np.exp(1j * va)
+        self.v_last = np.where(ok, v, self.v_last) if self.v_last is not None else \
+            np.where(ok, v, 0)
+        return res
+
+    def _release_split(self, labels: np.ndarray) -> None:
+        """accfm.m line 177: when an island splits, every generator bus of its pieces is a
+        PV bus again (the O/UXL holds there end)."""
+        prev, self.prev_labels = self.prev_labels, labels
+        if prev is None or not self.held:
+            return
+        for old in np.unique(prev[prev >= 0]).tolist():
+            members = prev == old
+            pieces = set(labels[members].tolist())
+            if len(pieces) > 1:
+                for b in np.flatnonzero(members).tolist():
+                    self.held.pop(b, None)
+
+    def _references(self, labels: np.ndarray) -> None:
+        """accfm.m's add_reference_bus (lines 901-969), per island: the reference bus stays
+        while a unit is in service there and O/UXL did not make it a PQ bus; otherwise the
+        PV bus with the most pmax (summed over its units) becomes the reference. An island
+        with generation but no PV bus left has no slack: VCLS (accfm.m line 269)."""
+        flow = self.state.flow
+        on = flow.gen_in
+        pmax_at = np.bincount(self.gbus[on], weights=self.pmax[on], minlength=self.grid.bus.n)
+        has_gen = np.zeros(self.grid.bus.n, dtype=bool)
+        has_gen[self.gbus[on]] = True
+        pv = has_gen & ~np.isin(np.arange(self.grid.bus.n), list(self.held))
+        self.no_slack = set()
+        refs: set[int] = set()
+        for lab in np.unique(labels[labels >= 0]).tolist():
+            members = labels == lab
+            if not (members & has_gen).any():
+                continue
+            kept = [b for b in self.ref if members[b] and pv[b]]
+            if len(kept) == 1:
+                refs.add(kept[0])
+                continue
+            cand = np.flatnonzero(members & pv)
+            if cand.size == 0:
+                self.no_slack.add(int(lab))
+                continue
+            refs.add(int(cand[np.argmax(pmax_at[cand])]))
+        self.ref = refs
+        key = tuple(sorted(refs))
+        if key not in self._variants:
+            types = np.where(self.types0 == 3, 2, self.types0)
+            types[list(refs)] = 3
+            self._variants[key] = self.grid.replace(
+                bus=self.grid.bus.with_columns(type=types))
+        self.run_grid = self._variants[key]
+
     def _energised(self, labels: np.ndarray) -> np.ndarray:
         """Per load: whether its island has an in-service unit with pmax > 0."""
         flow = self.state.flow
@@ -162,54 +244,90 @@ class _Rounds:
             loads = np.flatnonzero(np.isin(self.lbus, buses) & (self.state.connected > 0))
             if gens.size == 0:
                 continue
-            if not res.converged:
+            if not res.converged or res.island in self.no_slack:
                 if self._vcls(rnd, res.island, loads, gens, res.reason):
                     changed.add(res.island)
                 continue
-            p_now = np.asarray(result.gen["p_mw"], dtype=float)[gens]
-            sum_prev = float(flow.gen_p_mw[gens].sum())
+            sum_prev = float(flow.gen_p_mw[gens].sum())   # accfm.m line 277: network_prev
+            p_now = self._distribute(res.island, gens, result)
+            if p_now is None:  # accfm.m lines 285-295: the PF failed: VCLS
+                if self._vcls(rnd, res.island, loads, gens, "AC flow after distribute_slack"):
+                    changed.add(res.island)
+                continue
+            flow.gen_p_mw[gens] = p_now   # the network carries its PF outputs
             sum_g = float(p_now.sum())
-            d_g = sum_g - sum_prev
+            d_g = sum_g - sum_prev                           # accfm.m line 305
             sum_d = float(flow.load_p_mw[loads].sum())
             sum_gmax = float(self.pmax[gens].sum())
             if d_g > 0 and sum_d > 0:
-                if round(sum_gmax, 2) >= round(sum_g, 2) and (d_g <= DP_LIMIT * sum_prev
-                                                              or d_g < 1):
-                    self._distribute(gens, d_g)
-                else:
-                    target = min(sum_gmax, sum_prev * (1 + DP_LIMIT))
+                if not (round(sum_gmax, 2) >= round(sum_g, 2)   # accfm.m line 315
+                        and (d_g <= DP_LIMIT * sum_prev or d_g < 1)):
+                    target = min(sum_gmax, sum_prev * (1 + DP_LIMIT))   # line 326
                     factor = round(target / (1 + P_OVERHEAD) / sum_d, 5)
                     if factor >= 1:
-                        factor = 0.0  # accfm.m: "if losses are high compared to demand"
-                    flow.gen_p_mw[gens] = p_now  # accfm.m: PG after PF and distribute_slack
+                        factor = 0.0  # accfm.m line 334: "if losses are high ..."
                     self._ufls(rnd, res.island, loads, 1.0 - factor)
-                    self._settle(res.island, gens)
+                    self._settle(res.island, gens)            # line 341
                     changed.add(res.island)
-            elif d_g < 0:
-                if -d_g <= DP_LIMIT * sum_prev:
-                    self._distribute(gens, d_g)
-                else:
-                    flow.gen_p_mw[gens] = p_now
-                    self._ofgs(rnd, res.island, gens, p_now, -d_g)
-                    self._settle(res.island, gens)
-                    changed.add(res.island)
+            elif d_g < 0 and -d_g > DP_LIMIT * sum_prev:     # accfm.m line 361
+                self._ofgs(rnd, res.island, gens, p_now, -d_g)
+                self._settle(res.island, gens)                # line 392
+                changed.add(res.island)
         return changed
 
     def _settle(self, island: int, gens: np.ndarray) -> None:
         """accfm.m runs a power flow right after UFLS or OFGS and carries its outputs into
         the next round (the slack took the change): the same here."""
         flow = self.state.flow
-        res = _ac(self.grid, flow, self.held)
+        res = self._pf(flow)
         live = gens[flow.gen_in[gens]]
         if island < len(res.islands) and res.islands[island].converged:
             flow.gen_p_mw[live] = np.asarray(res.gen["p_mw"], dtype=float)[live]
 
-    def _distribute(self, gens: np.ndarray, d_g: float) -> None:
-        """AC-CFM's distribute_slack: the slack's change shared by pmax, within limits."""
+    def _distribute(self, island: int, gens: np.ndarray, result: PowerFlowResult
+                    ) -> np.ndarray | None:
+        """accfm.m's distribute_slack (lines 634-701) on one island; returns the units'
+        outputs (MW) after its power flow, None if that flow fails.
+
+        The slack unit's change since the previous round (ignored under 1 MW) is added to
+        every unit in proportion to pmax and a power flow run (the slack unit's output
+        is that flow's); then, on its outputs, while a unit lies beyond [pmin, pmax], it is set to the limit and the surplus scales up the units below
+        pmax in proportion to their output (the deficit, likewise, the units above pmin:
+        accfm.m line 690, sign as written there); rounded to 4 decimals; a power flow."""
         flow = self.state.flow
-        p, _ = share_imbalance(flow.gen_p_mw[gens], np.minimum(self.pmin[gens], 0.0),
-                               self.pmax[gens], self.pmax[gens], d_g)
+        p_pf = np.asarray(result.gen["p_mw"], dtype=float)[gens]
+        slack = [i for i, g in enumerate(gens.tolist()) if int(self.gbus[g]) in self.ref]
+        if not slack:
+            return p_pf
+        change = p_pf[slack[0]] - float(flow.gen_p_mw[gens[slack[0]]])
+        if abs(change) < 1:                                  # accfm.m line 650
+            return p_pf
+        pmax, pmin = self.pmax[gens], self.pmin[gens]
+        flow.gen_p_mw[gens] = p_pf + pmax / pmax.sum() * change   # lines 655-661
+        res = self._pf(flow)                                 # line 664
+        if island >= len(res.islands) or not res.islands[island].converged:
+            return None
+        p = np.asarray(res.gen["p_mw"], dtype=float)[gens]
+        for _ in range(MAX_ROUNDS):                          # lines 668-696 (no PF inside)
+            over, under = p > pmax, p < pmin
+            if not (over.any() or under.any()):
+                break
+            surplus = float((p[over] - pmax[over]).sum())
+            deficit = -float((p[under] - pmin[under]).sum())
+            p[over], p[under] = pmax[over], pmin[under]
+            below = p < pmax
+            sp = surplus / float(p[below].sum()) if p[below].sum() > 0 else 0.0
+            if sp > 0:
+                p[below] = np.round((1 + sp) * p[below], 4)
+            above = p > pmin
+            df = deficit / float(p[above].sum()) if p[above].sum() > 0 else 0.0
+            if df > 0:
+                p[above] = np.round((1 + df) * p[above], 4)
         flow.gen_p_mw[gens] = p
+        res = self._pf(flow)            # line 699
+        if island >= len(res.islands) or not res.islands[island].converged:
+            return None
+        return np.asarray(res.gen["p_mw"], dtype=float)[gens]
 
     def _ufls(self, rnd: int, island: int, loads: np.ndarray, frac: float) -> None:
         flow = self.state.flow
@@ -246,7 +364,7 @@ class _Rounds:
               reason: str) -> bool:
         flow = self.state.flow
         plan = plan_shed(self.grid, flow, island, loads, gens, self.state.connected,
-                         self.state.demand_mw, lambda fs: _ac(self.grid, fs, self.held))
+                         self.state.demand_mw, self._pf)
         self.tl.note_shortcut(_VCLS_NOTE)
         if plan is None:
             return False
@@ -279,10 +397,10 @@ class _Rounds:
                            minlength=nb)
         qmin = np.bincount(gbus[on], weights=np.asarray(g["qmin_mvar"], dtype=float)[on],
                            minlength=nb)
-        ref = set(np.flatnonzero(np.asarray(self.grid.bus["type"]) == 3).tolist())
         changed = False
         for b in np.unique(gbus[on]).tolist():
-            if b in self.held or b in ref or not quiet[b]:
+            # accfm.m line 438: the reference bus too (add_reference_bus then moves it)
+            if b in self.held or not quiet[b]:
                 continue
             if q[b] - qmax[b] > abs(Q_TOLERANCE * qmax[b]):
                 self.held[b] = float(qmax[b])
