@@ -43,7 +43,6 @@ from blackout.cascade.timeline import Timeline
 from blackout.deadline import check_deadline
 from blackout.events import Event
 from blackout.flow import FlowState, PowerFlowResult, run_ac
-from blackout.flow.balance import share_imbalance
 from blackout.grid.model import Grid
 from blackout.grid.topology import island_labels
 
