@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from blackout.cascade.loadability import plan_shed
+from blackout.cascade.accfm_opf import vcls_opf
 from blackout.cascade.settings import CascadeSettings
 from blackout.cascade.simple_dc import start_rounds
 from blackout.cascade.state import CascadeState
@@ -60,9 +60,10 @@ OL_MARGIN = 1.01
 Q_TOLERANCE = 0.1
 MAX_ROUNDS = 100
 
-_VCLS_NOTE = ("AC-CFM preset: voltage-collapse load shedding uses blackout's loadability "
-              "margin (bisection, then the weakest buses), not AC-CFM's AC OPF with "
-              "dispatchable loads")
+_VCLS_NOTE = ("AC-CFM preset: voltage-collapse load shedding by AC-CFM's AC OPF with "
+              "dispatchable loads (pandapower's PIPS OPF); every unit costs as in MATPOWER "
+              "case39 (the case format has no costs); the OPF's PMIN and shunt retries are "
+              "not followed")
 
 
 def _ac(grid: Grid, fs: FlowState, held: dict[int, float] | None = None,
@@ -106,7 +107,9 @@ class _Rounds:
         self.types0 = np.asarray(grid.bus["type"], dtype=np.int64)
         self.ref: set[int] = set(np.flatnonzero(self.types0 == 3).tolist())
         self.no_slack: set[int] = set()   # islands whose every generator bus is held
-        self._variants: dict[tuple[int, ...], Grid] = {}
+        self._variants: dict[tuple[tuple[int, ...], bytes], Grid] = {}
+        self.vg = np.array(grid.gen["vm_pu"], dtype=float)   # unit voltage setpoints, pu
+        self.q_last = np.array(grid.gen["q_mvar"], dtype=float)  # last PF's unit Mvar
         self.run_grid = grid
         self.prev_labels: np.ndarray | None = None
         self.v_last: np.ndarray | None = None   # the last solution per bus (complex pu)
@@ -158,6 +161,8 @@ class _Rounds:
             if isl.energized and isl.converged:
                 ok |= labels == isl.island
         v = vm * np.exp(1j * va)
+        q = np.asarray(res.gen["q_mvar"], dtype=float)
+        self.q_last = np.where(ok[self.gbus], q, self.q_last)
         self.v_last = np.where(ok, v, self.v_last) if self.v_last is not None else \
             np.where(ok, v, 0)
         return res
@@ -202,12 +207,17 @@ class _Rounds:
                 continue
             refs.add(int(cand[np.argmax(pmax_at[cand])]))
         self.ref = refs
-        key = tuple(sorted(refs))
+        self._variant()
+
+    def _variant(self) -> None:
+        """The case with accfm.m's reference buses and unit voltage setpoints (VG)."""
+        key = (tuple(sorted(self.ref)), self.vg.tobytes())
         if key not in self._variants:
             types = np.where(self.types0 == 3, 2, self.types0)
-            types[list(refs)] = 3
+            types[list(self.ref)] = 3
             self._variants[key] = self.grid.replace(
-                bus=self.grid.bus.with_columns(type=types))
+                bus=self.grid.bus.with_columns(type=types),
+                gen=self.grid.gen.with_columns(vm_pu=self.vg.copy()))
         self.run_grid = self._variants[key]
 
     def _energised(self, labels: np.ndarray) -> np.ndarray:
@@ -361,26 +371,67 @@ class _Rounds:
 
     def _vcls(self, rnd: int, island: int, loads: np.ndarray, gens: np.ndarray,
               reason: str) -> bool:
-        flow = self.state.flow
-        plan = plan_shed(self.grid, flow, island, loads, gens, self.state.connected,
-                         self.state.demand_mw, self._pf)
+        """accfm.m apply_vcls / apply_opf (lines 725-899, :mod:`accfm_opf`): the OPF's
+        loads (only if it sheds one, line 847), its units' P, Q and voltage setpoints and
+        its reference bus are kept (lines 841-868); then a power flow (line 871): if it
+        fails, or the OPF does, the island is tripped (lines 803, 889)."""
+        flow, n = self.state.flow, self.grid.bus.n
+        labels = island_labels(self.grid, branch_in=flow.branch_in, bus_in=flow.bus_in)
+        buses = np.flatnonzero(labels == island)
+        inside = labels == island
+        branches = np.flatnonzero(flow.branch_in & inside[self.grid.branch["from_bus"]]
+                                  & inside[self.grid.branch["to_bus"]])
+        lb = self.lbus[loads]
+        pd = np.bincount(lb, weights=flow.load_p_mw[loads], minlength=n)[buses]
+        qd = np.bincount(lb, weights=flow.load_q_mvar[loads], minlength=n)[buses]
+        v = self.v_last[buses] if self.v_last is not None else np.ones(buses.size, complex)
         self.tl.note_shortcut(_VCLS_NOTE)
-        if plan is None:
-            return False
+        opf = vcls_opf(self.grid, buses, branches, gens, pd, qd, v, flow.gen_p_mw[gens],
+                       self.q_last[gens], self.vg[gens], self.held, self.ref,
+                       island in self.no_slack)
+        if opf is None:
+            return self._trip_island(rnd, island, gens, "the VCLS OPF did not converge")
         before = self.state.connected.copy()
-        self.tl.record(Event(float(rnd), "island", island, "shed", "voltage collapse", None,
-                             self.cause, {"loads": plan.loads.tolist(), "mw": plan.mw,
-                                          "margin_load_scale": plan.margin,
-                                          "mechanism": "voltage_collapse",
-                                          "why": f"VCLS: AC flow has no solution ({reason}); "
-                                                 f"{plan.mw:.0f} MW shed"}), -1)
-        self.state.set_load_fraction(plan.loads, self.state.connected[plan.loads]
-                                     - plan.fraction)
+        if np.any(np.round(pd - opf.served_p_mw) > 0):          # accfm.m line 844
+            ratio = np.where(pd > 0, opf.served_p_mw / np.where(pd > 0, pd, 1.0), 1.0)
+            local = np.full(n, -1, dtype=np.int64)
+            local[buses] = np.arange(buses.size)
+            self.state.set_load_fraction(loads, self.state.connected[loads]
+                                         * ratio[local[lb]])
+            self.uvls_steps[buses[opf.served_p_mw < pd - 1e-9]] += 1   # line 852
         shed = float(((before - self.state.connected) * self.state.demand_mw).sum())
         self.lost["voltage_collapse"] += shed
-        total = float(flow.gen_p_mw[gens].sum())
-        if total > 0:
-            flow.gen_p_mw[gens] *= max(1.0 - shed / total, 0.0)
+        self.tl.record(Event(float(rnd), "island", island, "shed", "voltage collapse", None,
+                             self.cause, {"loads": loads.tolist(), "mw": shed,
+                                          "mechanism": "voltage_collapse",
+                                          "why": f"AC-CFM VCLS ({reason}): AC OPF with "
+                                                 f"dispatchable loads sheds {shed:.0f} MW"}),
+                       -1)
+        flow.gen_p_mw[gens] = opf.gen_p_mw
+        self.vg[gens] = opf.gen_vm_pu
+        for b in [b for b in self.held if inside[b]]:
+            self.held[b] = float(opf.gen_q_mvar[self.gbus[gens] == b].sum())
+        self.held.pop(opf.ref, None)
+        self.ref = {r for r in self.ref if not inside[r]} | {opf.ref}
+        self.no_slack.discard(island)
+        assert self.v_last is not None
+        self.v_last[buses] = opf.v
+        self._variant()
+        res = self._pf(flow)                                    # line 871
+        if island >= len(res.islands) or not res.islands[island].converged:
+            return self._trip_island(rnd, island, gens, "the AC flow after the VCLS OPF "
+                                                        "did not converge")
+        flow.gen_p_mw[gens] = np.asarray(res.gen["p_mw"], dtype=float)[gens]
+        return True
+
+    def _trip_island(self, rnd: int, island: int, gens: np.ndarray, why: str) -> bool:
+        """accfm.m lines 803-817 / 882-895: the island is tripped (its units out; its load
+        counts as tripped here, as "non-converging OPF" in AC-CFM)."""
+        for g in gens.tolist():
+            self.state.flow.gen_in[g] = False
+            self.tl.record(Event(float(rnd), "gen", g, "trip", "island tripped", None,
+                                 self.cause, {"why": f"AC-CFM: {why}; island tripped"}),
+                           island)
         return True
 
     def _xl(self, rnd: int, result: PowerFlowResult, quiet: np.ndarray) -> bool:
