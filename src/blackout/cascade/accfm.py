@@ -3,32 +3,45 @@ Resilience Analysis in Power Networks", IEEE Systems Journal 2022; code
 github.com/mnoebels/AC-CFM, ``accfm.m``), on blackout's grid and solvers.
 
 ``CascadeSettings.accfm_like()`` / ``blackout run --preset accfm`` select it. Like the
-simple DC rule it has no time: ``time_s`` of a recorded event counts rounds. Each
-round, for every island (AC-CFM's ``apply_recursion``)::
+simple DC rule it has no time: ``time_s`` of a recorded event counts rounds (one round is
+one level of accfm.m's apply_recursion). Each step and the accfm.m line it follows:
 
-    no in-service unit with pmax > 0       -> the island is tripped (its load lost)
-    AC power flow with reactive limits      (AC-CFM's O/UXL: units beyond Q limits
-                                             become PQ at the limit; settings.enforce_q)
-    no solution                            -> voltage-collapse load shedding (VCLS)
-    else dG = change of the island's generation the slack took:
-        dG > 0 beyond dP_limit (15 %) of the previous generation, or beyond the
-        units' total pmax               -> UFLS: every load of the island scaled by
-             min(sum pmax, (sum_g - dG)(1 + dP_limit)) / (1 + P_overhead) / demand
-             (P_overhead 10 %; a factor >= 1 sheds everything, as accfm.m does)
-        dG < 0 beyond dP_limit           -> OFGS: the smallest units (by pmax) trip
-             until their output covers -dG (at least one)
-        otherwise the slack's change is shared by pmax within the limits
-        (AC-CFM's distribute_slack)
-    if nothing changed:
-        UVLS: every loaded bus below its vmin sheds 5 % of its load, up to 5 steps,
-              then its whole load (uvls_per_step, uvls_max_steps)
-        OL:   every branch whose mean MVA over both ends exceeds 1.01 x rate_a trips
-    repeat while anything changed
+- start (line 277, ``network_prev``): the first round's previous state is the case as
+  given, a solved case: the slack unit starts at the intact case's solved output;
+- line 177: when an island splits, the generator buses of its pieces are PV again
+  (O/UXL holds end); lines 220-229: an island with no unit of pmax > 0 is tripped;
+- lines 259-271: add_reference_bus (the reference kept while it has a unit and is not
+  held, else the PV bus with the most pmax, :mod:`accfm_slack`); no PV bus left: VCLS;
+- line 280: AC power flow (no reactive limits in Newton-Raphson; MATPOWER's runpf
+  starts from the last solution, so does this one); line 284: distribute_slack (lines
+  634-701: the slack's change shared by pmax, a power flow, the limit loop, a power
+  flow); a failed flow: VCLS (line 293);
+- lines 303-355, dG = the island's generation after distribute_slack less before it:
+  dG > 15 % (dP_limit) of the previous generation, or generation beyond the units'
+  pmax: UFLS, every load scaled by min(sum pmax, previous x 1.15) / 1.1 / demand
+  (P_overhead 10 %; rounded to 5 decimals; a factor >= 1 sheds everything, line 334),
+  then a power flow (line 341) whose outputs the next round starts from;
+- lines 358-407: dG < 0 beyond 15 %: OFGS, the smallest units (by pmax) whose outputs
+  sum to no more than -dG trip (at least one), then a power flow;
+- otherwise (lines 414-575), on the flow after distribute_slack, all at once:
+  O/UXL (line 420: a unit's Q beyond a limit by more than 10 % of it, Q_tolerance:
+  its bus becomes PQ at that limit, the reference bus too), UVLS (lines 418, 489-547:
+  a loaded bus whose voltage rounded to 3 decimals is below vmin sheds 5 % steps of
+  what it has, 5 steps at most, then all), ULGT (lines 459-487: a unit below pmin
+  trips), OL (line 417: a branch whose mean MVA over
+  both ends, rounded to 5 decimals, exceeds 1.01 x rate_a trips);
+- VCLS (lines 725-899): an AC OPF with dispatchable loads (:mod:`accfm_opf`); its
+  loads, dispatch, voltage setpoints and reference are kept; an OPF or flow that fails
+  trips the island (counted as tripped; AC-CFM's "non-converging OPF");
+- repeat while anything changed (line 587).
 
-Departure (stated in the output and docs/cascade.md): AC-CFM finds the VCLS shed by
-an AC OPF with dispatchable loads; blackout uses its loadability margin
-(:func:`blackout.cascade.loadability.plan_shed`: bisection on the island's load, then
-whole loads at the weakest buses).
+On case39 with branch 4-14 out this gives AC-CFM's published run event for event (its
+README: 45.05 %; UFLS 20.97, UVLS 0.88, VCLS 4.61, tripped 18.59 points).
+
+Departures (stated in the output and docs/cascade.md): unit costs for the VCLS OPF are
+MATPOWER case39's for every unit (the case format has no costs); the OPF's retries with
+PMIN = 0 and without shunts (lines 763-800) are not followed; no grid-forming check (settings.grid_forming needs
+MATPOWER gentypes the case format does not carry).
 """
 
 from __future__ import annotations
@@ -36,6 +49,7 @@ from __future__ import annotations
 import numpy as np
 
 from blackout.cascade.accfm_opf import vcls_opf
+from blackout.cascade.accfm_slack import clamp_to_limits, references, released_holds
 from blackout.cascade.settings import CascadeSettings
 from blackout.cascade.simple_dc import start_rounds
 from blackout.cascade.state import CascadeState
@@ -131,7 +145,7 @@ class _Rounds:
             result = self._pf(flow)
             quiet = ~np.isin(labels, list(moved))
             changed |= bool(moved)
-            changed |= self._xl(rnd, result, quiet)
+            changed |= self._xl(rnd, result, quiet) | self._ulgt(rnd, result, labels, quiet)
             changed |= self._uvls(rnd, result, quiet) | self._overloads(rnd, result, labels,
                                                                         quiet)
             served = np.bincount(self.lbus, weights=flow.load_p_mw * self._energised(labels),
@@ -168,45 +182,15 @@ class _Rounds:
         return res
 
     def _release_split(self, labels: np.ndarray) -> None:
-        """accfm.m line 177: when an island splits, every generator bus of its pieces is a
-        PV bus again (the O/UXL holds there end)."""
-        prev, self.prev_labels = self.prev_labels, labels
-        if prev is None or not self.held:
-            return
-        for old in np.unique(prev[prev >= 0]).tolist():
-            members = prev == old
-            pieces = set(labels[members].tolist())
-            if len(pieces) > 1:
-                for b in np.flatnonzero(members).tolist():
-                    self.held.pop(b, None)
+        """accfm.m line 177: O/UXL holds end in the pieces of a split island."""
+        for b in released_holds(self.prev_labels, labels) & set(self.held):
+            self.held.pop(b)
+        self.prev_labels = labels
 
     def _references(self, labels: np.ndarray) -> None:
-        """accfm.m's add_reference_bus (lines 901-969), per island: the reference bus stays
-        while a unit is in service there and O/UXL did not make it a PQ bus; otherwise the
-        PV bus with the most pmax (summed over its units) becomes the reference. An island
-        with generation but no PV bus left has no slack: VCLS (accfm.m line 269)."""
-        flow = self.state.flow
-        on = flow.gen_in
-        pmax_at = np.bincount(self.gbus[on], weights=self.pmax[on], minlength=self.grid.bus.n)
-        has_gen = np.zeros(self.grid.bus.n, dtype=bool)
-        has_gen[self.gbus[on]] = True
-        pv = has_gen & ~np.isin(np.arange(self.grid.bus.n), list(self.held))
-        self.no_slack = set()
-        refs: set[int] = set()
-        for lab in np.unique(labels[labels >= 0]).tolist():
-            members = labels == lab
-            if not (members & has_gen).any():
-                continue
-            kept = [b for b in self.ref if members[b] and pv[b]]
-            if len(kept) == 1:
-                refs.add(kept[0])
-                continue
-            cand = np.flatnonzero(members & pv)
-            if cand.size == 0:
-                self.no_slack.add(int(lab))
-                continue
-            refs.add(int(cand[np.argmax(pmax_at[cand])]))
-        self.ref = refs
+        """accfm.m's add_reference_bus (:func:`accfm_slack.references`)."""
+        self.ref, self.no_slack = references(labels, self.gbus, self.state.flow.gen_in,
+                                             self.pmax, set(self.held), self.ref)
         self._variant()
 
     def _variant(self) -> None:
@@ -300,9 +284,8 @@ class _Rounds:
 
         The slack unit's change since the previous round (ignored under 1 MW) is added to
         every unit in proportion to pmax and a power flow run (the slack unit's output
-        is that flow's); then, on its outputs, while a unit lies beyond [pmin, pmax], it is set to the limit and the surplus scales up the units below
-        pmax in proportion to their output (the deficit, likewise, the units above pmin:
-        accfm.m line 690, sign as written there); rounded to 4 decimals; a power flow."""
+        is that flow's); its outputs are brought within [pmin, pmax]
+        (:func:`accfm_slack.clamp_to_limits`); a power flow again."""
         flow = self.state.flow
         p_pf = np.asarray(result.gen["p_mw"], dtype=float)[gens]
         slack = [i for i, g in enumerate(gens.tolist()) if int(self.gbus[g]) in self.ref]
@@ -317,21 +300,7 @@ class _Rounds:
         if island >= len(res.islands) or not res.islands[island].converged:
             return None
         p = np.asarray(res.gen["p_mw"], dtype=float)[gens]
-        for _ in range(MAX_ROUNDS):                          # lines 668-696 (no PF inside)
-            over, under = p > pmax, p < pmin
-            if not (over.any() or under.any()):
-                break
-            surplus = float((p[over] - pmax[over]).sum())
-            deficit = -float((p[under] - pmin[under]).sum())
-            p[over], p[under] = pmax[over], pmin[under]
-            below = p < pmax
-            sp = surplus / float(p[below].sum()) if p[below].sum() > 0 else 0.0
-            if sp > 0:
-                p[below] = np.round((1 + sp) * p[below], 4)
-            above = p > pmin
-            df = deficit / float(p[above].sum()) if p[above].sum() > 0 else 0.0
-            if df > 0:
-                p[above] = np.round((1 + df) * p[above], 4)
+        p = clamp_to_limits(p, pmin, pmax)                   # lines 668-696
         flow.gen_p_mw[gens] = p
         res = self._pf(flow)            # line 699
         if island >= len(res.islands) or not res.islands[island].converged:
@@ -460,6 +429,21 @@ class _Rounds:
                 continue
             changed = True
         return changed
+
+    def _ulgt(self, rnd: int, result: PowerFlowResult, labels: np.ndarray,
+              quiet: np.ndarray) -> bool:
+        """accfm.m's ULGT (lines 419, 459-487): a unit whose output (rounded to 5 decimals)
+        is below its pmin trips."""
+        p = np.round(np.asarray(result.gen["p_mw"], dtype=float), 5)
+        flow = self.state.flow
+        low = np.flatnonzero(flow.gen_in & quiet[self.gbus] & (p < self.pmin))
+        for g in low.tolist():
+            flow.gen_in[g] = False
+            self.tl.record(Event(float(rnd), "gen", g, "trip", "under-load", None, self.cause,
+                                 {"why": f"AC-CFM ULGT: {p[g]:.1f} MW below pmin "
+                                         f"{self.pmin[g]:.1f} MW"}),
+                           int(labels[self.gbus[g]]))
+        return bool(low.size)
 
     def _uvls(self, rnd: int, result: PowerFlowResult, quiet: np.ndarray) -> bool:
         vm = np.asarray(result.bus["vm_pu"], dtype=float)
