@@ -311,7 +311,7 @@ class _Rounds:
         flow = self.state.flow
         mw = float(flow.load_p_mw[loads].sum() * frac)
         ev = Event(float(rnd), "island", island, "shed", "ufls", None, self.cause,
-                   {"loads": loads.tolist(), "mw": mw, "mechanism": "ufls",
+                   {"loads": loads.tolist(), "mw": mw, "mechanism": "ufls", "fraction": frac,
                     "why": f"AC-CFM UFLS: {100 * frac:.1f}% of the island's load ({mw:.0f} MW)"})
         self._shed_fraction(ev, loads, frac)
 
@@ -372,6 +372,8 @@ class _Rounds:
         self.lost["voltage_collapse"] += shed
         self.tl.record(Event(float(rnd), "island", island, "shed", "voltage collapse", None,
                              self.cause, {"loads": loads.tolist(), "mw": shed,
+                                          "buses": buses[opf.served_p_mw
+                                                         < pd - 0.5].tolist(),
                                           "mechanism": "voltage_collapse",
                                           "why": f"AC-CFM VCLS ({reason}): AC OPF with "
                                                  f"dispatchable loads sheds {shed:.0f} MW"}),
