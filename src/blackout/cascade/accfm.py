@@ -98,7 +98,9 @@ def simulate_accfm(grid: Grid, events: list[Event], settings: CascadeSettings) -
     intact = run_ac(grid, CascadeState.of(grid).flow)
     state, tl, causes = start_rounds(grid, events, "accfm")
     if all(res.converged for res in intact.islands if res.energized):
-        state.flow.gen_p_mw[:] = np.asarray(intact.gen["p_mw"], dtype=float)
+        same = state.flow.gen_p_mw == np.asarray(grid.gen["p_mw"], dtype=float)
+        solved = np.asarray(intact.gen["p_mw"], dtype=float)
+        state.flow.gen_p_mw[same] = solved[same]   # an event's own setpoint is kept
     run = _Rounds(grid, state, tl, causes[0] if causes else None)
     run.go()
     return tl
