@@ -125,3 +125,29 @@ def test_holds_released_only_in_a_split_island() -> None:
     now = np.array([0, 0, 2, 1, 1])
     assert released_holds(prev, now) == {0, 1, 2}
     assert released_holds(None, now) == set()
+
+
+# ---------------------------------------------------------------------- the VCLS OPF
+@pytest.mark.parametrize("scale", [1.0, 4.0])
+def test_vcls_opf_sheds_only_what_the_island_cannot_carry(scale: float) -> None:
+    """case9: at its own load the OPF sheds nothing; at 4x (beyond the units' 820 MW) it
+    serves what the units can supply, and no more."""
+    from blackout.cascade.accfm_opf import vcls_opf
+
+    grid = load_case("case9")
+    nb = grid.bus.n
+    pd = np.bincount(grid.load["bus"], weights=grid.load["p_mw"], minlength=nb) * scale
+    qd = np.bincount(grid.load["bus"], weights=grid.load["q_mvar"], minlength=nb) * scale
+    gens = np.arange(grid.gen.n)
+    out = vcls_opf(grid, np.arange(nb), np.arange(grid.branch.n), gens, pd, qd,
+                   np.ones(nb, dtype=complex), np.asarray(grid.gen["p_mw"], dtype=float),
+                   np.zeros(grid.gen.n), np.asarray(grid.gen["vm_pu"], dtype=float), {},
+                   {int(np.flatnonzero(grid.bus["type"] == 3)[0])}, False)
+    assert out is not None
+    pmax = float(grid.gen["pmax_mw"].sum())
+    if scale == 1.0:
+        assert out.served_p_mw.sum() == pytest.approx(pd.sum(), abs=1.0)
+    else:
+        assert out.served_p_mw.sum() < pmax < pd.sum()
+        assert out.gen_p_mw.sum() == pytest.approx(pmax, rel=0.02)
+    assert np.all(out.gen_p_mw <= np.asarray(grid.gen["pmax_mw"]) + 1e-3)
