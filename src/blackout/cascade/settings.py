@@ -112,8 +112,6 @@ class CascadeSettings:
         error restores nominal frequency within minutes (ENTSO-E SOGL aFRR full activation
         within 5 min); None: governors only, frequency stays offset after a disturbance.
     operator : the control-room operator.
-    voltage_collapse_step : AC islands that do not converge shed this fraction of their
-        load per step until they do (issue 4: 5 %).
     start_clock : wall-clock label of t = 0 as "HH:MM:SS" for the text rendering (None:
         "t+seconds"); venezuela2019 runs default to 16:50:00.
     max_flow_interval_s : longest simulated time between power flows while any island's
@@ -150,7 +148,6 @@ class CascadeSettings:
     load_damping: float = 1.0
     agc_s: float | None = 120.0
     operator: OperatorSettings = field(default_factory=OperatorSettings)
-    voltage_collapse_step: float = 0.05
     start_clock: str | None = None
     max_flow_interval_s: float = 1.0
 
