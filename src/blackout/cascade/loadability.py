@@ -5,7 +5,7 @@ When an energised island's AC power flow has no solution, the island is past its
 loadability limit (the nose of its P-V curve) or its solver failed. Instead of
 shedding fixed steps, :func:`find_margin` bisects a load scale ``lam`` on the island
 (loads and their generation scaled together, every other island as it is) with the
-same AC solver the cascade uses (reactive limits included: on by default), giving
+same AC solver the cascade uses (reactive limits included when they are on), giving
 the largest ``lam*`` below the operating point that solves, bracketed from the first
 solvable scale met walking down from 1: the island's loadability margin. :func:`plan_shed`
 then sheds only what is needed, where it helps most: whole bus loads at the buses with
