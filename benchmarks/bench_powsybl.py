@@ -43,6 +43,8 @@ from blackout.study.dcmodel import DCModel
 
 CASE = "case1354pegase"
 PTS = 1e-6  # DC loadings: agreement expected to rounding
+TITLE = "N-1 against PowSyBl OpenLoadFlow, case1354pegase (bench_powsybl.py)"
+CHUNK = 200  # AC contingencies per OpenLoadFlow call (every branch monitored)
 
 
 def _network(grid: Grid, folder: Path, limit_type: str, rate: np.ndarray):  # type: ignore[no-untyped-def]
@@ -74,14 +76,21 @@ def _network(grid: Grid, folder: Path, limit_type: str, rate: np.ndarray):  # ty
     return net, bid
 
 
-def _security(net: Any, bid: list[str], ac: bool) -> tuple[Any, float]:
+def _security(net: Any, outages: list[str], monitored: list[str], ac: bool,
+              margin_slack: bool = False) -> tuple[Any, float]:
+    """OpenLoadFlow's security analysis of ``outages`` (no distributed slack, or with
+    ``margin_slack`` the slack shared in proportion to the generators' remaining margin)."""
     import pypowsybl as pw
 
     sa = pw.security.create_analysis()
-    sa.add_single_element_contingencies(bid)
-    sa.add_monitored_elements(branch_ids=bid)
-    params = pw.security.Parameters(load_flow_parameters=pw.loadflow.Parameters(
-        distributed_slack=False, use_reactive_limits=False))
+    sa.add_single_element_contingencies(outages)
+    sa.add_monitored_elements(branch_ids=monitored)
+    lf = (pw.loadflow.Parameters(distributed_slack=True, use_reactive_limits=False,
+                                 balance_type=pw.loadflow.BalanceType
+                                 .PROPORTIONAL_TO_GENERATION_REMAINING_MARGIN)
+          if margin_slack else
+          pw.loadflow.Parameters(distributed_slack=False, use_reactive_limits=False))
+    params = pw.security.Parameters(load_flow_parameters=lf)
     t0 = time.perf_counter()
     res = sa.run_ac(net, parameters=params) if ac else sa.run_dc(net, parameters=params)
     return res, time.perf_counter() - t0
@@ -96,7 +105,7 @@ def _loadings(res: Any, bid: list[str], rate: np.ndarray, ac: bool) -> pd.DataFr
     return br.pivot(index="contingency_id", columns="branch_id", values="loading")[bid]
 
 
-def _dc_row(grid: Grid) -> dict[str, Any]:
+def _dc_rows(grid: Grid) -> list[dict[str, Any]]:
     t0 = time.perf_counter()
     model = DCModel.build(grid)
     ours = screen_n1(model, cascade=False)
@@ -106,22 +115,30 @@ def _dc_row(grid: Grid) -> dict[str, Any]:
     rate = np.where(model.live, model.rate_mva, 0.0)
     with tempfile.TemporaryDirectory() as tmp:
         net, bid = _network(grid.replace(gen=gen), Path(tmp), "ACTIVE_POWER", rate)
-    live = np.flatnonzero(model.live)
-    res, t_olf = _security(net, [bid[b] for b in live], ac=False)
-    theirs = set(res.limit_violations.index.get_level_values(0).unique()) - {""}
     tab = ours.table
+    names = [bid[b] for b in tab["branch"]]
     mine = {bid[b] for b in tab.loc[(tab["new_violations"] > 0)
                                     | (tab["worsened_violations"] > 0), "branch"]}
-    post = _loadings(res, bid, rate, ac=False)
-    olf_max = post.loc[[bid[b] for b in tab["branch"]]].max(axis=1).to_numpy()
-    ours_max = tab["max_loading_pct"].to_numpy()
-    both = np.isfinite(olf_max) & np.isfinite(ours_max)
-    return {"case": CASE, "mode": "DC", "contingencies": int(live.size),
+    islanding = (tab["islands_added"] > 0).to_numpy()
+    isl = {n for n, i in zip(names, islanding, strict=True) if i}
+    rows = []
+    for margin in (False, True):
+        res, t_olf = _security(net, names, bid, ac=False, margin_slack=margin)
+        theirs = set(res.limit_violations.index.get_level_values(0).unique()) - {""}
+        olf_max = _loadings(res, bid, rate, ac=False).loc[names].max(axis=1).to_numpy()
+        diff = np.abs(olf_max - tab["max_loading_pct"].to_numpy())
+        differ = mine ^ theirs
+        rows.append({
+            "case": CASE, "mode": "DC", "openloadflow_slack": (
+                "remaining margin" if margin else "off"),
+            "contingencies": len(names), "islanding": int(islanding.sum()),
             "flagged_ours": len(mine), "flagged_openloadflow": len(theirs),
-            "flagged_equal": mine == theirs, "flagged_differ": len(mine ^ theirs),
-            "worst_loading_max_diff_pts": float(np.abs(olf_max - ours_max)[both].max()),
+            "flagged_differ": len(differ), "flagged_differ_islanding": len(differ & isl),
+            "worst_loading_max_diff_pts_not_islanding": float(np.nanmax(diff[~islanding])),
+            "worst_loading_max_diff_pts_islanding": float(np.nanmax(diff[islanding])),
             "ours_s": round(t_ours, 2), "openloadflow_s": round(t_olf, 2),
-            "ours_over_openloadflow": round(t_ours / t_olf, 2)}
+            "ours_over_openloadflow": round(t_ours / t_olf, 2)})
+    return rows
 
 
 def _ac_row(grid: Grid) -> dict[str, Any]:
@@ -132,16 +149,25 @@ def _ac_row(grid: Grid) -> dict[str, Any]:
     t_ours = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         net, bid = _network(grid, Path(tmp), "APPARENT_POWER", rate)
-    res, t_olf = _security(net, bid, ac=True)
-    table = _loadings(res, bid, rate, ac=True)
-    base = table.loc[""].to_numpy()
-    limit = np.where(base > 100.0, 1.1 * base, 100.0)
-    post = table.loc[bid].to_numpy()
-    theirs = {c for c, row in zip(bid, post, strict=True) if (np.nan_to_num(row) > limit).any()}
+    theirs: set[str] = set()
+    olf_max = np.full(len(bid), np.nan)
+    statuses: list[str] = []
+    t_olf = 0.0
+    for lo in range(0, len(bid), CHUNK):  # all branches monitored: memory per chunk
+        res, t = _security(net, bid[lo:lo + CHUNK], bid, ac=True)
+        t_olf += t
+        table = _loadings(res, bid, rate, ac=True)
+        base = table.loc[""].to_numpy()
+        limit = np.where(base > 100.0, 1.1 * base, 100.0)
+        post = table.reindex(bid[lo:lo + CHUNK]).to_numpy()  # no row: not solved
+        theirs |= {c for c, row in zip(bid[lo:lo + CHUNK], post, strict=True)
+                   if (np.nan_to_num(row) > limit).any()}
+        olf_max[lo:lo + CHUNK] = np.nanmax(post, axis=1)
+        statuses += [str(r.status) for r in res.post_contingency_results.values()]
+        del res, table, post
     mine = {bid[b] for b in np.flatnonzero((ours.new_violations > 0)
                                            | (ours.worsened_violations > 0))}
-    diff = np.abs(np.nanmax(post, axis=1) - ours.max_loading_pct)
-    statuses = [str(r.status) for r in res.post_contingency_results.values()]
+    diff = np.abs(olf_max - ours.max_loading_pct)
     return {"case": CASE, "mode": "AC", "contingencies": int(every.size),
             "flagged_ours": len(mine), "flagged_openloadflow": len(theirs),
             "flagged_equal": mine == theirs, "flagged_differ": len(mine ^ theirs),
@@ -162,15 +188,21 @@ def main() -> None:
     logging.getLogger("pandapower").setLevel(logging.ERROR)
     warnings.simplefilter("ignore")
     grid = derive_ratings(load_case(CASE), k=1.3, floor_mva=31.7, override_given=True)
-    rows = [_dc_row(grid)]
-    print(rows[-1], flush=True)
+    rows = _dc_rows(grid)
+    print(rows, flush=True)
+    write_result("powsybl", TITLE, rows, ["DC rows only: the AC part did not finish."])
     rows.append(_ac_row(grid))
     print(rows[-1], flush=True)
-    dc, ac = rows
+    dc, ac = rows[0], rows[-1]
     targets = [
-        {"target": "DC: flagged contingencies equal OpenLoadFlow's, worst loadings to 1e-6 pts",
-         "measured": f"{dc['flagged_differ']} differ, {dc['worst_loading_max_diff_pts']:.1e} pts",
-         "met": bool(dc["flagged_equal"] and dc["worst_loading_max_diff_pts"] <= PTS)},
+        {"target": "DC: flagged contingencies equal OpenLoadFlow's (distributed slack off), "
+                   "worst loadings to 1e-6 pts, outages that do not island",
+         "measured": f"{dc['flagged_differ'] - dc['flagged_differ_islanding']} differ, "
+                     f"{dc['worst_loading_max_diff_pts_not_islanding']:.1e} pts "
+                     f"({dc['flagged_differ_islanding']} islanding outages differ: the lost "
+                     "power shared by headroom here, on the slack there)",
+         "met": bool(dc["flagged_differ"] == dc["flagged_differ_islanding"]
+                     and dc["worst_loading_max_diff_pts_not_islanding"] <= PTS)},
         {"target": "AC: flagged contingencies equal OpenLoadFlow's within a stated tolerance "
                    "on loadings",
          "measured": f"{ac['flagged_differ']} differ, worst loading within "
@@ -183,17 +215,22 @@ def main() -> None:
         "distributed slack, no reactive limits, every branch monitored.",
         "DC: flagged = OpenLoadFlow's own limit violations (ACTIVE_POWER limits) vs our "
         "new_violations/worsened_violations of screen_n1; worst loading per contingency "
-        "from its monitored branch flows.",
+        "from its monitored branch flows. An outage that islands part of the grid loses "
+        "that part's load and generation: blackout shares the imbalance by headroom "
+        "(--participation headroom), OpenLoadFlow with distributed slack off puts it on its "
+        "slack bus; the second DC row shares it by remaining margin (OpenLoadFlow's "
+        "PROPORTIONAL_TO_GENERATION_REMAINING_MARGIN), closer to ours.",
         "AC: one rule (branch loading = larger end's MVA / rate_a; new above 100 %, worsened "
         "above 1.1 x base) applied to our verify_outages and to OpenLoadFlow's monitored "
         "flows. The known gap is PowSyBl's importer placing a transformer's charging on one "
         "side (tests/flow/test_powsybl_ac.py), and the lost part of an islanding outage "
         "(OpenLoadFlow solves the main component only).",
         "Times: one run each on a busy 2-core machine (ratio only); the JVM start of "
-        "pypowsybl is outside the OpenLoadFlow figure.",
+        "pypowsybl is outside the OpenLoadFlow figure, which includes returning every "
+        "monitored branch's flows for every contingency (1991 x 1991 in DC) to Python: "
+        "not a like-for-like speed comparison.",
     ]
-    write_result("powsybl", "N-1 against PowSyBl OpenLoadFlow, case1354pegase (bench_powsybl.py)", rows,
-                 notes, targets=targets)
+    write_result("powsybl", TITLE, rows, notes, targets=targets)
 
 
 if __name__ == "__main__":
