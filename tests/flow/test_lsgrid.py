@@ -13,7 +13,8 @@ from blackout.flow import lsgrid as lsg
 from blackout.flow.network import admittance, build_network
 from blackout.flow.result import PowerFlowResult
 
-CASES = ["case9", "case30", "case118", "case300", "case2869pegase"]
+# venezuela2019 stores its lines with a tap of 0 (MATPOWER: ratio 1)
+CASES = ["case9", "case30", "case118", "case300", "case2869pegase", "venezuela2019"]
 
 
 def _same(a: PowerFlowResult, b: PowerFlowResult) -> None:

@@ -9,7 +9,7 @@ sees one connected grid) and pushes the changed injections. Only what changed si
 the previous call is sent.
 
 The model is built from the same per-unit data as :func:`blackout.flow.network.admittance`
-(branches with ``tap == 1`` and no phase shift as lines with the charging split evenly,
+(branches with ``tap`` 1, or 0 as MATPOWER's makeYbus reads it, and no phase shift as lines with the charging split evenly,
 the rest as transformers with tap and shift on the from side, bus shunts as shunts); its
 Ybus equals pandapower's ``makeYbus`` (tested). Every solution is also checked against
 our own equations before it is used (see :meth:`LsModel.solve_island`), so a case this
@@ -66,6 +66,10 @@ class LsModel:
         model = LSGrid()
         model.set_sn_mva(float(grid.base_mva))
         tap = np.asarray(br["tap"], dtype=float)
+        # MATPOWER's convention (makeYbus): a tap of 0 is a line, ratio 1. Passed on as 0,
+        # lightsim2grid divides by it and every Newton step fails (InifiniteValue) after a
+        # factorisation of an infinite Jacobian (~30 s on case_ACTIVSg70k).
+        tap = np.where(tap == 0.0, 1.0, tap)
         shift = np.asarray(br["shift_degree"], dtype=float)
         is_trafo = (tap != 1.0) | (shift != 0.0)
         self.lines = np.flatnonzero(~is_trafo)
