@@ -30,6 +30,7 @@ from blackout.grid.model import Grid
 from blackout.restore.spec import RestorationSpec
 from blackout.threats import EFFECTS, Resolver, ThreatEffects, ThreatSpec, rng_for
 from blackout.threats.base import Loc, Probability, Seconds, Spec, scenario_error
+from blackout.threats.effects import combine_restoration, combine_settings
 from blackout.threats.neglect import NeglectSpec, vegetation_factor
 from blackout.threats.wildfire import WildfireSpec
 from blackout.uncertainty import Prior, resolve_scenario
@@ -348,15 +349,7 @@ def compile_scenario(scenario: Scenario | str | Path) -> CompiledScenario:
     settings.update(uncertain.settings)
     if uncertain.values:
         settings["uncertain"] = dict(uncertain.values)
-    restoration: dict[str, Any] = {}
-    for fx in effects:
-        for key, value in fx.restoration.items():
-            if isinstance(value, list):
-                restoration.setdefault(key, []).extend(value)
-            elif isinstance(value, dict) and key != "interference":
-                restoration.setdefault(key, {}).update(value)
-            else:
-                restoration[key] = value
+    restoration: dict[str, Any] = combine_restoration(effects)
     return CompiledScenario(sc, snap_grid, events, settings, restoration)
 
 
@@ -437,16 +430,8 @@ def _settings(sc: Scenario, effects: list[ThreatEffects]) -> dict[str, Any]:
         out["operator_delay_s"] = sc.operator.delay_s
     if sc.protection.hidden_failure_p is not None:
         out["hidden_failure_p"] = sc.protection.hidden_failure_p
-    for fx in effects:
-        for key, value in fx.settings.items():
-            if key in ("hidden_failure_p", "operator_delay_s"):
-                out[key] = max(value, out.get(key, 0.0))
-            elif key == "operator_blind":
-                out.setdefault(key, []).extend(value)
-            elif key == "vegetation_factor":
-                out[key] = out.get(key, 1.0) * value
-            else:
-                out[key] = value
+    for key, value in combine_settings(effects).items():
+        out[key] = value if key == "operator_blind" else max(value, out.get(key, 0.0))
     return out
 
 
