@@ -118,7 +118,7 @@ def run_cmd(
         raise BlackoutError("--preset accfm is an AC rule: drop --dc")
     if trial is not None and trial < 0:
         raise BlackoutError(f"--trial must be >= 0, got {trial}")
-    from blackout.outcome import outcome_of, run_scenario
+    from blackout.scenario.run import outcome_of, run_scenario
 
     if from_sweep is not None or trial is not None:
         if from_sweep is None or trial is None:
