@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from blackout import load_case
-from blackout.grid.ratings import derive_ratings
+from blackout.flow.ratings import derive_ratings
 from blackout.study import cascade_plan
 from blackout.study.batch import run_cascades
 from blackout.study.dcmodel import DCModel, balanced_grid

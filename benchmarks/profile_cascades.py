@@ -90,7 +90,7 @@ def main() -> None:
     k = float(sys.argv[2]) if len(sys.argv) > 2 else 2.0
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 2000
     from blackout import load_case
-    from blackout.grid.ratings import derive_ratings
+    from blackout.flow.ratings import derive_ratings
     from blackout.study.batch import _initiating_sets
     from blackout.study.dcmodel import DCModel, balanced_grid
 

@@ -11,8 +11,8 @@ import blackout
 from blackout.flow import FlowState, run_ac
 from blackout.flow.dc import island_plan
 from blackout.flow.network import build_network
+from blackout.flow.ratings import derive_ratings
 from blackout.grid.model import Grid
-from blackout.grid.ratings import derive_ratings
 from blackout.study import ac_verify as av
 from blackout.study.dcmodel import balanced_grid
 

@@ -55,7 +55,7 @@ def run_trips(case: str, names: list[str], *, at_s: float = 0.0, dc: bool = Fals
     :meth:`CascadeSettings.accfm_like`). ``ratings``: a ``--derive-ratings`` rule
     (:data:`blackout.grid.ratings.RATINGS_GRAMMAR`) for the case's unrated branches."""
     from blackout.cascade import CascadeSettings, simulate
-    from blackout.grid.ratings import apply_ratings
+    from blackout.flow.ratings import apply_ratings
 
     grid = apply_ratings(load_case(case), ratings)
     if preset == "accfm":

@@ -98,7 +98,7 @@ def apply_snapshot(grid: Grid, snap: Snapshot, res: Resolver, caps: dict[int, fl
     if snap == Snapshot() and not caps:
         return grid
     if snap.derive_ratings is not None:
-        from blackout.grid.ratings import derive_ratings
+        from blackout.flow.ratings import derive_ratings
 
         grid = derive_ratings(grid, k=snap.derive_ratings.k,
                               floor_mva=snap.derive_ratings.floor_mva,

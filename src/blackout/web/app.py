@@ -107,7 +107,7 @@ def _run_trips(req: RunRequest) -> tuple[dict[str, Any], Any]:
     from blackout.cascade.engine import simulate
     from blackout.cascade.settings import CascadeSettings
     from blackout.events import Event
-    from blackout.grid.ratings import apply_ratings
+    from blackout.flow.ratings import apply_ratings
     from blackout.report import view_data
 
     grid = apply_ratings(_grid(req.case), req.derive_ratings)
