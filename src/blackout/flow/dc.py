@@ -12,11 +12,11 @@ from scipy.sparse import csc_matrix, csr_matrix
 from scipy.sparse.linalg import splu
 
 from blackout.errors import CaseFormatError, ConvergenceError
+from blackout.flow.assemble import assemble
 from blackout.flow.balance import Participation, balance_islands
 from blackout.flow.network import Network, build_network, cached, island_slack, submatrix
 from blackout.flow.result import IslandResult, PowerFlowResult
 from blackout.flow.state import FlowState
-from blackout.flow.summary import assemble
 from blackout.grid.model import Grid
 from blackout.grid.topology import island_labels
 
