@@ -314,10 +314,10 @@ def resolve(data: dict[str, Any], priors: Mapping[str, Prior], base_demand_mw: f
         elif prior.input == "inertia_scale":
             res.inertia_scale = v
         elif prior.input in ("unit_trip_spread_hz", "ufls_shed_scale", "ufls_first_stage_hz"):
-            if prior.input == "ufls_shed_scale":
-                from blackout.cascade.settings import CascadeSettings
+            if prior.input == "ufls_shed_scale":  # of the engine's default stages
+                from blackout.physics.ufls import ERCOT_2026_STAGES
 
-                total = sum(st.fraction for st in CascadeSettings().ufls_stages)
+                total = sum(st.fraction for st in ERCOT_2026_STAGES)
                 if v < 0 or v * total > 1.0:
                     problems.append((name, f"ufls_shed_scale {v:g} would shed {100 * v * total:.0f}"
                                            " % of the load (allowed: 0 to 100 %)"))

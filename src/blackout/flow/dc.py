@@ -54,7 +54,7 @@ def dc_angle_solver(grid: Grid, net: Network):  # type: ignore[no-untyped-def]
             memo["p"] = _p_bus_pu(grid, net, pbusinj)
         p = memo["p"]
         assert isinstance(p, np.ndarray)
-        return _solve_angles(grid, net, memo["bcsr"], buses, p[buses], ref_local)  # type: ignore[arg-type]
+        return _solve_angles(grid, net, memo["bcsr"], buses, p[buses], ref_local)
 
     return angles
 

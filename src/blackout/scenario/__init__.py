@@ -18,15 +18,13 @@ overrides, the horizon and the random seed.
 See docs/scenarios.md for the format and the threat models' assumptions.
 """
 
-from blackout.scenario.compile import (  # _load_case: the old name (study/ imports it)
+from blackout.scenario.compile import (
     CompiledScenario,
     apply_snapshot,
     compile_scenario,
+    engine_settings,
     load_case_of,
     resolve_scenario,
-)
-from blackout.scenario.compile import (
-    _load_case as _load_case,
 )
 from blackout.scenario.load import (
     ScenarioInfo,
@@ -37,7 +35,6 @@ from blackout.scenario.load import (
 )
 from blackout.scenario.run import (
     Outcome,
-    engine_settings,
     outcome_of,
     run_scenario,
     simulate_compiled,

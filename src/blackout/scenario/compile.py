@@ -3,7 +3,8 @@
 :func:`compile_scenario` resolves names on the case, puts the uncertain inputs' values
 in use in place (:func:`resolve_scenario`), runs the threat models and combines their
 typed effects (:mod:`blackout.threats.effects`) into the engine settings and the
-restoration data of a :class:`CompiledScenario`. No physics runs here.
+restoration data of a :class:`CompiledScenario`; :func:`engine_settings` turns those
+settings into the engine's. No physics runs here.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,8 +29,11 @@ from blackout.threats.neglect import NeglectSpec, vegetation_factor
 from blackout.threats.wildfire import WildfireSpec
 from blackout.uncertainty import Prior, Resolved, resolve
 
-__all__ = ["CompiledScenario", "apply_snapshot", "compile_scenario", "load_case_of",
-           "resolve_scenario"]
+if TYPE_CHECKING:  # the engine is imported on first use
+    from blackout.cascade.settings import CascadeSettings
+
+__all__ = ["CompiledScenario", "apply_snapshot", "compile_scenario", "engine_settings",
+           "load_case_of", "resolve_scenario"]
 
 
 @dataclass
@@ -171,9 +175,6 @@ def _clock(sc: Scenario) -> str:
                              sc._line_of) from None
 
 
-#: The old, private name of :func:`load_case_of` (the sweep's results reader calls it).
-_load_case = load_case_of
-
 
 def resolve_scenario(sc: Scenario, grid: Grid) -> tuple[Scenario, Resolved]:
     """The scenario ``sc`` with its uncertain inputs' values in use put in place (its
@@ -198,3 +199,11 @@ def resolve_scenario(sc: Scenario, grid: Grid) -> tuple[Scenario, Resolved]:
         raise ScenarioError(f"{exc} (with the uncertain inputs' values in use: {names})"
                             ) from None
     return out, res
+
+
+def engine_settings(settings: dict[str, Any], **overrides: Any) -> CascadeSettings:
+    """The engine's CascadeSettings from a compiled scenario's settings
+    (:func:`blackout.cascade.settings.from_scenario_settings`)."""
+    from blackout.cascade.settings import from_scenario_settings
+
+    return from_scenario_settings(settings, **overrides)

@@ -2,9 +2,9 @@
 
 :func:`run_scenario` is the whole job (scenario -> cascade -> restoration -> critical
 services); :func:`simulate_scenario` and :func:`simulate_compiled` run only the
-cascade (a Timeline), :func:`engine_settings` turns a compiled scenario's settings into
-the engine's; :func:`outcome_of` completes a cascade already run. The CLI's ``blackout run``, the server and the report all consume the
-:class:`Outcome` it returns, so nothing assembles a run twice.
+cascade (a Timeline); :func:`outcome_of` completes a cascade already run. The CLI's
+``blackout run``, the server and the report all consume the :class:`Outcome` it returns,
+so nothing assembles a run twice.
 
 Examples
 --------
@@ -24,11 +24,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from blackout.grid.model import Grid
-from blackout.scenario.compile import CompiledScenario, compile_scenario
+from blackout.scenario.compile import CompiledScenario, compile_scenario, engine_settings
 from blackout.scenario.schema import DEFAULT_SCENARIO, Scenario
 
 if TYPE_CHECKING:  # the engine is imported on first use (``blackout --help`` stays fast)
-    from blackout.cascade.settings import CascadeSettings
     from blackout.cascade.timeline import Timeline
 
 __all__ = ["Outcome", "engine_settings", "outcome_of", "run_scenario", "simulate_compiled",
@@ -159,7 +158,8 @@ class Outcome:
         return write_report(self, path, title=title)
 
 
-def outcome_of(timeline: Timeline, *, compiled: CompiledScenario | None = None, restore: bool = True,
+def outcome_of(timeline: Timeline, *, compiled: CompiledScenario | None = None,
+               restore: bool = True,
                label: str | None = None) -> Outcome:
     """The Outcome of a cascade already simulated: restoration and critical services
     added when ``restore`` (the compiled scenario's restoration inputs and interference
@@ -219,11 +219,3 @@ def simulate_compiled(compiled: CompiledScenario, **overrides: Any) -> Timeline:
 
     settings = engine_settings(compiled.settings, **overrides)
     return simulate(compiled.grid, compiled.events, settings=settings)
-
-
-def engine_settings(settings: dict[str, Any], **overrides: Any) -> CascadeSettings:
-    """The engine's CascadeSettings from a compiled scenario's settings
-    (:func:`blackout.cascade.settings.from_scenario_settings`)."""
-    from blackout.cascade.settings import from_scenario_settings
-
-    return from_scenario_settings(settings, **overrides)

@@ -76,9 +76,9 @@ def load_sweep(folder: str | Path) -> pd.DataFrame:
 
 def _branch_names(manifest: dict[str, Any]) -> list[str]:
     """Branch names of the sweep's case (from the scenario stored in the manifest)."""
-    from blackout.scenario import _load_case, load_scenario
+    from blackout.scenario import load_case_of, load_scenario
 
-    grid = _load_case(load_scenario(manifest["scenario_spec"]))
+    grid = load_case_of(load_scenario(manifest["scenario_spec"]))
     return [str(n) for n in grid.branch["name"]]
 
 
