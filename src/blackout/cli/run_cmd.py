@@ -5,7 +5,7 @@ initiating events. With ``--trip NAME[,NAME]`` only the named elements trip, at
 ``--at`` seconds, on ``--case`` (default venezuela2019). With neither, the built-in
 scenario ``venezuela-2019-03-07-fire`` runs: a vegetation fire under the Guri-Malena
 765 kV circuits; what follows (the third circuit's overload trip, the collapse) is
-left to the physics. A run of named trips is :mod:`blackout.scenario.trips`.
+left to the physics. A run of named trips is :mod:`blackout.trips`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from blackout.bounds import MAX_HORIZON_S
 from blackout.cases import load_case
 from blackout.cli.app import Format, app, emit, guarded
 from blackout.errors import BlackoutError
-from blackout.scenario.trips import DEFAULT_TRIPS, PRESETS, default_7_march, run_trips
+from blackout.trips import DEFAULT_TRIPS, PRESETS, default_7_march, run_trips
 
 __all__ = ["run_cmd", "run_trips", "default_7_march", "DEFAULT_TRIPS"]
 
