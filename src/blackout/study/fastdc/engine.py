@@ -18,9 +18,10 @@ with one multi-right-hand-side solve shared by all such scenarios of the round; 
 pseudo-inverse then drops exactly the new islands' null directions, which carry no
 flow outside ``M``. Nothing is ever refactorised.
 
-That is the numpy path, used without numba, for :func:`post_outage_flows` and for any
-scenario the compiled loop gives back. With numba (a core dependency) :func:`run_cascades`
-runs every cascade start to end in compiled code instead
+That is the numpy path: the reference the compiled loop is tested against
+(``run_cascades(..., compiled=False)``), used for :func:`post_outage_flows` and for any
+scenario the compiled loop gives back. :func:`run_cascades` runs every cascade start to
+end in compiled code
 (:mod:`blackout.study.fastdc._compiled.loop`: the same Woodbury update while few branches are
 out, islands split off by a search from the cut and re-balanced on the base factors
 (:mod:`blackout.study.fastdc._compiled.split`), then union-find islands, the same balancing sums and an
