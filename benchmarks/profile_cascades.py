@@ -1,6 +1,6 @@
 """Where the compiled cascade loop spends its time, by phase (one thread). Prints; not a test.
 
-Builds a copy of ``blackout.study.cascade_kernel`` whose scenario loop reads the CPU's
+Builds a copy of ``blackout.study.fastdc._compiled.loop`` whose scenario loop reads the CPU's
 cycle counter around each phase (starting a scenario, a Woodbury round, islands and
 re-balance, assembling B, the batched LDL^T, flows and check), runs the benchmark's
 random N-2 sets on one thread, and prints each phase's share and microseconds per cascade.
@@ -22,11 +22,11 @@ import numpy as np
 
 PHASES = {  # a call in _cascades -> phase name
     "_start(ws, nxt": "start a scenario",
-    "_woodbury_round(ws": "Woodbury round (split re-balance, base solve, update, check)",
+    "woodbury_round(ws": "Woodbury round (split re-balance, base solve, update, check)",
     "_prepare(ws": "islands (union-find) and re-balance",
     "_assemble(ws": "assemble B",
     "_interleave(mats": "interleave the batch",
-    "_batch_solve(grid": "batched LDL^T and solves",
+    "batch_solve(grid": "batched LDL^T and solves",
     "_flows(ws": "flows and check",
 }
 
@@ -47,8 +47,7 @@ def _cycles(typingctx):
 
 
 def _instrumented() -> types.ModuleType:
-    from blackout.study import cascade_kernel
-
+    from blackout.study.fastdc._compiled import loop as cascade_kernel
     src = inspect.getsource(cascade_kernel).replace("cache=True", "cache=False")
     src = src.replace("@njit(parallel=True, cache=False)\ndef _cascades(",
                       "@njit(cache=False)\ndef _cascades(")
@@ -62,7 +61,7 @@ def _instrumented() -> types.ModuleType:
         at = src.index(call, src.index("def _cascades("))
         line = src[src.rindex("\n", 0, at) + 1:at]
         indent = line[:len(line) - len(line.lstrip())]
-        if line.strip() == "if not":  # `if not _woodbury_round(...):` -> time it first
+        if line.strip() == "if not":  # `if not woodbury_round(...):` -> time it first
             at -= len("if not ")
             call_at = at + len("if not ")
         else:
@@ -91,8 +90,8 @@ def main() -> None:
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 2000
     from blackout import load_case
     from blackout.flow.ratings import derive_ratings
-    from blackout.study.batch import _initiating_sets
-    from blackout.study.dcmodel import DCModel, balanced_grid
+    from blackout.study.fastdc.engine import _initiating_sets
+    from blackout.study.fastdc.model import DCModel, balanced_grid
 
     ck = _instrumented()
     model = DCModel.build(derive_ratings(balanced_grid(load_case(case)), k=k, floor_mva=31.7,
