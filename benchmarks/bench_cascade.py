@@ -18,7 +18,7 @@ from common import write_result
 from blackout import Event, load_case
 from blackout.cascade import CascadeSettings, simulate
 from blackout.flow import run_dc
-from blackout.grid.ratings import derive_ratings
+from blackout.flow.ratings import derive_ratings
 
 ROWS: list[dict[str, Any]] = []
 

@@ -34,9 +34,9 @@ import scipy.io
 from common import write_result
 
 from blackout import load_case
+from blackout.flow.ratings import derive_ratings
 from blackout.grid.io.ppc import grid_to_ppc
 from blackout.grid.model import Grid
-from blackout.grid.ratings import derive_ratings
 from blackout.study.contingency.ac_verify import verify_outages
 from blackout.study.contingency.n1 import screen_n1
 from blackout.study.fastdc.model import DCModel

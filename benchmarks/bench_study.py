@@ -30,7 +30,7 @@ ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_N
 
 def _rated(case: str, basis: str = "dc", k: float = 1.3):  # type: ignore[no-untyped-def]
     from blackout import load_case
-    from blackout.grid.ratings import derive_ratings
+    from blackout.flow.ratings import derive_ratings
     from blackout.study.fastdc.model import balanced_grid
 
     return derive_ratings(balanced_grid(load_case(case)), k=k, floor_mva=31.7,

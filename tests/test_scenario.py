@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from blackout.errors import ScenarioError
+from blackout.flow.balance import redispatch
 from blackout.grid.io import write_case
 from blackout.scenario import (
     builtin_scenarios,
     compile_scenario,
     load_scenario,
-    redispatch,
     scenario_json_schema,
 )
 

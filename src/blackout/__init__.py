@@ -19,14 +19,14 @@ if TYPE_CHECKING:  # imported on first use below: pandapower and the engine are 
     from blackout.cascade.settings import CascadeSettings
     from blackout.cases import load_case
     from blackout.flow import FlowState, PowerFlowResult, run_ac, run_dc
-    from blackout.outcome import Outcome, run_scenario
     from blackout.scenario import Scenario
+    from blackout.scenario.run import Outcome, run_scenario
 
 __version__ = "0.1.0"
 
 # imported on first use (``import blackout`` and ``blackout --help`` stay fast): the
 # power flows and case readers load pandapower, the front door the whole engine
-_LAZY = {"run_scenario": "blackout.outcome", "Outcome": "blackout.outcome",
+_LAZY = {"run_scenario": "blackout.scenario.run", "Outcome": "blackout.scenario.run",
          "simulate": "blackout.cascade.engine", "Scenario": "blackout.scenario",
          "CascadeSettings": "blackout.cascade.settings", "load_case": "blackout.cases",
          "FlowState": "blackout.flow", "PowerFlowResult": "blackout.flow",

@@ -314,10 +314,10 @@ def resolve(data: dict[str, Any], priors: Mapping[str, Prior], base_demand_mw: f
         elif prior.input == "inertia_scale":
             res.inertia_scale = v
         elif prior.input in ("unit_trip_spread_hz", "ufls_shed_scale", "ufls_first_stage_hz"):
-            if prior.input == "ufls_shed_scale":
-                from blackout.cascade.settings import CascadeSettings
+            if prior.input == "ufls_shed_scale":  # of the engine's default stages
+                from blackout.physics.ufls import ERCOT_2026_STAGES
 
-                total = sum(st.fraction for st in CascadeSettings().ufls_stages)
+                total = sum(st.fraction for st in ERCOT_2026_STAGES)
                 if v < 0 or v * total > 1.0:
                     problems.append((name, f"ufls_shed_scale {v:g} would shed {100 * v * total:.0f}"
                                            " % of the load (allowed: 0 to 100 %)"))
@@ -366,32 +366,3 @@ def _fmt(loc: tuple[str | int, ...]) -> str:
     for p in loc:
         s += f"[{p}]" if isinstance(p, int) else (f".{p}" if s else p)
     return s
-
-
-def resolve_scenario(sc: Any, grid: Any) -> tuple[Any, Resolved]:
-    """The scenario ``sc`` with its uncertain inputs' values in use put in place (its
-    ``uncertain`` section emptied, so resolving again changes nothing) and the changes
-    that go beyond the document. Raises :class:`~blackout.errors.ScenarioError` naming
-    the file and ``uncertain.<name>`` when a value does not fit its target."""
-    from blackout.errors import ScenarioError
-    from blackout.scenario import _validate
-    from blackout.threats.base import scenario_error
-
-    priors: Mapping[str, Prior] = sc.uncertain
-    if not priors:
-        return sc, Resolved()
-    load = grid.load
-    demand = float(np.asarray(load["p_mw"], dtype=float)[np.asarray(load["in_service"],
-                                                                     dtype=bool)].sum())
-    data, res, problems = resolve(sc.model_dump(mode="json"), priors, demand)
-    if problems:
-        name, msg = problems[0]
-        raise scenario_error(sc.source, ("uncertain", name), msg, sc._line_of)
-    data["uncertain"] = {}
-    try:
-        out = _validate(data, sc.source, sc._line_of, sc._base_dir)
-    except ScenarioError as exc:
-        names = ", ".join(f"{n} = {v:g}" for n, v in res.values.items())
-        raise ScenarioError(f"{exc} (with the uncertain inputs' values in use: {names})"
-                            ) from None
-    return out, res

@@ -36,9 +36,9 @@ import scipy.io
 
 from blackout import load_case
 from blackout.flow import run_ac
+from blackout.flow.ratings import derive_ratings
 from blackout.grid.io.ppc import grid_to_ppc
 from blackout.grid.model import Grid
-from blackout.grid.ratings import derive_ratings
 from blackout.study.contingency.ac_verify import verify_outages
 from blackout.study.fastdc.model import balanced_grid
 

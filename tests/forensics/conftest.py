@@ -99,9 +99,9 @@ OBSERVABLES = {
 def evidence_from(truth: dict[str, Any]) -> Evidence:
     """Evidence measured on one run of ``truth``: first trip +-15 s, interval +-5 s."""
     from blackout.forensics.observables import measure
-    from blackout.scenario import load_scenario, run_scenario
+    from blackout.scenario import load_scenario, simulate_scenario
 
-    tl = run_scenario(load_scenario(truth))
+    tl = simulate_scenario(load_scenario(truth))
     first = measure(tl, OBSERVABLES["first trip"])
     gap = measure(tl, OBSERVABLES["interval"])
     assert first < HORIZON_S and abs(gap) < HORIZON_S, "the truth must trip both lines"

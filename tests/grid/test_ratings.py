@@ -9,7 +9,7 @@ from blackout import load_case
 from blackout.errors import BlackoutError
 from blackout.flow import run_ac, run_dc
 from blackout.flow.dc import shared_dispatch_state
-from blackout.grid.ratings import derive_ratings
+from blackout.flow.ratings import derive_ratings
 
 
 def _s_mva(grid) -> np.ndarray:  # type: ignore[no-untyped-def]

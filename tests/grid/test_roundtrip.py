@@ -94,7 +94,7 @@ def test_schema_defaults_and_units() -> None:
 
 
 def test_derived_ratings_are_reported() -> None:
-    from blackout.grid.ratings import derive_ratings
+    from blackout.flow.ratings import derive_ratings
 
     grid = blackout.load_case("case118")
     assert not grid.branch["rating_given"].any()

@@ -7,8 +7,8 @@ from functools import cache
 import pytest
 
 from blackout import load_case
+from blackout.flow.ratings import derive_ratings
 from blackout.grid.model import Grid
-from blackout.grid.ratings import derive_ratings
 from blackout.study.fastdc.model import DCModel
 
 

@@ -10,6 +10,12 @@ from blackout.errors import ScenarioError
 from blackout.grid.model import Grid
 from blackout.threats.base import Resolver
 from blackout.threats.cyber import CyberSpec, cyber_effects
+from blackout.threats.effects import (
+    BlindWindow,
+    EngineOverrides,
+    Repair,
+    RestorationInterference,
+)
 
 
 def run(grid: Grid, *actions: dict, horizon_s: float = 600.0):
@@ -46,7 +52,7 @@ def test_unit_primitives(grid: Grid) -> None:
     assert rows == [(1.0, "gen", "G2", "set_p", 20.0), (2.0, "gen", "G1", "set_p", 10.0),
                     (3.0, "gen", "G1", "set_droop", 0.0), (3.0, "gen", "G2", "set_droop", 0.0),
                     (5.0, "gen", "G1", "trip", None)]
-    assert fx.restoration["repairs"] == [{"element": "gen", "name": "G1", "repair_h": 720}]
+    assert fx.restoration.repairs == (Repair(element="gen", name="G1", repair_h=720),)
 
 
 def test_oscillating_setpoint_is_a_sine_around_the_dispatch(grid: Grid) -> None:
@@ -80,11 +86,10 @@ def test_blinding_and_restoration_interference_are_data_not_events(grid: Grid) -
                    {"do": "interfere_restoration", "at_s": 20, "slowdown_factor": 3,
                     "bricked_substations": ["A"]})
     assert rows == []
-    assert fx.settings == {"operator_blind": [{"from_s": 10.0, "until_s": 400.0,
-                                               "mode": "false_data"}]}
-    assert fx.restoration["interference"] == {"from_s": 20.0, "reclose_fails": True,
-                                              "slowdown_factor": 3.0,
-                                              "bricked_substations": ["A"]}
+    assert fx.settings == EngineOverrides(operator_blind=(
+        BlindWindow(from_s=10.0, until_s=400.0, mode="false_data"),))
+    assert fx.restoration.interference == RestorationInterference(
+        from_s=20.0, reclose_fails=True, slowdown_factor=3.0, bricked_substations=("A",))
 
 
 def test_unknown_names_list_the_closest_and_name_the_field(grid: Grid) -> None:

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from blackout.errors import ScenarioError
 from blackout.grid.model import Grid
 from blackout.threats.base import Resolver
+from blackout.threats.effects import EngineOverrides
 from blackout.threats.neglect import NeglectSpec, neglect_effects, vegetation_factor
 from blackout.threats.sabotage import SabotageSpec, sabotage_effects
 
@@ -25,7 +26,7 @@ def test_destroyed_substation_trips_everything_at_it_with_repair_time(grid: Grid
                           horizon_s=600)
     assert names(grid, fx.events) == [(30.0, "north", "trip"), (30.0, "east", "trip"),
                                       (30.0, "G2", "trip"), (60.0, "west", "trip")]
-    assert [(r["name"], r["repair_h"]) for r in fx.restoration["repairs"]] == [
+    assert [(r.name, r.repair_h) for r in fx.restoration.repairs] == [
         ("north", 240.0), ("east", 240.0), ("G2", 240.0), ("west", 48.0)]
 
 
@@ -35,7 +36,7 @@ def test_lognormal_repair_is_seeded(grid: Grid) -> None:
     def repair(seed: int) -> float:
         fx = sabotage_effects(grid, spec, rng=np.random.default_rng(seed),
                               resolver=Resolver(grid), horizon_s=60)
-        return fx.restoration["repairs"][0]["repair_h"]
+        return fx.restoration.repairs[0].repair_h
 
     assert repair(1) == repair(1)
     draws = [repair(s) for s in range(200)]
@@ -58,9 +59,10 @@ def test_neglect_settings_restoration_data_and_fuel_caps(grid: Grid) -> None:
                        fuel_shortage={"available_fraction": 0.25})
     fx = neglect_effects(grid, spec, rng=np.random.default_rng(0), resolver=Resolver(grid),
                          horizon_s=600)
-    assert fx.events == []
-    assert fx.settings == {"hidden_failure_p": 0.2, "operator_delay_s": 300.0}
-    assert fx.restoration["crews_fraction"] == 0.35
+    assert fx.events == ()
+    assert fx.settings == EngineOverrides(hidden_failure_p=0.2, operator_delay_s=300.0)
+    assert fx.restoration.crews_fraction == 0.35
+    assert fx.restoration.fuel_caps_mw == {"G2": 25.0}
     assert fx.pmax_caps_mw == {1: 25.0}  # only G2 is thermal (steam), 0.25 x 100 MW
 
 

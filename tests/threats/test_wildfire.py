@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from blackout.grid.model import Grid
 from blackout.threats.base import Resolver
+from blackout.threats.effects import RestorationEffects
 from blackout.threats.wildfire import WildfireSpec, wildfire_effects
 
 # A vertical strip 0.4 <= lon <= 0.6 crossing "south" and "north" only.
@@ -26,7 +27,8 @@ def test_strip_derates_and_faults_exactly_the_two_lines_it_crosses(grid: Grid) -
                             "fault_probability_per_min": 1.0, "derate": 0.7})
     assert events == [(0.0, "derate", "south", 0.7), (0.0, "derate", "north", 0.7),
                       (60.0, "trip", "south", None), (60.0, "trip", "north", None)]
-    assert fx.restoration == {"reclose_locked_until_s": {"south": 600.0, "north": 600.0}}
+    assert fx.restoration == RestorationEffects(
+        reclose_locked_until_s={"south": 600.0, "north": 600.0})
     trips = [e for e in fx.events if e.action == "trip"]
     assert all(e.detail["reclose"].startswith("locked out") for e in trips)
 

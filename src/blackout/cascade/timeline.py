@@ -19,12 +19,11 @@ import pandas as pd
 
 from blackout.events import Event
 from blackout.grid.model import Grid
+from blackout.impact.metrics import DARK_FRACTION  # re-exported: the one dark threshold
 from blackout.jsonsafe import json_safe
 
 __all__ = ["Timeline", "DARK_FRACTION"]
 
-#: A region is "dark" when less than this fraction of its demand is served.
-DARK_FRACTION = 0.10
 
 
 @dataclass

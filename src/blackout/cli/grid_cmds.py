@@ -84,7 +84,7 @@ def parse_ratings(spec: str | None) -> tuple[float, float] | None:
 def with_ratings(grid: Grid, spec: str | None) -> Grid:
     """Apply ``--derive-ratings`` if given (the one grammar and rule of every command), on
     the base flows ``pf`` shows (the case's DC power flow, its slack taking the mismatch)."""
-    from blackout.grid.ratings import apply_ratings
+    from blackout.flow.ratings import apply_ratings
 
     return apply_ratings(grid, spec, participation=None)
 

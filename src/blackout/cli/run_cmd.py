@@ -5,14 +5,14 @@ initiating events. With ``--trip NAME[,NAME]`` only the named elements trip, at
 ``--at`` seconds, on ``--case`` (default venezuela2019). With neither, the built-in
 scenario ``venezuela-2019-03-07-fire`` runs: a vegetation fire under the Guri-Malena
 765 kV circuits; what follows (the third circuit's overload trip, the collapse) is
-left to the physics. ``default_7_march`` keeps the plain two-circuit trip.
+left to the physics. A run of named trips is :mod:`blackout.trips`.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -20,59 +20,9 @@ from blackout.bounds import MAX_HORIZON_S
 from blackout.cases import load_case
 from blackout.cli.app import Format, app, emit, guarded
 from blackout.errors import BlackoutError
-from blackout.events import Event
-from blackout.grid.model import Grid
-
-if TYPE_CHECKING:  # the engine loads pandapower: imported when a command runs
-    from blackout.cascade import Timeline
+from blackout.trips import DEFAULT_TRIPS, PRESETS, default_7_march, run_trips
 
 __all__ = ["run_cmd", "run_trips", "default_7_march", "DEFAULT_TRIPS"]
-
-#: The 7 March 2019 default: two of the three Guri-Malena circuits lost to a fire.
-DEFAULT_TRIPS = ("Guri-Malena 765 kV 1", "Guri-Malena 765 kV 2")
-
-
-def trip_events(grid: Grid, names: list[str], *, at_s: float = 0.0,
-                cause: str = "scheduled trip") -> list[Event]:
-    """Trip events for elements named ``names`` (branches, generators, buses or loads)."""
-    events = []
-    for name in names:
-        kind, pos = grid.find_any(name.strip())
-        events.append(Event(float(at_s), kind, pos, "trip", cause=cause))
-    return events
-
-
-#: ``--preset`` values: the cascade rule a run uses
-PRESETS = ("detailed", "accfm")
-
-
-def run_trips(case: str, names: list[str], *, at_s: float = 0.0, dc: bool = False,
-              horizon_s: float = 3600.0, cause: str = "scheduled trip",
-              preset: str = "detailed", ratings: str | None = None,
-              q_limits: bool = False) -> Timeline:
-    """Load ``case``, trip ``names`` at ``at_s`` and simulate (AC unless ``dc``).
-
-    ``preset``: "detailed" (the time-domain engine) or "accfm" (the AC-CFM rule,
-    :meth:`CascadeSettings.accfm_like`). ``ratings``: a ``--derive-ratings`` rule
-    (:data:`blackout.grid.ratings.RATINGS_GRAMMAR`) for the case's unrated branches.
-    ``q_limits``: the detailed engine's AC flows enforce reactive limits."""
-    from blackout.cascade import CascadeSettings, simulate
-    from blackout.grid.ratings import apply_ratings
-
-    grid = apply_ratings(load_case(case), ratings)
-    if preset == "accfm":
-        settings = CascadeSettings.accfm_like().with_(horizon_s=horizon_s)
-    else:
-        settings = CascadeSettings(mode="dc" if dc else "ac", horizon_s=horizon_s,
-                                   q_limits=q_limits)
-    return simulate(grid, trip_events(grid, names, at_s=at_s, cause=cause), settings=settings)
-
-
-def default_7_march(*, dc: bool = False, horizon_s: float = 3600.0) -> Timeline:
-    """The built-in default: a vegetation fire trips Guri-Malena 765 kV 1 and 2 at t = 0."""
-    return run_trips("venezuela2019", list(DEFAULT_TRIPS), dc=dc, horizon_s=horizon_s,
-                     cause="vegetation fire")
-
 
 @app.command("run")
 @guarded
@@ -128,7 +78,7 @@ def run_cmd(
                             "(not with --dc or --preset accfm)")
     if trial is not None and trial < 0:
         raise BlackoutError(f"--trial must be >= 0, got {trial}")
-    from blackout.outcome import outcome_of, run_scenario
+    from blackout.scenario.run import outcome_of, run_scenario
 
     if from_sweep is not None or trial is not None:
         if from_sweep is None or trial is None:

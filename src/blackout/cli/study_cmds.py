@@ -40,7 +40,8 @@ def study_grid(case: str, ratings: str, *, balanced_dispatch: bool = False,
                participation: str = "headroom") -> Grid:
     """The case (its own dispatch, or re-dispatched by pmax with ``balanced_dispatch``),
     unrated branches rated by the ``--derive-ratings`` rule."""
-    from blackout.grid.ratings import apply_ratings, parse_ratings_spec
+    from blackout.flow.ratings import apply_ratings
+    from blackout.grid.ratings import parse_ratings_spec
 
     spec = parse_ratings_spec(ratings)
     check_participation(participation)

@@ -30,6 +30,7 @@ import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix
 
 from blackout.errors import ConvergenceError
+from blackout.flow.assemble import assemble
 from blackout.flow.dc import dc_angle_solver, island_plan
 from blackout.flow.lsgrid import IslandSetup, ls_model
 from blackout.flow.network import (
@@ -42,7 +43,6 @@ from blackout.flow.network import (
 )
 from blackout.flow.result import IslandResult, PowerFlowResult
 from blackout.flow.state import FlowState
-from blackout.flow.summary import assemble
 from blackout.grid.model import Grid
 
 __all__ = ["run_ac"]

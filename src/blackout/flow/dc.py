@@ -12,11 +12,11 @@ from scipy.sparse import csc_matrix, csr_matrix
 from scipy.sparse.linalg import splu
 
 from blackout.errors import CaseFormatError, ConvergenceError
+from blackout.flow.assemble import assemble
 from blackout.flow.balance import Participation, balance_islands
 from blackout.flow.network import Network, build_network, cached, island_slack, submatrix
 from blackout.flow.result import IslandResult, PowerFlowResult
 from blackout.flow.state import FlowState
-from blackout.flow.summary import assemble
 from blackout.grid.model import Grid
 from blackout.grid.topology import island_labels
 
@@ -54,7 +54,7 @@ def dc_angle_solver(grid: Grid, net: Network):  # type: ignore[no-untyped-def]
             memo["p"] = _p_bus_pu(grid, net, pbusinj)
         p = memo["p"]
         assert isinstance(p, np.ndarray)
-        return _solve_angles(grid, net, memo["bcsr"], buses, p[buses], ref_local)  # type: ignore[arg-type]
+        return _solve_angles(grid, net, memo["bcsr"], buses, p[buses], ref_local)
 
     return angles
 

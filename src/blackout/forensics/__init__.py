@@ -27,7 +27,7 @@ from blackout.forensics.hypotheses import (
     load_hypotheses,
 )
 from blackout.forensics.inference import TrialFailure, TrialSet, posterior
-from blackout.forensics.report import report_data
+from blackout.forensics.tables import report_data
 from blackout.forensics.trials import simulate_trials
 
 __all__ = [

@@ -161,7 +161,7 @@ class Hypothesis(_Model):
         """The scenario mapping before parameters are set."""
         data: dict[str, Any] = {}
         if self.base is not None:
-            from blackout.scenario import load_scenario
+            from blackout.scenario.load import load_scenario
 
             data = load_scenario(self.base).model_dump(mode="json")
         return _merge(data, copy.deepcopy(self.scenario))

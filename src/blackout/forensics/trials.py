@@ -147,7 +147,8 @@ def run_trial(spec: TrialSpec, draw: TrialDraw, template: dict[str, Any] | None 
     parameters make an invalid scenario (a fault of the hypothesis file), and whatever
     the engine raises (the caller records it as a failed trial).
     """
-    from blackout.scenario import compile_scenario, engine_settings, load_scenario
+    from blackout.scenario.compile import compile_scenario, engine_settings
+    from blackout.scenario.load import load_scenario
 
     hyp = spec.hypotheses[draw.h]
     data = hyp.instantiate(draw.values, seed=draw.seed, template=template)
@@ -211,7 +212,8 @@ def check_draws(spec: TrialSpec, draws: Sequence[TrialDraw]) -> None:
     hypothesis compiled (element names, threats), so that a bad prior or path is an input
     error at once, not an abort hours into a run. Raises :class:`EvidenceError`.
     """
-    from blackout.scenario import compile_scenario, load_scenario
+    from blackout.scenario.compile import compile_scenario
+    from blackout.scenario.load import load_scenario
 
     templates = [h.template() for h in spec.hypotheses]
     compiled: set[int] = set()

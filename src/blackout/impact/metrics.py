@@ -28,10 +28,14 @@ import numpy as np
 
 from blackout.grid.model import Grid
 
-__all__ = ["ServedCurve", "RESTORED_FRACTION"]
+__all__ = ["ServedCurve", "DARK_FRACTION", "RESTORED_FRACTION"]
 
 #: A region counts as restored once this fraction of its demand is served again.
 RESTORED_FRACTION = 0.90
+#: A region (or island) counts as dark while less than this fraction of its demand is
+#: served: the one threshold of the cascade summary, the restoration's hours dark and the
+#: report's dark regions (an assumption).
+DARK_FRACTION = 0.10
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,7 @@ class ServedCurve:
             out[name] = float(self.time_h[after[0]]) if after.size else None
         return out
 
-    def hours_dark(self, fraction: float = 0.10) -> dict[str, float]:
+    def hours_dark(self, fraction: float = DARK_FRACTION) -> dict[str, float]:
         """Per region: total hours with less than ``fraction`` of demand served."""
         frac = self.served_region_fraction()
         dur = self.durations_h()

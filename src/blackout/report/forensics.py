@@ -1,6 +1,6 @@
 """The report's forensics section: which explanation fits the evidence, and why.
 
-It renders :func:`blackout.forensics.report.report_data` (posteriors with their Monte
+It renders :func:`blackout.forensics.tables.report_data` (posteriors with their Monte
 Carlo error, the observation-by-hypothesis reproduction matrix, the deciding and the
 non-discriminating observations, the next best observation, both sensitivity tests,
 the parameter ranges and the honesty statement). It never simulates: the numbers are
@@ -136,7 +136,7 @@ def forensics_section(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     The section's HTML and its plotly figures as ``[{"id", "figure"}]`` for the page's
     ``plots-data`` block.
     """
-    from blackout.forensics.report import report_data
+    from blackout.forensics.tables import report_data
 
     d = report_data(data)
     plots = [{"id": "plot-posterior", "figure": _posterior_figure(d["posterior_bars"])},

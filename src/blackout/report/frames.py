@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from blackout.grid.model import Grid
+from blackout.impact.metrics import DARK_FRACTION
 from blackout.jsonsafe import json_safe
 
 __all__ = ["view_data", "json_safe", "pre_event_loading_percent", "clock_label",
@@ -44,8 +45,6 @@ MAX_RESTORATION_FRAMES = 200
 MAX_LOADING_BUSES = 1500
 #: DC flows per view at most (later states reuse the last one solved)
 MAX_LOADING_FLOWS = 80
-#: a region is drawn dark below this served fraction (matches the cascade's definition)
-DARK_FRACTION = 0.10
 
 
 def pre_event_loading_percent(grid: Grid) -> list[float | None]:

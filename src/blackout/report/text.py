@@ -124,7 +124,7 @@ def _line(tl: Any, group: list[int], clock: str, tags: dict[int, str]) -> str:
     parents = {tl.events[i].caused_by for i in group} - set(group)
     roots = {tl.chain(i)[-1] for i in group if tl.events[i].caused_by is not None}
     if len(parents) == 1 and None not in parents:
-        parent_i = int(next(iter(parents)))  # type: ignore[arg-type]
+        parent_i = int(next(iter(parents)))
         parent = tl.events[parent_i]
         text += f", after {tl.element_name(parent)} {parent.action}"
         root = next(iter(roots)) if len(roots) == 1 else None

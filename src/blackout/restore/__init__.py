@@ -12,7 +12,7 @@ from blackout.restore.interference import Interference
 from blackout.restore.params import RestoreParams, load_params
 from blackout.restore.pickup import PickupLimit, max_pickup
 from blackout.restore.result import RestorationResult
-from blackout.restore.run import impact, run_event, summary_text
+from blackout.restore.run import impact, restore_event, run_event, summary_text
 
 __all__ = [
     "Interference",
@@ -27,4 +27,5 @@ __all__ = [
     "load_params",
     "max_pickup",
     "restore",
+    "restore_event",
 ]

@@ -90,9 +90,9 @@ def restore(grid: Grid, timeline: Any, *, params: RestoreParams | Mapping[str, A
                       pmax_caps_mw=dict(data.get("fuel_caps_mw", {})))
     eng.run()
     times, samples = _cascade_samples(timeline)
-    times += eng.times
-    samples += eng.samples
-    curve = ServedCurve.build(grid, times, samples, end_h=max(p.horizon_h, eng.times[-1]))
+    times += eng.sample_times_h
+    samples += eng.served_samples_bus_mw
+    curve = ServedCurve.build(grid, times, samples, end_h=max(p.horizon_h, eng.sample_times_h[-1]))
     return RestorationResult(curve=curve, start_h=start.time_h, params=p, interference=items,
                              pickups=eng.pickups, actions=eng.actions, closes=eng.close_log,
                              crew_log=eng.crews.log, account=account)

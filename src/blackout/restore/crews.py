@@ -16,19 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from blackout.grid.geo import great_circle_km
+
 __all__ = ["Crew", "CrewPool", "Task", "distance_km"]
 
-_EARTH_KM = 6371.0
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance, km (NaN when a coordinate is unknown)."""
-    if not all(math.isfinite(v) for v in (lat1, lon1, lat2, lon2)):
-        return math.nan  # min(1.0, nan) below would give half the Earth's circumference
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
+#: Great-circle distance, km (NaN when a coordinate is unknown): the grid's one rule.
+distance_km = great_circle_km
 
 
 @dataclass

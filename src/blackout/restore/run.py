@@ -10,11 +10,13 @@ from blackout.restore.api import restore
 from blackout.restore.calibration import compare_observed
 from blackout.restore.result import RestorationResult
 
-__all__ = ["run_event", "summary_text", "impact"]
+__all__ = ["run_event", "summary_text", "restore_event", "impact"]
 
 
-def impact(grid: Grid, timeline: Any, scenario: Any = None, **kwargs: Any) -> RestorationResult:
-    """Cascade + restoration over the whole event (see :func:`blackout.restore.restore`).
+def restore_event(grid: Grid, timeline: Any, scenario: Any = None,
+                  **kwargs: Any) -> RestorationResult:
+    """Restore after a scenario's cascade: :func:`blackout.restore.restore` with the
+    compiled scenario's restoration data and its file's ``restoration:`` section.
 
     ``scenario`` may be a compiled scenario (its threats' ``restoration`` data and its
     file's ``restoration:`` section are used), a dict of the threats' data, or None.
@@ -24,6 +26,10 @@ def impact(grid: Grid, timeline: Any, scenario: Any = None, **kwargs: Any) -> Re
     if spec is not None and "spec" not in kwargs:
         kwargs["spec"] = spec
     return restore(grid, timeline, scenario=data, **kwargs)
+
+
+#: The old name of :func:`restore_event` (the sweep's trial calls it).
+impact = restore_event
 
 
 def run_event(grid: Grid, timeline: Any, scenario: Any = None) -> dict[str, Any]:
@@ -36,7 +42,7 @@ def run_event(grid: Grid, timeline: Any, scenario: Any = None) -> dict[str, Any]
     scenario : the CompiledScenario (or its ``restoration`` dict, or None). Only the
         interference its scenario file declares applies (the case holds none).
     """
-    res = impact(grid, timeline, scenario)
+    res = restore_event(grid, timeline, scenario)
     out = res.to_dict()
     if res.params.observed and not res.nothing_to_restore:
         out["observed_comparison"] = compare_observed(res)

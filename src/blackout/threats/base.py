@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from blackout.errors import ScenarioError, UnknownElementError
-from blackout.events import Event
 from blackout.grid.model import Grid
+from blackout.threats.effects import ThreatEffects
 
 __all__ = [
     "Loc",
@@ -93,33 +92,6 @@ class Spec(BaseModel):
                 raise ValueError(f"unknown field {unknown[0]!r}; allowed: "
                                  f"{', '.join(sorted(allowed))}")
         return data
-
-
-@dataclass
-class ThreatEffects:
-    """What a threat does.
-
-    Attributes
-    ----------
-    events : timed grid events for the cascade engine, sorted by time.
-    settings : overrides of engine settings by name (``hidden_failure_p``,
-        ``operator_delay_s``, ``operator_enabled``); combined across threats by
-        the scenario (maximum of probabilities and delays, logical and of flags).
-    restoration : data for the restoration module (``repairs``: list of
-        dicts with element, name, repair_h; ``crews_fraction``; ``slowdown_factor``;
-        ``reclose_fails``; ``fuel_caps``...).
-    pmax_caps_mw : per generator position, a cap on its maximum output in MW
-        applied to the snapshot before the run (fuel shortage).
-    """
-
-    events: list[Event] = field(default_factory=list)
-    settings: dict[str, Any] = field(default_factory=dict)
-    restoration: dict[str, Any] = field(default_factory=dict)
-    pmax_caps_mw: dict[int, float] = field(default_factory=dict)
-
-    def sorted_events(self) -> list[Event]:
-        """Events ordered by time (stable for equal times)."""
-        return sorted(self.events, key=lambda e: e.time_s)
 
 
 class Resolver:

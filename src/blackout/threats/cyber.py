@@ -21,7 +21,15 @@ from pydantic import Field, model_validator
 from blackout.bounds import MAX_EVENTS_PER_RUN, MIN_EVENT_SPACING_S, MIN_STEP_S
 from blackout.events import Event
 from blackout.grid.model import Grid
-from blackout.threats.base import Resolver, Seconds, Spec, ThreatEffects
+from blackout.threats.base import Resolver, Seconds, Spec
+from blackout.threats.effects import (
+    BlindWindow,
+    EngineOverrides,
+    Repair,
+    RestorationEffects,
+    RestorationInterference,
+    ThreatEffects,
+)
 
 __all__ = ["CyberSpec", "cyber_effects"]
 
@@ -178,7 +186,10 @@ class CyberSpec(Spec):
 def cyber_effects(grid: Grid, spec: CyberSpec, *, rng: np.random.Generator,
                   resolver: Resolver, horizon_s: float) -> ThreatEffects:
     """Events and data of a cyber-attack on ``grid`` (``rng`` unused: the attack is scripted)."""
-    out = ThreatEffects()
+    events: list[Event] = []
+    blind: list[BlindWindow] = []
+    repairs: list[Repair] = []
+    interference: RestorationInterference | None = None
     why = f"cyber {spec.name}"
     for k, act in enumerate(spec.actions):
         r = resolver.at("actions", k)
@@ -187,56 +198,58 @@ def cyber_effects(grid: Grid, spec: CyberSpec, *, rng: np.random.Generator,
         tag = {"threat": "cyber", "attack": spec.name, "primitive": act.do,
                "entry_vector": spec.entry_vector}
         if isinstance(act, OpenBreakers):
-            _open_breakers(grid, act, r, why, tag, out)
+            _open_breakers(grid, act, r, why, tag, events)
         elif isinstance(act, TripUnits):
             for j, name in enumerate(act.units):
                 g = r.find("gen", name, ("units", j))
-                out.events.append(Event(act.at_s, "gen", g, "trip", cause=f"{why}: unit tripped "
+                events.append(Event(act.at_s, "gen", g, "trip", cause=f"{why}: unit tripped "
                                         "by command", detail=dict(tag)))
                 if act.damage_repair_h is not None:
-                    out.restoration.setdefault("repairs", []).append(
-                        {"element": "gen", "name": name, "repair_h": act.damage_repair_h})
+                    repairs.append(Repair(element="gen", name=name,
+                                          repair_h=act.damage_repair_h))
         elif isinstance(act, SetOutput):
             for j, name in enumerate(act.units):
                 g = r.find("gen", name, ("units", j))
                 p = act.p_mw if act.p_mw is not None else act.fraction * float(  # type: ignore[operator]
                     grid.gen["p_mw"][g])
-                out.events.append(Event(act.at_s, "gen", g, "set_p", cause=f"{why}: setpoint "
+                events.append(Event(act.at_s, "gen", g, "set_p", cause=f"{why}: setpoint "
                                         "changed", value=float(p), detail=dict(tag)))
         elif isinstance(act, SetDroop):
             for j, name in enumerate(act.units):
                 g = r.find("gen", name, ("units", j))
-                out.events.append(Event(act.at_s, "gen", g, "set_droop", cause=f"{why}: "
+                events.append(Event(act.at_s, "gen", g, "set_droop", cause=f"{why}: "
                                         "governor droop changed", value=act.droop_pu,
                                         detail=dict(tag)))
         elif isinstance(act, OscillateSetpoint):
-            _oscillate(grid, act, r, why, tag, out, horizon_s)
+            _oscillate(grid, act, r, why, tag, events, horizon_s)
         elif isinstance(act, BlockProtection):
-            _block_protection(grid, act, r, why, tag, out, horizon_s)
+            _block_protection(grid, act, r, why, tag, events, horizon_s)
         elif isinstance(act, BlockUfls):
             regions = [-1] if act.regions is None else [
                 r.find("region", name, ("regions", j)) for j, name in enumerate(act.regions)]
             for reg in regions:
-                out.events.append(Event(act.at_s, "region" if reg >= 0 else "ufls", reg,
+                events.append(Event(act.at_s, "region" if reg >= 0 else "ufls", reg,
                                         "block_ufls", cause=f"{why}: UFLS disabled",
                                         detail=dict(tag)))
         elif isinstance(act, BlindOperator):
             until = horizon_s if act.until_s is None else min(act.until_s, horizon_s)
-            out.settings.setdefault("operator_blind", []).append(
-                {"from_s": act.at_s, "until_s": until, "mode": act.mode})
+            blind.append(BlindWindow(from_s=act.at_s, until_s=until, mode=act.mode))
         elif isinstance(act, InterfereRestoration):
             for j, sub in enumerate(act.bricked_substations):
                 r.bus_or_substation(sub, ("bricked_substations", j))  # names must exist
-            out.restoration["interference"] = {
-                "from_s": act.at_s, "reclose_fails": act.reclose_fails,
-                "slowdown_factor": act.slowdown_factor,
-                "bricked_substations": list(act.bricked_substations)}
-    out.events.sort(key=lambda e: e.time_s)
-    return out
+            interference = RestorationInterference(
+                from_s=act.at_s, reclose_fails=act.reclose_fails,
+                slowdown_factor=act.slowdown_factor,
+                bricked_substations=tuple(act.bricked_substations))
+    events.sort(key=lambda e: e.time_s)
+    return ThreatEffects(events=tuple(events),
+                         settings=EngineOverrides(operator_blind=tuple(blind)),
+                         restoration=RestorationEffects(repairs=tuple(repairs),
+                                                        interference=interference))
 
 
 def _open_breakers(grid: Grid, act: OpenBreakers, r: Resolver, why: str, tag: dict[str, str],
-                   out: ThreatEffects) -> None:
+                   events: list[Event]) -> None:
     br = grid.branch
     seen: set[tuple[str, int]] = set()
     for j, sub in enumerate(act.substations):
@@ -254,19 +267,19 @@ def _open_breakers(grid: Grid, act: OpenBreakers, r: Resolver, why: str, tag: di
                 if (kind, int(i)) in seen:
                     continue
                 seen.add((kind, int(i)))
-                out.events.append(Event(t, kind, int(i), action, cause=f"{why}: breaker opened "
+                events.append(Event(t, kind, int(i), action, cause=f"{why}: breaker opened "
                                         f"remotely at {sub}", value=1.0 if action == "shed"
                                         else None, detail={**tag, "substation": sub}))
     for j, name in enumerate(act.branches):
         b = int(r.find("branch", name, ("branches", j)))
         if ("branch", b) not in seen:
             seen.add(("branch", b))
-            out.events.append(Event(act.at_s, "branch", b, "trip", cause=f"{why}: breaker "
+            events.append(Event(act.at_s, "branch", b, "trip", cause=f"{why}: breaker "
                                     "opened remotely", detail=dict(tag)))
 
 
 def _oscillate(grid: Grid, act: OscillateSetpoint, r: Resolver, why: str, tag: dict[str, str],
-               out: ThreatEffects, horizon_s: float) -> None:
+               events: list[Event], horizon_s: float) -> None:
     dt = act.period_s / act.steps_per_period
     n = int(math.floor(act.duration_s / dt + 1e-9))
     if n * len(act.units) > MAX_EVENTS_PER_RUN:
@@ -283,23 +296,23 @@ def _oscillate(grid: Grid, act: OscillateSetpoint, r: Resolver, why: str, tag: d
                 break
             phase = 2 * math.pi * k / act.steps_per_period
             p = p0 if k == n else p0 + act.amplitude_mw * math.sin(phase)
-            out.events.append(Event(t, "gen", g, "set_p", cause=f"{why}: oscillating setpoint",
+            events.append(Event(t, "gen", g, "set_p", cause=f"{why}: oscillating setpoint",
                                     value=float(min(max(p, 0.0), max(pmax, p0))),
                                     detail=dict(tag)))
 
 
 def _block_protection(grid: Grid, act: BlockProtection, r: Resolver, why: str,
-                      tag: dict[str, str], out: ThreatEffects, horizon_s: float) -> None:
+                      tag: dict[str, str], events: list[Event], horizon_s: float) -> None:
     kind = "branch"
     for j, name in enumerate(act.branches):
         i = r.find("branch", name, ("branches", j))
-        out.events.append(Event(act.at_s, kind, i, "block_relay", cause=f"{why}: protection "
+        events.append(Event(act.at_s, kind, i, "block_relay", cause=f"{why}: protection "
                                 "relay disabled", detail=dict(tag)))
         if act.until_s is not None and act.until_s <= horizon_s:
-            out.events.append(Event(act.until_s, kind, i, "unblock_relay", cause=f"{why}: "
+            events.append(Event(act.until_s, kind, i, "unblock_relay", cause=f"{why}: "
                                     "protection restored", detail=dict(tag)))
             if kind == "branch" and act.derate_after < 1.0:
-                out.events.append(Event(act.until_s, kind, i, "derate", cause=f"{why}: "
+                events.append(Event(act.until_s, kind, i, "derate", cause=f"{why}: "
                                         "conductor annealed while unprotected",
                                         value=act.derate_after, detail=dict(tag)))
 

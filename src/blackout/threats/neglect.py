@@ -26,7 +26,8 @@ from pydantic import Field, model_validator
 
 from blackout.events import Event
 from blackout.grid.model import Grid
-from blackout.threats.base import Probability, Resolver, Seconds, Spec, ThreatEffects
+from blackout.threats.base import Probability, Resolver, Seconds, Spec
+from blackout.threats.effects import EngineOverrides, RestorationEffects, ThreatEffects
 
 __all__ = ["FuelShortage", "NeglectSpec", "Vegetation", "neglect_effects", "vegetation_factor"]
 
@@ -103,24 +104,24 @@ def vegetation_factor(spec: NeglectSpec) -> float:
 def neglect_effects(grid: Grid, spec: NeglectSpec, *, rng: np.random.Generator,
                     resolver: Resolver, horizon_s: float) -> ThreatEffects:
     """Tree-contact faults, engine settings, restoration data and fuel caps of neglect."""
-    out = ThreatEffects()
-    if spec.hidden_failure_p is not None:
-        out.settings["hidden_failure_p"] = spec.hidden_failure_p
-    if spec.operator_delay_s is not None:
-        out.settings["operator_delay_s"] = spec.operator_delay_s
-    if spec.crews_fraction is not None:
-        out.restoration["crews_fraction"] = spec.crews_fraction
-    if spec.vegetation is not None:
-        out.settings["vegetation_factor"] = vegetation_factor(spec)
-        out.events += _tree_contacts(grid, spec.vegetation, rng=rng,
-                                     resolver=resolver.at("vegetation"), horizon_s=horizon_s,
-                                     name=spec.name)
+    events: list[Event] = []
+    if spec.vegetation is not None:  # its growth also scales the wildfire fuel load
+        # (vegetation_factor, applied by the scenario compiler to the wildfire threats)
+        events += _tree_contacts(grid, spec.vegetation, rng=rng,
+                                 resolver=resolver.at("vegetation"), horizon_s=horizon_s,
+                                 name=spec.name)
+    caps: dict[int, float] = {}
     if spec.fuel_shortage is not None:
-        out.pmax_caps_mw = _fuel_caps(grid, spec.fuel_shortage, resolver.at("fuel_shortage"))
-        out.restoration["fuel_caps_mw"] = {str(grid.gen["name"][g]): c
-                                           for g, c in out.pmax_caps_mw.items()}
-    out.events.sort(key=lambda e: e.time_s)
-    return out
+        caps = _fuel_caps(grid, spec.fuel_shortage, resolver.at("fuel_shortage"))
+    events.sort(key=lambda e: e.time_s)
+    return ThreatEffects(
+        events=tuple(events),
+        settings=EngineOverrides(hidden_failure_p=spec.hidden_failure_p,
+                                 operator_delay_s=spec.operator_delay_s),
+        restoration=RestorationEffects(
+            crews_fraction=spec.crews_fraction,
+            fuel_caps_mw={str(grid.gen["name"][g]): c for g, c in caps.items()}),
+        pmax_caps_mw=caps)
 
 
 def _tree_contacts(grid: Grid, veg: Vegetation, *, rng: np.random.Generator,

@@ -17,7 +17,8 @@ from pydantic import Field, model_validator
 
 from blackout.events import Event
 from blackout.grid.model import Grid
-from blackout.threats.base import Resolver, Seconds, Spec, ThreatEffects
+from blackout.threats.base import Resolver, Seconds, Spec
+from blackout.threats.effects import Repair, RestorationEffects, ThreatEffects
 
 __all__ = ["SabotageSpec", "Target", "sabotage_effects"]
 
@@ -58,8 +59,8 @@ class SabotageSpec(Spec):
 def sabotage_effects(grid: Grid, spec: SabotageSpec, *, rng: np.random.Generator,
                      resolver: Resolver, horizon_s: float) -> ThreatEffects:
     """Trip events of the destroyed elements and their repair times (h) for restoration."""
-    out = ThreatEffects()
-    repairs: list[dict[str, object]] = []
+    events: list[Event] = []
+    repairs: list[Repair] = []
     seen: set[tuple[str, int]] = set()
     for k, tgt in enumerate(spec.targets):
         r = resolver.at("targets", k)
@@ -92,12 +93,12 @@ def sabotage_effects(grid: Grid, spec: SabotageSpec, *, rng: np.random.Generator
             if (kind, i) in seen:
                 continue
             seen.add((kind, i))
-            out.events.append(Event(t, kind, i, action, cause=why,
+            events.append(Event(t, kind, i, action, cause=why,
                                     value=1.0 if action == "shed" else None,
                                     detail={"threat": "sabotage", "repair_h": repair_h}))
-            repairs.append({"element": kind, "position": i,
-                            "name": str(getattr(grid, kind)["name"][i]), "at_s": t,
-                            "repair_h": repair_h})
-    out.events.sort(key=lambda e: e.time_s)
-    out.restoration["repairs"] = repairs
-    return out
+            repairs.append(Repair(element=kind, position=i,
+                                  name=str(getattr(grid, kind)["name"][i]), at_s=t,
+                                  repair_h=repair_h))
+    events.sort(key=lambda e: e.time_s)
+    return ThreatEffects(events=tuple(events),
+                         restoration=RestorationEffects(repairs=tuple(repairs)))

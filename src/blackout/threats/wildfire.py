@@ -34,7 +34,8 @@ from shapely.prepared import prep
 from blackout.bounds import MAX_MODEL_STEPS, MIN_STEP_S
 from blackout.events import Event
 from blackout.grid.model import Grid
-from blackout.threats.base import Probability, Resolver, Seconds, Spec, ThreatEffects
+from blackout.threats.base import Probability, Resolver, Seconds, Spec
+from blackout.threats.effects import RestorationEffects, ThreatEffects
 from blackout.threats.geometry import Projection, check_ring, fire_ellipse
 
 __all__ = ["FirePerimeter", "Ignition", "WildfireSpec", "wildfire_effects"]
@@ -229,5 +230,5 @@ def wildfire_effects(grid: Grid, spec: WildfireSpec, *, rng: np.random.Generator
             events.append(Event(end_s, "branch", i, "derate", cause=f"{label} "
                                 "out: rating restored", value=1.0, detail=dict(tag)))
     locked = {str(names[i]): end_s for i in sorted(tripped)}
-    return ThreatEffects(events=sorted(events, key=lambda e: e.time_s),
-                         restoration={"reclose_locked_until_s": locked} if locked else {})
+    return ThreatEffects(events=tuple(sorted(events, key=lambda e: e.time_s)),
+                         restoration=RestorationEffects(reclose_locked_until_s=locked))

@@ -107,7 +107,7 @@ def _run_trips(req: RunRequest) -> tuple[dict[str, Any], Any]:
     from blackout.cascade.engine import simulate
     from blackout.cascade.settings import CascadeSettings
     from blackout.events import Event
-    from blackout.grid.ratings import apply_ratings
+    from blackout.flow.ratings import apply_ratings
     from blackout.report import view_data
 
     grid = apply_ratings(_grid(req.case), req.derive_ratings)
@@ -213,9 +213,9 @@ def create_app(*, workers: int = 1) -> FastAPI:
               responses=_errors(404, 413, 422, 429))
     def start_scenario(name: str, req: ScenarioRunRequest | None = None) -> JSONResponse:
         """Run a built-in scenario; returns a job id to poll."""
-        from blackout.outcome import run_scenario
         from blackout.report import view_data
         from blackout.scenario import builtin_scenarios
+        from blackout.scenario.run import run_scenario
 
         scenarios = builtin_scenarios()
         if name not in scenarios:

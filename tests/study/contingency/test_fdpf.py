@@ -15,8 +15,8 @@ from blackout.flow import FlowState, run_ac
 from blackout.flow.ac import _island_setup, _main_island
 from blackout.flow.dc import island_plan
 from blackout.flow.network import admittance, build_network
+from blackout.flow.ratings import derive_ratings
 from blackout.grid.model import Grid
-from blackout.grid.ratings import derive_ratings
 from blackout.study.contingency import ac_verify as av
 from blackout.study.contingency import fdpf as ac_fdpf
 from blackout.study.fastdc.model import balanced_grid

@@ -6,9 +6,10 @@ line gets the typical values of its voltage class (``parameters.toml`` [line_typ
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from blackout.grid.geo import great_circle_km
 
 __all__ = [
     "great_circle_km",
@@ -19,16 +20,7 @@ __all__ = [
     "point_in_geometry",
 ]
 
-_EARTH_RADIUS_KM = 6371.0
 _KM_PER_MILE = 1.609344
-
-
-def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance in km between two WGS84 points in degrees."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
 def route_length_km(a: Mapping[str, Any], b: Mapping[str, Any], *, routing_factor: float) -> float:

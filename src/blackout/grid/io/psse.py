@@ -24,7 +24,7 @@ def read_psse(path: str | Path) -> Grid:
         ) from None
     try:
         network = pn.load(str(path))
-        from pandapower.converter.powsybl import from_powsybl  # type: ignore[import-not-found]
+        from pandapower.converter.powsybl import from_powsybl
 
         net = from_powsybl(network)
     except Exception as exc:

@@ -75,9 +75,9 @@ def load_sweep(folder: str | Path) -> pd.DataFrame:
 
 def _branch_names(manifest: dict[str, Any]) -> list[str]:
     """Branch names of the sweep's case (from the scenario stored in the manifest)."""
-    from blackout.scenario import _load_case, load_scenario
+    from blackout.scenario import load_case_of, load_scenario
 
-    grid = _load_case(load_scenario(manifest["scenario_spec"]))
+    grid = load_case_of(load_scenario(manifest["scenario_spec"]))
     return [str(n) for n in grid.branch["name"]]
 
 
@@ -199,9 +199,10 @@ class TrialRun:
         keys = ("status", "error", "load_scale", "load_lost_mw", "load_lost_percent",
                 "lines_out", "initiating", "tripped")
         rec = None if self.recorded is None else {k: self.recorded.get(k) for k in keys}
-        return json_safe({"trial": self.trial, "seed": self.seed, "engine": self.engine,
-                        "recorded": rec, "rerun": {k: self.row.get(k) for k in keys},
-                        "matches": self.matches})
+        out: dict[str, Any] = json_safe({
+            "trial": self.trial, "seed": self.seed, "engine": self.engine, "recorded": rec,
+            "rerun": {k: self.row.get(k) for k in keys}, "matches": self.matches})
+        return out
 
 
 def rerun_trial(folder: str | Path, trial: int) -> TrialRun:

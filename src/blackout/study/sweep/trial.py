@@ -99,7 +99,7 @@ def _build_context(spec: SweepSpec) -> TrialContext:
         base = compile_scenario(sc.model_copy(update={"threats": []}))
     ratings = None
     if opts.derive_ratings is not None:
-        from blackout.grid.ratings import derive_ratings
+        from blackout.flow.ratings import derive_ratings
 
         k, floor, override = opts.derive_ratings  # on the case dispatch, imbalance shared
         rated = derive_ratings(base.grid, k=k, floor_mva=floor, override_given=override,

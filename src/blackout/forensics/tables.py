@@ -1,4 +1,4 @@
-"""The data of the HTML report's forensics section (the report renders; it never simulates).
+"""The forensics section's tables and series from an Explanation (no simulation here).
 
 :func:`report_data` turns an :class:`~blackout.forensics.analysis.Explanation` (or
 its ``to_dict()``) into plain tables and series ready for plotly and an HTML

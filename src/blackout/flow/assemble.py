@@ -1,4 +1,4 @@
-"""Turn solved voltages into a :class:`PowerFlowResult` (flows, generator outputs, loading)."""
+"""Assemble solved voltages into a :class:`PowerFlowResult` (flows, generator outputs, loading)."""
 
 from __future__ import annotations
 
