@@ -131,10 +131,10 @@ def test_wrong_answer_is_rejected() -> None:
     """The check that guards the LSGrid path: a solution of other injections fails it."""
     grid = blackout.load_case("case30")
     net = build_network(grid, FlowState.of(grid))
-    from blackout.flow.ac import _island_setup
+    from blackout.flow.ac import island_setup
 
     ybus = admittance(grid, net)[0]
-    setup = _island_setup(grid, net, ybus, np.arange(grid.bus.n))
+    setup = island_setup(grid, net, ybus, np.arange(grid.bus.n))
     assert setup is not None
     sbus = (net.p_inj_mw + 1j * net.q_inj_mvar) / grid.base_mva
     res = run_ac(grid, solver="island")

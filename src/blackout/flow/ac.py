@@ -117,7 +117,7 @@ def run_ac(
         v_case = np.where(np.abs(v_start) > 0.3, v_start,
                           v_case if v_case is not None else 1.0 + 0j)
     plan = island_plan(grid, net)
-    main = _main_island(plan) if solver == "auto" else -1
+    main = main_island(plan) if solver == "auto" else -1
     # PV buses held at a reactive limit: bus -> Mvar (``held_q``: held by the caller)
     at_limit: dict[int, float] = dict(held_q or {})
     for _ in range(grid.bus.n + 1):
@@ -215,7 +215,7 @@ def _q_limit_crossings(grid: Grid, net: Network, ybus: csr_matrix, v: np.ndarray
     return out
 
 
-def _main_island(plan: list[tuple[np.ndarray, int | None]]) -> int:
+def main_island(plan: list[tuple[np.ndarray, int | None]]) -> int:
     """The energised island with the most buses (solved through the reused LSGrid), -1 if
     none has two buses or more."""
     sizes = [b.size if slack is not None else 0 for b, slack in plan]
@@ -224,8 +224,8 @@ def _main_island(plan: list[tuple[np.ndarray, int | None]]) -> int:
     return int(np.argmax(sizes))
 
 
-def _island_setup(grid: Grid, net: Network, ybus: csr_matrix, buses: np.ndarray
-                  ) -> IslandSetup | None:
+def island_setup(grid: Grid, net: Network, ybus: csr_matrix, buses: np.ndarray
+                 ) -> IslandSetup | None:
     """Slack, PV/PQ split, setpoint magnitudes and Ybus (CSC) of one island; None without
     generation. Depends on the topology and the live generators only: cached."""
     slack = island_slack(grid, net, buses)
@@ -274,7 +274,7 @@ def _solve_island(
     load_mw = float(net.load_p_bus_mw[buses].sum())
     gen_key = hash(net.gen_on.tobytes())
     setup = cached(grid, net, f"acisl:{buses[0]}:{buses.size}:{gen_key}",
-                   lambda: _island_setup(grid, net, ybus, buses))
+                   lambda: island_setup(grid, net, ybus, buses))
     if setup is None:
         return (IslandResult(k, buses.size, 0.0, load_mw, None, False, False, 0,
                              "no generation: de-energised"), np.zeros(buses.size), -1)

@@ -12,7 +12,7 @@ from scipy.sparse.linalg import spsolve
 
 import blackout
 from blackout.flow import FlowState, run_ac
-from blackout.flow.ac import _island_setup, _main_island
+from blackout.flow.ac import island_setup, main_island
 from blackout.flow.dc import island_plan
 from blackout.flow.network import admittance, build_network
 from blackout.flow.ratings import derive_ratings
@@ -35,9 +35,9 @@ def _island(case: str):  # type: ignore[no-untyped-def]
     net = build_network(grid, state)
     base = run_ac(grid, state)
     plan = island_plan(grid, net)
-    buses = plan[_main_island(plan)][0]
+    buses = plan[main_island(plan)][0]
     ybus, _, _ = admittance(grid, net)
-    setup = _island_setup(grid, net, ybus, buses)
+    setup = island_setup(grid, net, ybus, buses)
     v = (np.asarray(base.bus["vm_pu"]) * np.exp(1j * np.deg2rad(base.bus["va_degree"])))
     sbus = ((net.p_inj_mw + 1j * net.q_inj_mvar) / grid.base_mva)[buses]
     f = np.asarray(grid.branch["from_bus"])[net.live]

@@ -45,7 +45,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from blackout.flow import run_ac
-from blackout.flow.ac import _island_setup, _main_island
+from blackout.flow.ac import island_setup, main_island
 from blackout.flow.dc import island_plan
 from blackout.flow.lsgrid import IslandSetup, ls_model
 from blackout.flow.network import Network, admittance, build_network, cached
@@ -124,7 +124,7 @@ def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = No
     if n == 0:
         return out
     plan = island_plan(grid, net)
-    main = _main_island(plan)
+    main = main_island(plan)
     fast = np.zeros(n, dtype=bool)
     parts: dict[int, np.ndarray] = {}
     setup = None
@@ -132,7 +132,7 @@ def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = No
         buses = plan[main][0]
         ybus, yf, yt = admittance(grid, net)
         setup = cached(grid, net, f"acisl:{buses[0]}:{buses.size}:{hash(net.gen_on.tobytes())}",
-                       lambda: _island_setup(grid, net, ybus, buses))
+                       lambda: island_setup(grid, net, ybus, buses))
     if setup is not None:
         fast, parts = _batchable(grid, net, main, setup.slack, branches)
     slow = np.flatnonzero(~fast)
