@@ -50,8 +50,8 @@ def _grid(case: str):  # type: ignore[no-untyped-def]
 def one(case: str) -> dict[str, Any]:
     """Full DC N-1 of ``case`` in this process: load, DCModel.build, screen_n1 (no cascades)."""
     from blackout import load_case
-    from blackout.study.contingency import screen_n1
-    from blackout.study.dcmodel import DCModel
+    from blackout.study.contingency.n1 import screen_n1
+    from blackout.study.fastdc.model import DCModel
 
     screen_n1(DCModel.build(load_case("case118"), full_h=False), cascade=False)  # load the compiled kernels
     t0 = time.perf_counter()
