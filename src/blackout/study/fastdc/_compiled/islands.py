@@ -2,7 +2,7 @@
 
 The compiled functions of :mod:`blackout.study.fastdc._compiled.loop` pass the model's arrays
 (``Grid``), the base case (``Base``) and one scenario slot's state (``Work``) as tuples of
-arrays; this module defines them, allocates a slot (``_work``) and finds and balances the
+arrays; this module defines them, allocates a slot (``new_work``) and finds and balances the
 islands of a slot (a pass over a spanning forest, then union-find over the chords in
 service) and balances them (the rule of :meth:`blackout.study.fastdc.model.DCModel.balance`,
 the same sums in the same order).
@@ -10,26 +10,15 @@ the same sums in the same order).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+
+from blackout.study.jit import njit
 
 __all__ = ["WOODBURY_MAX", "Grid", "Work", "Base"]
 
 #: outage sets that keep the base islands are Woodbury updates of the base flows (when the
 #: model holds all of H) up to this many branches out; beyond, the sparse path
 WOODBURY_MAX = 32
-
-try:
-    from numba import get_num_threads, njit, prange
-except ImportError:  # pragma: no cover - without numba batch.py runs its numpy path
-    prange = range  # type: ignore[assignment,misc]
-
-    def njit(*_a: Any, **_k: Any) -> Any:  # type: ignore[no-redef]
-        return lambda f: f
-
-    def get_num_threads() -> int:  # type: ignore[misc]
-        return 1
 
 
 #: the model's arrays (CascadePlan.grid): 0 pos, 1 colp, 2 coli, 3 colbr, 4 lp,
@@ -67,7 +56,7 @@ Base = tuple[np.ndarray, ...]
 
 
 @njit(cache=True)
-def _work(nb: int, nl: int, n_a: int, ng: int) -> Work:  # pragma: no cover - compiled
+def new_work(nb: int, nl: int, n_a: int, ng: int) -> Work:  # pragma: no cover - compiled
     """Scratch and state arrays of one scenario slot (see ``Work``)."""
     return (np.zeros((8, nb)), np.zeros((5, nb), dtype=np.int64),
             np.zeros((2, nb), dtype=np.bool_), np.zeros(nl, dtype=np.bool_), np.zeros(nl),
@@ -80,7 +69,7 @@ def _work(nb: int, nl: int, n_a: int, ng: int) -> Work:  # pragma: no cover - co
 
 
 @njit(cache=True)
-def _islands(ws: Work, grid: Grid) -> int:  # pragma: no cover - compiled
+def find_islands(ws: Work, grid: Grid) -> int:  # pragma: no cover - compiled
     """Label every bus with its island (0..n-1 in order of each island's lowest bus) over
     the live branches not out (``ws[3]``); returns n.
 
@@ -217,7 +206,7 @@ def _share(ws: Work, n_isl: int, grid: Grid) -> None:  # pragma: no cover - comp
 
 
 @njit(cache=True)
-def _balance(ws: Work, n_isl: int, grid: Grid,
+def balance_slot(ws: Work, n_isl: int, grid: Grid,
              base_mva: float) -> float:  # pragma: no cover - compiled
     """The island balancing rule (:meth:`DCModel.balance`: the case dispatch, each island's
     imbalance shared by participation, :func:`_share`) on the island labels: bus injections (pu), dark islands, grounded positions (dark

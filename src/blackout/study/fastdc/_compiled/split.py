@@ -5,14 +5,14 @@ a cut: it splits an island in two. Instead of leaving the Woodbury path for a un
 over the whole grid and a factorisation of the round's own B, the loop
 
 1. finds the smaller side of the cut by a search from both ends of the branch, alternating
-   one bus at a time, so the work is about twice the smaller side (``_cut``), and gives
+   one bus at a time, so the work is about twice the smaller side (``cut_of``), and gives
    that side a new island number;
 2. re-balances the islands by the rule of :meth:`DCModel.balance` (the same sums in the
    same order as the union-find path, so the same injections) once per round that split
    something, unless every new side is inert (no load, generation or shunt conductance:
    it goes dark and changes no injection);
 3. solves the re-balanced injections on the *base* topology with the base factors of B
-   (``_shift_base``: flows ``F = f0 + b (dtheta_f - dtheta_t)`` for ``dp = p - p0``);
+   (``shift_base``: flows ``F = f0 + b (dtheta_f - dtheta_t)`` for ``dp = p - p0``);
 4. applies the Woodbury update of the independent outages only (those whose labels
    entered the GF(2) basis) to ``F``.
 
@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from blackout.study.fastdc._compiled.islands import Base, Grid, Work, _balance, njit
+from blackout.study.fastdc._compiled.islands import Base, Grid, Work, balance_slot
+from blackout.study.jit import njit
 
 __all__ = ["base_factors"]
 
@@ -56,10 +57,10 @@ def base_factors(grid: Grid, base_grounded: np.ndarray, batch_solve: object
 
 
 @njit(cache=True)
-def _note_split(ws: Work, res: int, f0: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Count a split found by :func:`_cut` (``res`` 1 or 3) in the slot's state: one more
+def note_split(ws: Work, res: int, f0: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Count a split found by :func:`cut_of` (``res`` 1 or 3) in the slot's state: one more
     island to add at the next round, re-balanced then unless the new side is inert (3:
-    no load, generation or shunt; it went dark in :func:`_cut` and changes no
+    no load, generation or shunt; it went dark in :func:`cut_of` and changes no
     injection). On the Woodbury path its flows then start from ``ws[15]``."""
     st = ws[11]
     st[9] += 1
@@ -73,7 +74,7 @@ def _note_split(ws: Work, res: int, f0: np.ndarray) -> None:  # pragma: no cover
 
 
 @njit(cache=True)
-def _add_splits(ws: Work, grid: Grid, base_mva: float) -> bool:  # pragma: no cover - compiled
+def add_splits(ws: Work, grid: Grid, base_mva: float) -> bool:  # pragma: no cover - compiled
     """Count the splits found since the last round (``st[9]``) into the islands and
     re-balance them (served MW into ``ws[12][0]``) unless every new side was inert;
     True if it re-balanced (the injections changed)."""
@@ -83,7 +84,7 @@ def _add_splits(ws: Work, grid: Grid, base_mva: float) -> bool:  # pragma: no co
     if not st[11]:
         return False
     st[11] = 0
-    ws[12][0] = _balance(ws, st[2], grid, base_mva)
+    ws[12][0] = balance_slot(ws, st[2], grid, base_mva)
     return True
 
 
@@ -91,7 +92,7 @@ def _add_splits(ws: Work, grid: Grid, base_mva: float) -> bool:  # pragma: no co
 def _grow(i: int, me: int, queue: np.ndarray, tail: int, adjp: np.ndarray, adjb: np.ndarray,
           f_bus: np.ndarray, t_bus: np.ndarray, out: np.ndarray,
           mark: np.ndarray) -> tuple[int, bool]:  # pragma: no cover - compiled
-    """One step of side ``me`` (1 or 2) of :func:`_cut`'s search: bus ``i``'s neighbours
+    """One step of side ``me`` (1 or 2) of :func:`cut_of`'s search: bus ``i``'s neighbours
     over the branches in service, unmarked ones marked and queued; returns (queue tail,
     the other side's mark met). Inlined into the search (no call per bus)."""
     for e in range(adjp[i], adjp[i + 1]):
@@ -108,7 +109,7 @@ def _grow(i: int, me: int, queue: np.ndarray, tail: int, adjp: np.ndarray, adjb:
 
 
 @njit(cache=True)
-def _cut(ws: Work, grid: Grid, br: int, new_id: int,
+def cut_of(ws: Work, grid: Grid, br: int, new_id: int,
          budget: int) -> tuple[int, int]:  # pragma: no cover - compiled
     """Did taking out branch ``br`` split its island? Searches from both of its ends over
     the branches in service, alternating one bus at a time. Returns (1, buses searched)
@@ -159,7 +160,7 @@ def _cut(ws: Work, grid: Grid, br: int, new_id: int,
 
 
 @njit(cache=True)
-def _shift_base(ws: Work, grid: Grid, base: Base) -> None:  # pragma: no cover - compiled
+def shift_base(ws: Work, grid: Grid, base: Base) -> None:  # pragma: no cover - compiled
     """Base-topology flows (pu) of the slot's injections ``ws[0][5]`` into ``ws[15]``:
     ``f0`` plus the flows of ``p - p0`` solved with the base factors (grounded positions of
     the base case held at zero angle; ``p - p0`` sums to zero on each base island)."""
