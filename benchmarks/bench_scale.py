@@ -199,7 +199,8 @@ def main() -> None:
         "compiled kernels. build_plus_n1_s is the timed figure (the "
         "case reading, load_s, apart); peak_rss_mb the process's own peak RSS.",
         f"Fitted exponents (log-log least squares over {len(ok)} cases): time ~ branches^"
-        f"{slopes[0]:.2f}, peak memory ~ branches^{slopes[1]:.2f}. Plot: "
+        f"{slopes[0]:.2f}, peak memory ~ branches^{slopes[1]:.2f}. "
+        "![N-1 time and peak memory against branches](benchmarks/results/scale.svg) Plot: "
         "[benchmarks/results/scale.svg](benchmarks/results/scale.svg); data: "
         "[benchmarks/results/scale.csv](benchmarks/results/scale.csv).",
     ]
