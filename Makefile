@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-data validate lint venv clean fuzz
+.PHONY: demo test bench bench-scale bench-data validate lint venv clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ bench-data: $(BENCH_DATA)/.installed
 
 bench: $(STAMP) $(BENCH_DATA)/.installed
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/run_all.py
+
+# N-1 scaling up to case_ACTIVSg70k (issue 23; more than 10 minutes), and the AC part
+# (benchmarks/bench_scale_ac.py) when present
+bench-scale: $(STAMP) $(BENCH_DATA)/.installed
+	OPENBLAS_NUM_THREADS=1 BENCH_DATA=$(abspath $(BENCH_DATA)) $(BIN)/python benchmarks/run_all.py \
+		bench_scale $(if $(wildcard benchmarks/bench_scale_ac.py),bench_scale_ac)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
