@@ -73,7 +73,7 @@ def _parts(per_hypothesis: int) -> list[dict[str, Any]]:
 
 def _throughput(per_hypothesis: int, workers: int) -> dict[str, Any]:
     from blackout.forensics import explain
-    from blackout.study.executors import make_executor
+    from blackout.study.sweep.executors import make_executor
 
     with make_executor(workers) as ex:
         explain(trials=2, only=["neglect"], executor=ex)  # start and warm the workers

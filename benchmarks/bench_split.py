@@ -1,7 +1,7 @@
 """Where islands should split inside the Woodbury path: the compiled cascade loop with the
 split path on and forced off, one thread, random N-2 sets (seed 2026). Prints; not a test.
 
-The figures behind ``blackout.study.cascade_plan.SPLIT_MIN_BUSES``. "on" builds the plan
+The figures behind ``blackout.study.fastdc.plan.SPLIT_MIN_BUSES``. "on" builds the plan
 with the split path whatever the grid's size; "off" drops its base factors, so splits
 take the sparse path. Median of 3 timed run_cascades calls after a warm-up.
 
@@ -19,9 +19,9 @@ import numpy as np
 
 from blackout import load_case
 from blackout.grid.ratings import derive_ratings
-from blackout.study import cascade_plan
-from blackout.study.batch import run_cascades
-from blackout.study.dcmodel import DCModel, balanced_grid
+from blackout.study.fastdc import plan as cascade_plan
+from blackout.study.fastdc.engine import run_cascades
+from blackout.study.fastdc.model import DCModel, balanced_grid
 
 RUNS = (("case118", 1.3, 5000), ("case300", 1.3, 3000), ("case1354pegase", 2.0, 1000),
         ("case2869pegase", 2.0, 1000))

@@ -31,7 +31,7 @@ ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_N
 def _rated(case: str, basis: str = "dc", k: float = 1.3):  # type: ignore[no-untyped-def]
     from blackout import load_case
     from blackout.grid.ratings import derive_ratings
-    from blackout.study.dcmodel import balanced_grid
+    from blackout.study.fastdc.model import balanced_grid
 
     return derive_ratings(balanced_grid(load_case(case)), k=k, floor_mva=31.7,
                           override_given=True, basis=basis)
@@ -44,8 +44,8 @@ def _peak_mb() -> float:
 # --------------------------------------------------------------------------- parts
 def part_n1() -> dict[str, Any]:
     """Full DC N-1 of case9241pegase: ours, lightsim2grid ContingencyAnalysisCPP (DC), pandapower."""
-    from blackout.study.contingency import screen_n1
-    from blackout.study.dcmodel import DCModel
+    from blackout.study.contingency.n1 import screen_n1
+    from blackout.study.fastdc.model import DCModel
 
     warnings.simplefilter("ignore")
     logging.getLogger("pandapower").setLevel(logging.ERROR)
@@ -186,7 +186,7 @@ def part_n1cli() -> dict[str, Any]:
 
 def _cascade_model(case: str, own_ratings: bool, k: float):  # type: ignore[no-untyped-def]
     from blackout import load_case
-    from blackout.study.dcmodel import DCModel, balanced_grid
+    from blackout.study.fastdc.model import DCModel, balanced_grid
 
     return DCModel.build(balanced_grid(load_case(case)) if own_ratings else _rated(case, k=k))
 
@@ -202,7 +202,7 @@ def _median_time(fn: Any, repeats: int = 3) -> float:
 
 def _cascade_worker(args: tuple[str, bool, float, list[list[int]]]) -> float:
     os.environ["NUMBA_NUM_THREADS"] = "1"  # one thread per worker process: 2 processes, 2 cores
-    from blackout.study.batch import run_cascades
+    from blackout.study.fastdc.engine import run_cascades
 
     case, own, k, events = args
     model = _cascade_model(case, own, k)
@@ -230,7 +230,7 @@ def part_cascades() -> dict[str, Any]:
 
     from blackout.cascade import CascadeSettings, simulate
     from blackout.events import Event
-    from blackout.study.batch import run_cascades
+    from blackout.study.fastdc.engine import run_cascades
 
     warnings.simplefilter("ignore")
     logging.getLogger("pandapower").setLevel(logging.ERROR)
@@ -330,12 +330,12 @@ def part_cascades() -> dict[str, Any]:
         "the target but the issue's 400x ratio was not sized. 2,000 sets for the 2.0 x row: "
         "its cascade sizes are heavy-tailed (most stop at once, ~10 % run to hundreds of "
         "branches and take most of the time), so 400 sets would make the rate noisy.")
-    notes.append("ours: run_cascades on the compiled loop (blackout.study.cascade_kernel): a "
+    notes.append("ours: run_cascades on the compiled loop (blackout.study.fastdc._compiled.loop): a "
                  "Woodbury update of the base flows while <= 32 outages have independent "
                  "cycle-space labels; an outage that closes a cut splits off the smaller side "
                  "(a search from both ends of the branch), the islands are re-balanced and "
                  "the base-topology flows of the new injections solved on the base factors "
-                 "(blackout.study.cascade_split); beyond that, per round islands (the same "
+                 "(blackout.study.fastdc._compiled.split); beyond that, per round islands (the same "
                  "search, or a spanning-forest pass and union-find over the chords), "
                  "the balancing rule where the islands changed, and an LDL^T of the round's "
                  "own B on the base pattern of L, factorised for 16 scenarios at once "
@@ -351,8 +351,8 @@ def part_cascades() -> dict[str, Any]:
 
 def _ac_n1(basis: str) -> dict[str, Any]:
     """One AC-verified N-1 of case9241pegase rated on ``basis`` ('dc' or 'ac' flow)."""
-    from blackout.study.contingency import base_ac_pq, screen_n1, verify_ac
-    from blackout.study.dcmodel import DCModel
+    from blackout.study.contingency.n1 import base_ac_pq, screen_n1, verify_ac
+    from blackout.study.fastdc.model import DCModel
 
     grid = _rated("case9241pegase", basis)
     t0 = time.perf_counter()
@@ -387,10 +387,10 @@ def part_ac() -> dict[str, Any]:
         "total = DCModel.build + base-case AC (reactive flows for the MVA estimate) + DC "
         "screen_n1(cascade=False) + verify_ac(screen_pct=80, top=20) (every islanding outage, "
         "every estimated loading >= 80 %, the top 20); one run, one process.",
-        "verify_ac solves the picked outages in batches (study/ac_verify.py): those that keep "
+        "verify_ac solves the picked outages in batches (study/contingency/ac_verify.py): those that keep "
         "the main island connected (ac_fast_decoupled of them) by a fast-decoupled power flow "
         "(XB) on the base case's B'/B'' factors with each outage as a rank-2 Woodbury "
-        "correction (study/ac_fdpf.py: no refactorisation per outage, 16 outages per thread "
+        "correction (study/contingency/fdpf.py: no refactorisation per outage, 16 outages per thread "
         "in flight stored outages-innermost, 2 threads; Newton-Raphson's equations and "
         "tolerance, 1e-8 pu; more than 20 iterations: handed on); bridges and handed-on ones "
         "with lightsim2grid's ContingencyAnalysisCPP on the LSGrid run_ac uses (symbolic "

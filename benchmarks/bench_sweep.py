@@ -27,7 +27,7 @@ TARGET = ("issue 7: 2-worker Dask sweep >= 1.7x the throughput of 1 worker "
 def _sweep(scenario: Path, trials: int, workers: int, chunk: int) -> dict[str, Any]:
     import distributed
 
-    from blackout.study.sweep import SweepOptions, run_sweep
+    from blackout.study.sweep.run import SweepOptions, run_sweep
 
     opts = SweepOptions(engine="fast", random_outages=2, trip_multiple=1.0,
                         derive_ratings=(1.3, 31.7, True))

@@ -1,6 +1,6 @@
 """Where the compiled cascade loop spends its time, by phase (one thread). Prints; not a test.
 
-Builds a copy of ``blackout.study.cascade_kernel`` whose scenario loop reads the CPU's
+Builds a copy of ``blackout.study.fastdc._compiled.loop`` whose scenario loop reads the CPU's
 cycle counter around each phase (starting a scenario, a Woodbury round, islands and
 re-balance, assembling B, the batched LDL^T, flows and check), runs the benchmark's
 random N-2 sets on one thread, and prints each phase's share and microseconds per cascade.
@@ -47,8 +47,7 @@ def _cycles(typingctx):
 
 
 def _instrumented() -> types.ModuleType:
-    from blackout.study import cascade_kernel
-
+    from blackout.study.fastdc._compiled import loop as cascade_kernel
     src = inspect.getsource(cascade_kernel).replace("cache=True", "cache=False")
     src = src.replace("@njit(parallel=True, cache=False)\ndef _cascades(",
                       "@njit(cache=False)\ndef _cascades(")
@@ -91,8 +90,8 @@ def main() -> None:
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 2000
     from blackout import load_case
     from blackout.grid.ratings import derive_ratings
-    from blackout.study.batch import _initiating_sets
-    from blackout.study.dcmodel import DCModel, balanced_grid
+    from blackout.study.fastdc.engine import _initiating_sets
+    from blackout.study.fastdc.model import DCModel, balanced_grid
 
     ck = _instrumented()
     model = DCModel.build(derive_ratings(balanced_grid(load_case(case)), k=k, floor_mva=31.7,

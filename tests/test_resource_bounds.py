@@ -155,17 +155,17 @@ SWEEP_SCENARIO = Path(__file__).parent / "data" / "scenarios" / "sweep-case118-d
 def test_a_trial_whose_compilation_hangs_is_a_failed_trial_with_its_seed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Compiling a trial's scenario (threat expansion) runs inside the trial time limit."""
-    from blackout.study import sweep
-
+    from blackout.study.sweep import run as sweep
+    from blackout.study.sweep import trial
     bad_seed = sweep.trial_seed(0, 1)
-    real = sweep.compile_scenario
+    real = trial.compile_scenario
 
     def hangs_for_trial_1(sc: Any) -> Any:
         while sc.seed == bad_seed:
             time.sleep(0.01)
         return real(sc)
 
-    monkeypatch.setattr(sweep, "compile_scenario", hangs_for_trial_1)
+    monkeypatch.setattr(trial, "compile_scenario", hangs_for_trial_1)
     opts = sweep.SweepOptions(load_scale=(0.9, 1.0), trial_time_limit_s=1.0)
     res = sweep.run_sweep(SWEEP_SCENARIO, trials=3, out=tmp_path / "s", options=opts)
     f = res.frame.set_index("trial")
@@ -177,17 +177,17 @@ def test_a_trial_whose_compilation_hangs_is_a_failed_trial_with_its_seed(
 
 def test_a_trial_out_of_memory_while_compiling_is_a_failed_trial(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from blackout.study import sweep
-
+    from blackout.study.sweep import run as sweep
+    from blackout.study.sweep import trial
     bad_seed = sweep.trial_seed(0, 0)
-    real = sweep.compile_scenario
+    real = trial.compile_scenario
 
     def oom_for_trial_0(sc: Any) -> Any:
         if sc.seed == bad_seed:
             raise MemoryError
         return real(sc)
 
-    monkeypatch.setattr(sweep, "compile_scenario", oom_for_trial_0)
+    monkeypatch.setattr(trial, "compile_scenario", oom_for_trial_0)
     opts = sweep.SweepOptions(load_scale=(0.9, 1.0), trial_time_limit_s=5.0)
     res = sweep.run_sweep(SWEEP_SCENARIO, trials=2, out=tmp_path / "s", options=opts)
     f = res.frame.set_index("trial")
@@ -199,20 +199,20 @@ def test_threats_that_never_compile_make_every_trial_a_failed_trial(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The sweep's own compilation (its base snapshot) is bounded too: when the threats
     cannot be expanded in time, the trials still run, each failing within its limit."""
-    from blackout.study import sweep
-
+    from blackout.study.sweep import run as sweep
+    from blackout.study.sweep import trial
     path = tmp_path / "threatened.yaml"
     path.write_text(SWEEP_SCENARIO.read_text(encoding="utf-8") + (
         "threats:\n  - kind: cyber\n    actions:\n"
         "      - {do: open_breakers, at_s: 10, branches: ['1-2']}\n"), encoding="utf-8")
-    real = sweep.compile_scenario
+    real = trial.compile_scenario
 
     def hangs_with_threats(sc: Any) -> Any:
         while sc.threats:
             time.sleep(0.01)
         return real(sc)
 
-    monkeypatch.setattr(sweep, "compile_scenario", hangs_with_threats)
+    monkeypatch.setattr(trial, "compile_scenario", hangs_with_threats)
     opts = sweep.SweepOptions(trial_time_limit_s=0.5)
     t0 = time.monotonic()
     res = sweep.run_sweep(path, trials=2, out=tmp_path / "s", options=opts)
@@ -225,13 +225,13 @@ def test_threats_that_never_compile_make_every_trial_a_failed_trial(
 
 def test_a_snapshot_that_never_compiles_is_a_clear_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from blackout.study import sweep
-
+    from blackout.study.sweep import run as sweep
+    from blackout.study.sweep import trial
     def hangs(sc: Any) -> Any:
         while True:
             time.sleep(0.01)
 
-    monkeypatch.setattr(sweep, "compile_scenario", hangs)
+    monkeypatch.setattr(trial, "compile_scenario", hangs)
     opts = sweep.SweepOptions(trial_time_limit_s=0.5, random_outages=1)
     t0 = time.monotonic()
     with pytest.raises(BlackoutError, match="scenario 'sweep-case118-dc': compiling it took "

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from blackout.errors import ScenarioError
 from blackout.scenario import builtin_scenarios, compile_scenario, load_scenario
-from blackout.study.sweep_stats import drivers, outcome_distributions, power_law_rule
+from blackout.study.sweep.stats import drivers, outcome_distributions, power_law_rule
 from blackout.uncertainty import (
     Prior,
     parse_path,
@@ -192,7 +192,7 @@ def test_ufls_design_inputs_reach_the_engine() -> None:
 
 
 def test_restoration_only_inputs_do_not_drive_cascade_outcomes() -> None:
-    from blackout.study.sweep_stats import restoration_only_inputs
+    from blackout.study.sweep.stats import restoration_only_inputs
 
     spec = {"uncertain": {"crews": {"path": "restoration.crews"},
                           "demand": {"input": "demand_mw"}}}

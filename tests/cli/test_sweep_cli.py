@@ -19,7 +19,7 @@ from blackout.cli import (
     app,
     commands,  # noqa: F401  (registers the commands)
 )
-from blackout.study.store import ResultStore
+from blackout.study.sweep.store import ResultStore
 
 runner = CliRunner()
 SCENARIO = str(Path(__file__).parents[1] / "data" / "scenarios" / "sweep-case118-dc.yaml")
@@ -152,7 +152,6 @@ def test_sweep_of_a_scenario_with_priors_prints_what_varies(tmp_path: Path) -> N
 def test_sweep_participation_rule_reaches_the_fast_engine(tmp_path: Path) -> None:
     """--participation is stored with the sweep and used by its fast engine."""
     from blackout.study import load_sweep
-
     res = runner.invoke(app, _sweep(tmp_path / "p", "--trials", "4", "--participation",
                                     "pmax", "-f", "json"))
     assert res.exit_code == 0, res.output

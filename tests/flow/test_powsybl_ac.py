@@ -24,7 +24,7 @@ from blackout import load_case
 from blackout.flow import run_ac
 from blackout.grid.io.ppc import grid_to_ppc
 from blackout.grid.ratings import derive_ratings
-from blackout.study.dcmodel import balanced_grid
+from blackout.study.fastdc.model import balanced_grid
 
 pw = pytest.importorskip("pypowsybl", reason="pypowsybl (the psse extra) not installed")
 

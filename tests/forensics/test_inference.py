@@ -163,7 +163,7 @@ def test_retracted_observation_must_have_zero_reliability() -> None:
 def test_a_stalled_trial_is_cut_off() -> None:
     import time
 
-    from blackout.study.timelimit import TrialTimeout, time_limit
+    from blackout.limits import TrialTimeout, time_limit
 
     start = time.monotonic()
     with pytest.raises(TrialTimeout), time_limit(0.2):

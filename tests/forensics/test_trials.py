@@ -184,7 +184,7 @@ def test_trials_of_one_hypothesis_share_one_grid_object() -> None:
 
 def test_worker_processes_give_the_serial_result() -> None:
     """The CLI's default path (2 spawned worker processes): same trials, same numbers."""
-    from blackout.study.executors import make_executor
+    from blackout.study.sweep.executors import make_executor
 
     serial = simulate_trials(EVIDENCE, HYPOTHESES, trials=3, seed=5)
     with make_executor(2) as ex:

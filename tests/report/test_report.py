@@ -254,7 +254,7 @@ def test_long_labels_are_wrapped_not_truncated() -> None:
 
 
 def test_sweep_report_critical_lines_match_the_sweep_summary(tmp_path: Path) -> None:
-    from blackout.study.sweep_results import summarize
+    from blackout.study.sweep.results import summarize
 
     names = [f"line {k}" for k in range(6)]
     df = pd.DataFrame({"trial": list(range(8)), "status": ["ok"] * 8,

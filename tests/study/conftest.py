@@ -9,7 +9,7 @@ import pytest
 from blackout import load_case
 from blackout.grid.model import Grid
 from blackout.grid.ratings import derive_ratings
-from blackout.study.dcmodel import DCModel
+from blackout.study.fastdc.model import DCModel
 
 
 @cache

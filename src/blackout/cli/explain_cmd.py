@@ -65,7 +65,7 @@ def explain_cmd(
     """
     from blackout.cli.progress import progress_bar
     from blackout.forensics import DEFAULT_TRIALS, explain
-    from blackout.study.executors import make_executor
+    from blackout.study.sweep.executors import make_executor
 
     folder = out if out is not None and _is_folder(out) else None
     if resume and folder is None:

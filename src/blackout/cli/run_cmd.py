@@ -126,7 +126,7 @@ def run_cmd(
         if scenario or trip:
             raise BlackoutError("--from-sweep re-runs a sweep's trial: give no SCENARIO "
                                 "and no --trip")
-        from blackout.study.sweep_results import rerun_trial
+        from blackout.study.sweep.results import rerun_trial
 
         rerun = rerun_trial(from_sweep, trial)
         sweep_trial = rerun.to_dict()

@@ -46,7 +46,7 @@ def study_grid(case: str, ratings: str, *, balanced_dispatch: bool = False,
     check_participation(participation)
     grid = load_case(case)
     if balanced_dispatch:
-        from blackout.study.dcmodel import balanced_grid
+        from blackout.study.fastdc.model import balanced_grid
 
         grid = balanced_grid(grid)
     return apply_ratings(grid, spec, participation=participation)
@@ -67,7 +67,7 @@ def study_model(case: str, ratings: str, *, balanced_dispatch: bool = False,
     """(grid, DCModel) of a study; with ``grandfather`` the branches above rate_a in the
     base case are re-rated to 1.1 x their base flow first."""
     from blackout.grid.ratings import grandfather_base
-    from blackout.study.dcmodel import DCModel
+    from blackout.study.fastdc.model import DCModel
 
     grid = study_grid(case, ratings, balanced_dispatch=balanced_dispatch,
                       participation=participation)
@@ -81,7 +81,7 @@ def study_model(case: str, ratings: str, *, balanced_dispatch: bool = False,
 def base_case_warning(model: Any, *, cascades: str) -> str | None:
     """The first line a study prints when its base case is above the ratings used, or
     None when it is within them."""
-    from blackout.study.contingency import base_violations
+    from blackout.study.contingency.n1 import base_violations
 
     base = base_violations(model)
     if base["count"] == 0:
@@ -135,7 +135,7 @@ def n1_cmd(
 
     Base-case violations are reported once (``base_case.violations``); per outage
     ``new_violations`` and ``worsened_violations`` count only what the outage causes."""
-    from blackout.study.contingency import base_ac_flows, screen_n1, verify_ac
+    from blackout.study.contingency.n1 import base_ac_flows, screen_n1, verify_ac
 
     if by not in ("max_caused_loading_pct", "max_loading_pct", "cascade_load_lost_mw",
                   "cascade_lines_out"):
@@ -218,8 +218,8 @@ def nk_cmd(
     out: OutOpt = None,
 ) -> None:
     """N-k screening: random or exhaustive k-branch outages, their cascades and risk."""
-    from blackout.study.contingency import base_violations
-    from blackout.study.nk import random_chemistry, screen_nk
+    from blackout.study.contingency.n1 import base_violations
+    from blackout.study.contingency.nk import random_chemistry, screen_nk
     from blackout.study.risk import risk_metrics
 
     if k < 1:

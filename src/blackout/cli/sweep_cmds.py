@@ -164,8 +164,8 @@ def sweep_cmd(
         "--summary-out", help="write the summary to FILE")] = None,
 ) -> None:
     """Monte Carlo sweep: seeded trials of a scenario, streamed to Parquet chunks."""
-    from blackout.study.executors import make_executor
-    from blackout.study.sweep import SweepOptions, run_sweep
+    from blackout.study.sweep.executors import make_executor
+    from blackout.study.sweep.run import SweepOptions, run_sweep
 
     if trials < 1:
         raise BlackoutError(f"--trials must be at least 1, got {trials}")

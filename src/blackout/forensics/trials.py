@@ -13,7 +13,7 @@ scenario template; the case itself is cached by :func:`blackout.load_case`).
 A trial that raises is recorded (:class:`TrialFailure`: hypothesis, trial, seed,
 parameters, error) and left out of the likelihood; the inference goes on. With a
 ``store`` folder, every finished chunk is written at once to a
-:class:`~blackout.study.store.ResultStore` (the sweep store: Parquet chunks and a
+:class:`~blackout.study.sweep.store.ResultStore` (the sweep store: Parquet chunks and a
 manifest, atomic renames), so a run that is killed resumes (``resume=True``) by
 running only the chunks that are missing.
 """
@@ -39,7 +39,7 @@ from blackout.forensics.hypotheses import EngineOptions, Hypothesis, HypothesisS
 from blackout.forensics.inference import TrialFailure, TrialSet
 from blackout.forensics.observables import measure_all
 from blackout.grid.model import Grid
-from blackout.study.timelimit import TrialTimeout, time_limit
+from blackout.limits import TrialTimeout, time_limit
 
 __all__ = ["CHUNK_SIZE", "FORMAT", "ROW_SCHEMA", "TrialDraw", "TrialSpec", "check_draws",
            "draw_trials", "run_chunk", "run_trial", "simulate_trials"]
@@ -291,8 +291,8 @@ def simulate_trials(evidence: Evidence, hypotheses: HypothesisSet, *, trials: in
     BlackoutError : a store folder holding something else, or a task that failed as a
         whole (finished chunks are kept: resume later).
     """
-    from blackout.study.executors import SerialExecutor, completed_in_window
-    from blackout.study.store import ResultStore
+    from blackout.study.sweep.executors import SerialExecutor, completed_in_window
+    from blackout.study.sweep.store import ResultStore
 
     t_start = time.perf_counter()
     if trials < 2:

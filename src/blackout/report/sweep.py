@@ -95,7 +95,7 @@ def sweep_view(df: pd.DataFrame, meta: dict[str, Any], grid: Grid | None = None,
     for k in ("case", "scenario", "trials_requested", "seed"):
         if k in meta:
             summary[k] = meta[k]
-    from blackout.study.sweep_stats import (
+    from blackout.study.sweep.stats import (
         drivers,
         outcome_distributions,
         power_law_rule,
@@ -204,7 +204,7 @@ def _risk_critical_lines(df: pd.DataFrame, loss: np.ndarray, grid: Grid | None,
                          top: int) -> list[dict[str, Any]]:
     """The most critical lines by the one definition ``blackout sweep`` prints
     (:func:`blackout.study.risk.risk_metrics` on what the cascade tripped, as
-    :func:`blackout.study.sweep_results.summarize` calls it): ranked by ``score_mw``, the
+    :func:`blackout.study.sweep.results.summarize` calls it): ranked by ``score_mw``, the
     expected load lost over the large cascades (top 10 % by loss) the line trips in.
     Each row also has ``trials`` (large cascades it tripped in) and ``mean_loss_mw``
     (their mean loss)."""

@@ -1,0 +1,388 @@
+"""The compiled DC cascade loop of the fast engine: numba runs whole cascades.
+
+Each scenario runs the simple DC rule (see :mod:`blackout.study.fastdc.engine`) start to end in
+compiled code. Scenarios are split between threads (``prange``) and each thread keeps
+``SLOTS`` of them in flight; every scenario is computed on its own, so the results do not
+depend on the thread count or the batching. Per round of one scenario:
+
+- while at most ``WOODBURY_MAX`` of its outages have independent XOR cycle-space labels
+  (over GF(2)) and the model holds all of H: the flows are the Woodbury update
+  ``F + H[:, M] (I - H[M, M])^-1 F[M]`` over those outages ``M``, where ``F`` is the base
+  flows ``f0`` until an island splits; an outage whose label depends on the others closes
+  a cut, and :mod:`blackout.study.fastdc._compiled.split` finds the smaller side, re-balances the
+  islands and solves ``F`` for the new injections on the base factors (why the other
+  outages can then be left out of ``M``: see there);
+- otherwise (:mod:`blackout.study.fastdc._compiled.woodbury` has the path above): islands from
+  the same search, trip by trip, in a round with at most ``SEARCH_TRIPS`` trips (half
+  the grid's buses searched at most), else by a pass over a spanning forest of the base
+  case and union-find over the chords still in service; when they changed (outages only
+  split, so the partition changed) the island balancing rule of :meth:`DCModel.balance`
+  (the same sums in the same order); then the DC flows of the current topology, each
+  energised island grounded at its slack bus and every bus of a dark island grounded (it
+  carries nothing). The B matrices of all the batch's scenarios in this path are
+  factorised together, LDL^T without pivoting (like the model's SuperLU)
+  on the *base* pattern of L in the base fill-reducing order: a removed branch or a
+  grounded bus only leaves exact zeros in that pattern, so there is no per-scenario
+  symbolic work and the innermost loops run over scenarios. Scenarios on this path wait
+  until ``BATCH`` of them can run the round together (or nothing else is left to run);
+- every branch in service (and energised) with ``|P| > limit`` trips, ascending.
+
+A zero pivot (possible only with negative susceptances) flags the scenario; the caller
+runs it again on the numpy path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from blackout.study.fastdc._compiled.islands import (
+    Base,
+    Grid,
+    Work,
+    _balance,
+    _islands,
+    _work,
+    get_num_threads,
+    njit,
+    prange,
+)
+from blackout.study.fastdc._compiled.linalg import batch_solve
+from blackout.study.fastdc._compiled.split import _add_splits, _cut, _note_split
+from blackout.study.fastdc._compiled.woodbury import _enter, _woodbury_round
+from blackout.study.fastdc.plan import CascadePlan, plan_of
+
+__all__ = ["CascadePlan", "plan_of", "run_block"]
+
+#: scenarios whose sparse solves of a round run together, per thread
+BATCH = 16
+#: scenarios in flight per thread (at least ``BATCH``, so that waiting ones can always
+#: fill a batch): those on the Woodbury path run a round each pass, those past it wait
+#: until ``BATCH`` of them can run their sparse round together
+SLOTS = 32
+#: past the Woodbury path, a round's trips are searched for the islands they split when
+#: there are at most this many (and the searches stop after half the grid's buses);
+#: otherwise union-find over the whole grid
+SEARCH_TRIPS = 16
+
+
+def run_block(plan: CascadePlan, init_ptr: np.ndarray, init_idx: np.ndarray,
+              limit_pu: np.ndarray, max_rounds: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                         np.ndarray]:
+    """Run the cascades of one block of scenarios; scenario ``s`` starts with branches
+    ``init_idx[init_ptr[s]:init_ptr[s+1]]`` out.
+
+    Returns ``(trips, n_trips, rounds, lost_mw, islands, ok)``: ``trips[s, :n_trips[s]]``
+    the tripped branches in trip order, the rounds that tripped something, the load not
+    served at the end (MW), the islands at the end, and False where a zero pivot stopped
+    the scenario (its other outputs are then meaningless).
+    """
+    s = init_ptr.size - 1
+    nl = plan.f_bus.size
+    trips = np.empty((s, nl), dtype=np.int32)
+    n_trips = np.zeros(s, dtype=np.int64)
+    rounds = np.zeros(s, dtype=np.int64)
+    lost = np.zeros(s)
+    islands = np.zeros(s, dtype=np.int64)
+    ok = np.ones(s, dtype=np.bool_)
+    nchunk = max(1, min(s, 4 * get_num_threads()))
+    _cascades(nchunk, init_ptr, init_idx, limit_pu, int(max_rounds), plan.grid(),
+              plan.base(), plan.base_mva, plan.kw,
+              SEARCH_TRIPS if plan.base_d.size else 0, plan.base_islands, plan.base_served_mw,
+              BATCH, max(SLOTS, BATCH), trips, n_trips, rounds, lost, islands, ok)
+    return trips, n_trips, rounds, lost, islands, ok
+
+
+@njit(parallel=True, cache=True)
+def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np.ndarray,
+              max_rounds: int, grid: Grid, base: Base, base_mva: float, kw: int,
+              search: int, n_base: int, served_base: float, batch: int, n_slot: int,
+              trips: np.ndarray, n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray,
+              islands: np.ndarray, ok: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Every scenario's cascade; each thread keeps ``n_slot`` scenarios in flight: a pass
+    runs one Woodbury round of each scenario on that path, and one sparse round of up to
+    ``batch`` of the others together (one factorisation loop, the scenarios innermost)
+    once ``batch`` of them wait or nothing else is left to run."""
+    n_s = init_ptr.size - 1
+    nb, nl, nnz, n_a = grid[0].size, grid[12].size, grid[18].size, grid[24].size
+    step = (n_s + nchunk - 1) // nchunk
+    for c in prange(nchunk):
+        slots = [_work(nb, nl, n_a, grid[16].size) for _ in range(n_slot)]
+        # the batch, scenarios innermost: 0 B's diagonal, 1 its strictly lower entries, 2
+        # right-hand side and solution, 3 L, 4 D, 5 and 6 scratch, 7 zero-pivot flags;
+        # by scenario: 8 right-hand side (staged) and solution (transposed), 9 diagonal
+        # and 10 lower entries (staged)
+        mats = (np.zeros((nb, batch)), np.zeros((max(n_a, 1), batch)), np.zeros((nb, batch)),
+                np.zeros((nnz, batch)), np.zeros((nb, batch)), np.zeros((nb, batch)),
+                np.zeros(batch), np.zeros(batch), np.zeros((batch, nb)),
+                np.zeros((batch, nb)), np.zeros((batch, max(n_a, 1))))
+        gmap = np.zeros(batch, dtype=np.int64)
+        # each slot's path: -1 free, 1 Woodbury, 0 sparse (kept here: taking a slot's tuple
+        # out of the list touches every one of its arrays)
+        mode = np.full(n_slot, -1, dtype=np.int64)
+        nxt, end = c * step, min(n_s, (c + 1) * step)
+        busy = 0
+        while True:
+            for j in range(n_slot):  # fill the free slots
+                if mode[j] < 0 and nxt < end:
+                    ws = slots[j]
+                    _start(ws, nxt, init_ptr, init_idx, grid, base, kw, n_base, served_base)
+                    mode[j] = ws[11][4]
+                    nxt += 1
+                    busy += 1
+            if busy == 0:
+                break
+            for j in range(n_slot):
+                if mode[j] == 1:  # Woodbury: the whole round here
+                    ws = slots[j]
+                    st = ws[11]
+                    if not _woodbury_round(ws, grid, base, base_mva, limit):
+                        ok[st[0]] = False
+                        st[0] = -1
+                        busy -= 1
+                    elif _advance(ws, grid, base, kw, search, max_rounds, trips, n_trips, rounds,
+                                  lost, islands):
+                        busy -= 1
+                    mode[j] = -1 if st[0] < 0 else st[4]
+            n_wait, n_wood = 0, 0
+            for j in range(n_slot):
+                n_wait += mode[j] == 0
+                n_wood += mode[j] == 1
+            n_g = 0
+            if n_wait >= batch or (n_wait > 0 and n_wood == 0 and nxt >= end):
+                for j in range(n_slot):
+                    if mode[j] == 0 and n_g < batch:
+                        ws = slots[j]
+                        _prepare(ws, grid, base_mva)
+                        _assemble(ws, grid, n_g, mats)
+                        gmap[n_g] = j
+                        n_g += 1
+            if n_g:
+                _interleave(mats, n_g)
+                batch_solve(grid, n_g, mats)
+                _transpose(mats[2], mats[8], n_g)
+            for g in range(n_g):
+                ws = slots[gmap[g]]
+                st = ws[11]
+                if mats[7][g] != 0.0:  # zero pivot
+                    ok[st[0]] = False
+                    st[0] = -1
+                    busy -= 1
+                    mode[gmap[g]] = -1
+                    continue
+                _flows(ws, grid, g, mats, limit)
+                if _advance(ws, grid, base, kw, search, max_rounds, trips, n_trips, rounds,
+                            lost, islands):
+                    busy -= 1
+                if st[0] < 0:
+                    mode[gmap[g]] = -1
+
+
+@njit(cache=True)
+def _start(ws: Work, s: int, init_ptr: np.ndarray, init_idx: np.ndarray, grid: Grid,
+           base: Base, kw: int, n_base: int,
+           served_base: float) -> None:  # pragma: no cover - compiled
+    """Slot ``ws`` takes scenario ``s``: its initiating outages on the base case."""
+    load_mw, live = grid[9], grid[11]
+    b_label, b_p, b_grounded, b_dead = base[3], base[4], base[5], base[6]
+    fw, iw, bw, out, basis, onl, st, sf = ws[0], ws[1], ws[2], ws[3], ws[9], ws[10], \
+        ws[11], ws[12]
+    label, p_bus = iw[1], fw[5]
+    grounded, dead = bw[0], bw[1]
+    nl, nb = out.size, label.size
+    for br in range(nl):
+        out[br] = False
+    for i in range(nb):
+        label[i] = b_label[i]
+        p_bus[i] = b_p[i]
+        grounded[i] = b_grounded[i]
+    for k in range(n_base):
+        dead[k] = b_dead[k]
+    for j in range(64):
+        basis[j] = 0
+    plain = kw > 0
+    nm = 0
+    st[8], st[9], st[10], st[11] = 0, 0, 0, 0
+    for q in range(init_ptr[s], init_ptr[s + 1]):
+        br = init_idx[q]
+        if out[br]:
+            continue
+        out[br] = True
+        if plain and live[br]:
+            nm, plain = _enter(ws, grid, base, br, nm, kw, n_base)
+    non = 0
+    for br in range(nl):
+        if live[br] and not out[br]:
+            onl[non] = br
+            non += 1
+    diag, aval = fw[6], ws[13]
+    for k in range(nb):
+        diag[k] = grid[27][k]
+    for e in range(grid[26].size):
+        aval[e] = grid[26][e]
+    for q in range(init_ptr[s], init_ptr[s + 1]):
+        _drop(ws, grid, init_idx[q])
+    total = 0.0
+    for i in range(nb):
+        total += load_mw[i]
+    st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7] = s, 0, n_base, nm, plain, 0, 0, non
+    if not plain:  # left the Woodbury path: outages after it were not searched
+        st[10] = 1
+    sf[0], sf[1] = served_base, total
+
+
+@njit(cache=True)
+def _advance(ws: Work, grid: Grid, base: Base, kw: int, search: int, max_rounds: int,
+             trips: np.ndarray, n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray,
+             islands: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """Trip this round's overloads (``ws[5][:st[6]]``), or end the scenario (True) when
+    there are none or the rounds ran out, writing its outputs."""
+    out, new, onl, st, sf = ws[3], ws[5], ws[10], ws[11], ws[12]
+    s, n_new = st[0], st[6]
+    if n_new > 0:
+        nt, nm = st[5], st[3]
+        left = grid[0].size // 2
+        for j in range(n_new):
+            br = new[j]
+            out[br] = True
+            _drop(ws, grid, br)
+            trips[s, nt] = br
+            nt += 1
+            if st[4]:
+                nm, still = _enter(ws, grid, base, br, nm, kw, st[2])
+                st[4] = still
+            elif st[10] == 0:  # islands by the searches, while few trips and within budget
+                if n_new > search:
+                    st[10] = 1
+                else:
+                    res, n = _cut(ws, grid, br, st[2] + st[9], left)
+                    left -= n
+                    if res > 0:
+                        _note_split(ws, res, base[2])
+                    elif res < 0:
+                        st[10] = 1
+        st[5], st[3] = nt, nm
+        rounds[s] += 1
+        m = 0
+        for q in range(st[7]):  # the branches still in service, ascending
+            onl[m] = onl[q]
+            m += not out[onl[q]]
+        st[7] = m
+        st[1] += 1
+        if st[1] <= max_rounds:
+            return False
+    n_trips[s] = st[5]
+    lost[s] = sf[1] - sf[0]
+    islands[s] = st[2]
+    st[0] = -1
+    return True
+
+
+@njit(cache=True)
+def _drop(ws: Work, grid: Grid, br: int) -> None:  # pragma: no cover - compiled
+    """Take branch ``br`` out of the slot's B (diagonal and lower entry), once."""
+    e = grid[25][br]
+    aval = ws[13]
+    if e >= 0 and aval[e] != 0.0:
+        a, b = grid[0][grid[12][br]], grid[0][grid[13][br]]
+        diag = ws[0][6]
+        diag[a] -= grid[14][br]
+        diag[b] -= grid[14][br]
+        aval[e] = 0.0
+
+
+@njit(cache=True)
+def _prepare(ws: Work, grid: Grid, base_mva: float) -> None:  # pragma: no cover - compiled
+    """Re-balance the islands if they changed: the splits the searches found or, when the
+    labels are stale (no search, or past its budget), all islands by union-find."""
+    st, sf = ws[11], ws[12]
+    if st[10]:
+        cur = _islands(ws, grid)
+        # outages only split islands: same count, same partition (but labels from the
+        # searches were numbered otherwise: balance again under the union-find labels)
+        if cur != st[2] or st[8]:
+            st[2] = cur
+            sf[0] = _balance(ws, cur, grid, base_mva)
+        st[8], st[9], st[10], st[11] = 0, 0, 0, 0
+    elif st[9]:
+        _add_splits(ws, grid, base_mva)
+
+
+@njit(cache=True)
+def _assemble(ws: Work, grid: Grid, g: int, mats: tuple[np.ndarray, ...]
+              ) -> None:  # pragma: no cover - compiled
+    """Row ``g`` of the batch's staging arrays (``mats[9]``, ``mats[10]``, ``mats[8]``, one
+    scenario contiguous): the current B (diagonal, strictly lower entries; each grounded
+    position a unit row) and right-hand side (injections less phase shifts)."""
+    pos, f_bus, t_bus, pf_pu = grid[0], grid[12], grid[13], grid[15]
+    acolp, arow, shifters = grid[22], grid[23], grid[28]
+    ad, ao, x = mats[9][g], mats[10][g], mats[8][g]
+    p_bus, diag = ws[0][5], ws[0][6]
+    grounded, out, aval = ws[2][0], ws[3], ws[13]
+    n = pos.size
+    for i in range(n):
+        x[pos[i]] = p_bus[i]
+    for q in range(shifters.size):
+        br = shifters[q]
+        if not out[br]:
+            x[pos[f_bus[br]]] -= pf_pu[br]
+            x[pos[t_bus[br]]] += pf_pu[br]
+    for k in range(n):
+        if grounded[k]:
+            x[k] = 0.0
+            ad[k] = 1.0
+        else:
+            ad[k] = diag[k]
+    for j in range(n):
+        if grounded[j]:
+            for e in range(acolp[j], acolp[j + 1]):
+                ao[e] = 0.0
+        else:
+            for e in range(acolp[j], acolp[j + 1]):
+                ao[e] = 0.0 if grounded[arow[e]] else aval[e]
+
+
+@njit(cache=True)
+def _interleave(mats: tuple[np.ndarray, ...], m: int) -> None:  # pragma: no cover - compiled
+    """The staged rows of the first ``m`` scenarios into the batch's arrays, scenarios
+    innermost (written a whole row of the batch at a time, not one scenario's column)."""
+    ad, ao, x, sad, sao, sx = mats[0], mats[1], mats[2], mats[9], mats[10], mats[8]
+    for k in range(ad.shape[0]):
+        for g in range(m):
+            ad[k, g] = sad[g, k]
+            x[k, g] = sx[g, k]
+    for e in range(ao.shape[0]):
+        for g in range(m):
+            ao[e, g] = sao[g, e]
+
+
+@njit(cache=True)
+def _flows(ws: Work, grid: Grid, g: int, mats: tuple[np.ndarray, ...],
+           limit: np.ndarray) -> None:  # pragma: no cover - compiled
+    """This round's overloads, ascending, into ``ws[5][:st[6]]``: the branches in service,
+    not in a dark island, whose flow (pu) from the angles of batch column ``g`` (``mats[8]
+    [g]``, the solved batch transposed) has ``|flow| > limit``."""
+    pos, f_bus, t_bus, b_pu, pf_pu = grid[0], grid[12], grid[13], grid[14], grid[15]
+    xs = mats[8][g]
+    label, dead = ws[1][1], ws[2][1]
+    new, onl, st = ws[5], ws[10], ws[11]
+    n_new = 0
+    for q in range(st[7]):
+        br = onl[q]
+        a = f_bus[br]
+        fl = b_pu[br] * (xs[pos[a]] - xs[pos[t_bus[br]]]) + pf_pu[br]
+        if abs(fl) > limit[br] and not dead[label[a]]:
+            new[n_new] = br
+            n_new += 1
+    st[6] = n_new
+
+
+@njit(cache=True)
+def _transpose(x: np.ndarray, xt: np.ndarray, m: int) -> None:  # pragma: no cover - compiled
+    """``xt[g, k] = x[k, g]`` for the first ``m`` columns (each column's flows pass then
+    reads its angles contiguously)."""
+    for k in range(x.shape[0]):
+        for g in range(m):
+            xt[g, k] = x[k, g]
+
+
