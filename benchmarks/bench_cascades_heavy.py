@@ -57,7 +57,7 @@ def _model(case: str, k: float):  # type: ignore[no-untyped-def]
     """The benchmark's DCModel: balanced case, ratings k x base DC flow, floor 31.7 MVA."""
     from blackout import load_case
     from blackout.grid.ratings import derive_ratings
-    from blackout.study.dcmodel import DCModel, balanced_grid
+    from blackout.study.fastdc.model import DCModel, balanced_grid
 
     grid = derive_ratings(balanced_grid(load_case(case)), k=k, floor_mva=31.7,
                           override_given=True, basis="dc")
@@ -83,7 +83,7 @@ def _median_time(fn: Any, repeats: int = 3) -> float:
 def _worker(args: tuple[str, float, list[list[int]]]) -> float:
     """One of two processes (numba at one thread): its half of the sets, timed warm."""
     os.environ["NUMBA_NUM_THREADS"] = "1"
-    from blackout.study.batch import run_cascades
+    from blackout.study.fastdc.engine import run_cascades
 
     case, k, events = args
     model = _model(case, k)
@@ -112,7 +112,7 @@ def run_one(label: str, case: str, n: int, k: float, target: int | None
     """One workload: (row, note, target entry or None)."""
     import numba
 
-    from blackout.study.batch import run_cascades
+    from blackout.study.fastdc.engine import run_cascades
 
     t0 = time.perf_counter()
     model = _model(case, k)
@@ -188,8 +188,8 @@ def main() -> None:
         notes.append(note)
         if goal is not None:
             targets.append(goal)
-    notes.append("ours: blackout.study.batch.run_cascades on the compiled loop (the rule and "
-                 "results of CascadeSettings.simple_dc(); the fast/detailed equivalence tests "
+    notes.append("ours: blackout.study.fastdc.engine.run_cascades on the compiled loop (the rule "
+                 "and results of CascadeSettings.simple_dc(); the fast/detailed equivalence tests "
                  "hold them). Timed on a shared 2-core machine: other engineers' processes "
                  "ran beside it, so treat the absolute rates as noisy and compare ratios of "
                  "the same run.")
