@@ -90,7 +90,7 @@ def test_label_collisions_fall_back(case118: DCModel, monkeypatch: pytest.Monkey
 
 def test_cut_labels_the_smaller_side(case118: DCModel) -> None:
     from blackout.study.fastdc._compiled.islands import _work
-    from blackout.study.fastdc._compiled.loop import _start
+    from blackout.study.fastdc._compiled.loop import _start, loop_settings
     from blackout.study.fastdc._compiled.split import _cut
     from blackout.study.fastdc.plan import plan_of
 
@@ -100,7 +100,7 @@ def test_cut_labels_the_smaller_side(case118: DCModel) -> None:
     ws = _work(nb, nl, plan.abr.size, plan.gen_bus.size)
     for br in live[plan.xor[live] == 0][:10]:
         _start(ws, 0, np.array([0, 0]), np.zeros(0, dtype=np.int64), plan.grid(), plan.base(),
-               plan.kw, plan.base_islands, plan.base_served_mw)
+               loop_settings(plan, 1000))
         ws[3][br] = True
         res = _cut(ws, plan.grid(), int(br), 7, nb)[0]
         on = live[live != br]
