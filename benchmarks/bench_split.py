@@ -40,7 +40,7 @@ def main() -> None:
         on = cascade_plan.plan_of(model)
         rates = []
         for plan in (on, replace(on, base_lx=np.zeros(0), base_d=np.zeros(0))):
-            model.__dict__["_cascade_plan"] = plan
+            model.cascade_plan = plan
             run_cascades(model, events[:5])
             times = []
             for _ in range(3):

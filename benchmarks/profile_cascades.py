@@ -22,11 +22,11 @@ import numpy as np
 
 PHASES = {  # a call in _cascades -> phase name
     "_start(ws, nxt": "start a scenario",
-    "_woodbury_round(ws": "Woodbury round (split re-balance, base solve, update, check)",
+    "woodbury_round(ws": "Woodbury round (split re-balance, base solve, update, check)",
     "_prepare(ws": "islands (union-find) and re-balance",
     "_assemble(ws": "assemble B",
     "_interleave(mats": "interleave the batch",
-    "_batch_solve(grid": "batched LDL^T and solves",
+    "batch_solve(grid": "batched LDL^T and solves",
     "_flows(ws": "flows and check",
 }
 
@@ -61,7 +61,7 @@ def _instrumented() -> types.ModuleType:
         at = src.index(call, src.index("def _cascades("))
         line = src[src.rindex("\n", 0, at) + 1:at]
         indent = line[:len(line) - len(line.lstrip())]
-        if line.strip() == "if not":  # `if not _woodbury_round(...):` -> time it first
+        if line.strip() == "if not":  # `if not woodbury_round(...):` -> time it first
             at -= len("if not ")
             call_at = at + len("if not ")
         else:

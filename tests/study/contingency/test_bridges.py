@@ -12,15 +12,13 @@ import pytest
 
 from blackout.study.contingency import bridges as bridge_path
 from blackout.study.contingency.n1 import screen_n1
-from blackout.study.fastdc.engine import _post_outage
+from blackout.study.fastdc.engine import post_outage
 from blackout.study.fastdc.model import DCModel
-
-pytestmark = pytest.mark.skipif(not bridge_path.HAVE_NUMBA, reason="compiled path needs numba")
 
 
 def _general(model: DCModel, br: np.ndarray, q0: np.ndarray, dp: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    flows_pu, lost = _post_outage(model, [[int(b)] for b in br])
+    flows_pu, lost = post_outage(model, [[int(b)] for b in br])
     flows = flows_pu * model.base_mva
     rate = np.where(model.rate_mva > 0, model.rate_mva, np.inf)
     loading = np.abs(flows) / rate

@@ -8,14 +8,11 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from blackout.study.fastdc._compiled.islands import _islands, _work
-from blackout.study.fastdc._compiled.linalg import HAVE_NUMBA
+from blackout.study.fastdc._compiled.islands import find_islands, new_work
 from blackout.study.fastdc.model import DCModel
 from blackout.study.fastdc.plan import plan_of
 
 from ..conftest import rated
-
-pytestmark = pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
 
 
 def _two_base_islands() -> DCModel:
@@ -40,14 +37,14 @@ def test_island_labels_equal_connected_components(request: pytest.FixtureRequest
     live = np.flatnonzero(plan.live)
     assert plan.forest_v.size + model.base_islands == nb  # a spanning forest
     assert plan.forest_v.size + plan.chords.size == np.sum(plan.f_bus[live] != plan.t_bus[live])
-    ws = _work(nb, nl, plan.abr.size, plan.gen_bus.size)
+    ws = new_work(nb, nl, plan.abr.size, plan.gen_bus.size)
     rng = np.random.default_rng(7)
     for k in [0, 1, 2, live.size // 3, live.size // 2, live.size - 1, live.size,
               *rng.integers(0, live.size, 40)]:
         out = np.zeros(nl, dtype=bool)
         out[rng.choice(live, int(k), replace=False)] = True
         ws[3][:] = out
-        n = _islands(ws, grid)
+        n = find_islands(ws, grid)
         on = live[~out[live]]
         adj = sp.coo_matrix((np.ones(on.size), (plan.f_bus[on], plan.t_bus[on])),
                             shape=(nb, nb))

@@ -5,11 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from blackout.study.fastdc._compiled.linalg import HAVE_NUMBA
 from blackout.study.fastdc.engine import BatchResult, run_cascades
 from blackout.study.fastdc.model import DCModel
-
-pytestmark = pytest.mark.skipif(not HAVE_NUMBA, reason="the compiled loop needs numba")
 
 LOAD_MW_TOL = 1e-6
 

@@ -14,8 +14,7 @@ from blackout import load_case
 from blackout.flow.balance import balance_islands, dispatch_island
 from blackout.grid.model import Grid
 from blackout.study.contingency.n1 import screen_n1
-from blackout.study.fastdc._compiled.islands import _balance, _islands, _work
-from blackout.study.fastdc._compiled.linalg import HAVE_NUMBA
+from blackout.study.fastdc._compiled.islands import balance_slot, find_islands, new_work
 from blackout.study.fastdc.engine import post_outage_flows
 from blackout.study.fastdc.model import DCModel
 from blackout.study.fastdc.plan import plan_of
@@ -56,7 +55,6 @@ def test_dispatch_island_keeps_limits_and_meets_demand() -> None:
     np.testing.assert_allclose(frac, frac[0], atol=1e-12)
 
 
-@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
 @pytest.mark.parametrize("rule", ["headroom", "pmax", "droop"])
 def test_compiled_balance_equals_balance_py(rule: str) -> None:
     """Random outage sets on case118 (tight units): the compiled balance's unit outputs,
@@ -65,7 +63,7 @@ def test_compiled_balance_equals_balance_py(rule: str) -> None:
     plan = plan_of(model)
     grid = plan.grid()
     nb, nl = plan.pos.size, plan.f_bus.size
-    ws = _work(nb, nl, plan.abr.size, plan.gen_bus.size)
+    ws = new_work(nb, nl, plan.abr.size, plan.gen_bus.size)
     live = np.flatnonzero(plan.live)
     rng = np.random.default_rng(11)
     capped = 0
@@ -73,8 +71,8 @@ def test_compiled_balance_equals_balance_py(rule: str) -> None:
         out = np.zeros(nl, dtype=bool)
         out[rng.choice(live, int(k), replace=False)] = True
         ws[3][:] = out
-        n = _islands(ws, grid)
-        served_mw = _balance(ws, n, grid, plan.base_mva)
+        n = find_islands(ws, grid)
+        served_mw = balance_slot(ws, n, grid, plan.base_mva)
         labels = ws[1][1][:nb].copy()
         ref = balance_islands(rule, labels, model.gen_bus, model.gen_on, model.gen_p_case_mw,
                               model.pmin_mw, model.pmax_mw, model.load_bus_mw, model.gs_mw,
@@ -106,7 +104,6 @@ def test_studies_keep_the_case_dispatch() -> None:
     assert moved < 0.15 * model.gen_p_case_mw[on].sum()
 
 
-@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
 def test_bridge_closed_form_equals_general_path() -> None:
     """N-1 of the bridges of case118 (tight units, headroom): the compiled closed form's
     worst loading and load lost equal the general islanded path's flows."""

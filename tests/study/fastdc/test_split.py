@@ -9,13 +9,10 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from blackout.study.fastdc._compiled.linalg import HAVE_NUMBA
 from blackout.study.fastdc.engine import BatchResult, run_cascades
 from blackout.study.fastdc.model import DCModel
 
 from ..conftest import rated
-
-pytestmark = pytest.mark.skipif(not HAVE_NUMBA, reason="the compiled loop needs numba")
 
 LOAD_MW_TOL = 1e-6
 
@@ -89,20 +86,20 @@ def test_label_collisions_fall_back(case118: DCModel, monkeypatch: pytest.Monkey
 
 
 def test_cut_labels_the_smaller_side(case118: DCModel) -> None:
-    from blackout.study.fastdc._compiled.islands import _work
+    from blackout.study.fastdc._compiled.islands import new_work
     from blackout.study.fastdc._compiled.loop import _start, loop_settings
-    from blackout.study.fastdc._compiled.split import _cut
+    from blackout.study.fastdc._compiled.split import cut_of
     from blackout.study.fastdc.plan import plan_of
 
     plan = plan_of(case118)
     nb, nl = plan.pos.size, plan.f_bus.size
     live = np.flatnonzero(plan.live)
-    ws = _work(nb, nl, plan.abr.size, plan.gen_bus.size)
+    ws = new_work(nb, nl, plan.abr.size, plan.gen_bus.size)
     for br in live[plan.xor[live] == 0][:10]:
         _start(ws, 0, np.array([0, 0]), np.zeros(0, dtype=np.int64), plan.grid(), plan.base(),
                loop_settings(plan, 1000))
         ws[3][br] = True
-        res = _cut(ws, plan.grid(), int(br), 7, nb)[0]
+        res = cut_of(ws, plan.grid(), int(br), 7, nb)[0]
         on = live[live != br]
         adj = coo_matrix((np.ones(on.size), (plan.f_bus[on], plan.t_bus[on])), shape=(nb, nb))
         comp = connected_components(adj, directed=False)[1]
@@ -119,8 +116,8 @@ def test_cut_labels_the_smaller_side(case118: DCModel) -> None:
     inner = int(live[plan.xor[live] != 0][0])  # its ends stay connected: no split
     ws[3][inner] = True
     before = ws[1][1].copy()
-    assert _cut(ws, plan.grid(), inner, 9, nb)[0] == 0
-    assert _cut(ws, plan.grid(), inner, 9, -1)[0] == -1  # out of budget
+    assert cut_of(ws, plan.grid(), inner, 9, nb)[0] == 0
+    assert cut_of(ws, plan.grid(), inner, 9, -1)[0] == -1  # out of budget
     np.testing.assert_array_equal(ws[1][1], before)
     assert not ws[14][0].any()
 
@@ -144,16 +141,16 @@ def test_search_past_the_woodbury_path_does_not_change_results(
 
 def test_shift_base_equals_base_flows(case118: DCModel,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from blackout.study.fastdc._compiled.islands import _work
-    from blackout.study.fastdc._compiled.split import _shift_base
+    from blackout.study.fastdc._compiled.islands import new_work
+    from blackout.study.fastdc._compiled.split import shift_base
     from blackout.study.fastdc.plan import plan_of
 
     _plan_swapped(case118, monkeypatch)
     plan = plan_of(case118)
-    ws = _work(plan.pos.size, plan.f_bus.size, plan.abr.size, plan.gen_bus.size)
+    ws = new_work(plan.pos.size, plan.f_bus.size, plan.abr.size, plan.gen_bus.size)
     rng = np.random.default_rng(1)
     p = case118.p0_pu + rng.normal(0, 0.05, case118.p0_pu.size)
     p -= p.mean()  # one base island: balanced
     ws[0][5][:] = p
-    _shift_base(ws, plan.grid(), plan.base())
+    shift_base(ws, plan.grid(), plan.base())
     np.testing.assert_allclose(ws[15], case118.base_flows(p[:, None])[:, 0], rtol=0, atol=1e-10)

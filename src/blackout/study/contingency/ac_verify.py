@@ -141,7 +141,7 @@ def verify_outages(grid: Grid, branches: np.ndarray, *, threads: int | None = No
         _solve_fast(grid, net, base, main, setup, branches, np.flatnonzero(fast), parts, out,
                     lim, threads=threads or os.cpu_count() or 1, batch=batch, tol=tolerance_mva,
                     max_it=max_iteration, yf=yf, yt=yt, progress=progress,
-                    decoupled=fast_decoupled and kernels.HAVE_NUMBA)
+                    decoupled=fast_decoupled)
         slow = np.union1d(slow, np.flatnonzero(fast & ~out.converged))
     for done, i in enumerate(slow):
         if progress is not None:
@@ -384,9 +384,7 @@ def _solve_decoupled(grid: Grid, net: Network, base: PowerFlowResult, setup: Isl
 
 def _terminal_admittances(yf: csr_matrix, yt: csr_matrix) -> tuple[Any, ...]:
     """Yf and Yt as the loading pass wants them, made once per verification: the CSR
-    arrays (compiled pass) or the matrices themselves (numpy)."""
-    if not kernels.HAVE_NUMBA:
-        return (yf, yt)
+    arrays of the compiled pass."""
     yf, yt = csr_matrix(yf), csr_matrix(yt)
     return (yf.indptr.astype(np.int64), yf.indices.astype(np.int64), yf.data.astype(complex),
             yt.indptr.astype(np.int64), yt.indices.astype(np.int64), yt.data.astype(complex))
@@ -409,25 +407,11 @@ def _loading(vs: np.ndarray, ends: tuple[Any, ...], f: np.ndarray, t: np.ndarray
     :func:`run_ac` computes it; branch ``skip[row]`` (the outaged one) and branches with a
     dead end carry nothing; then new and worsened violations and the worst loading they
     cause (``lim`` per live branch, see :func:`verify_outages`)."""
-    if kernels.HAVE_NUMBA:
-        fp, fi, fv, tp, ti, tv = ends
-        return kernels.ac_loading_stats(np.ascontiguousarray(vs, dtype=complex), fp, fi, fv,
-                                        tp, ti, tv, f.astype(np.int64), t.astype(np.int64),
-                                        scale, skip.astype(np.int64),
-                                        np.ascontiguousarray(lim, dtype=float))
-    yf, yt = ends
-    cur_f = (yf @ vs.T).T  # (rows, branches)
-    cur_t = (yt @ vs.T).T
-    vm = np.abs(vs)
-    vm_f, vm_t = vm[:, f], vm[:, t]
-    loading = np.maximum(vm_f * np.abs(cur_f), vm_t * np.abs(cur_t)) * scale
-    loading[(vm_f == 0) | (vm_t == 0)] = 0.0
-    loading[np.arange(vs.shape[0]), skip] = 0.0
-    caused = np.where((lim == 0.0)[None, :] | (loading > lim[None, :]), loading, 0.0)
-    return (loading.max(axis=1, initial=0.0), (loading > 100.0).sum(axis=1),
-            ((loading > 100.0) & (lim == 0.0)[None, :]).sum(axis=1),
-            ((lim > 0.0)[None, :] & (loading > lim[None, :])).sum(axis=1),
-            caused.max(axis=1, initial=0.0))
+    fp, fi, fv, tp, ti, tv = ends
+    return kernels.ac_loading_stats(np.ascontiguousarray(vs, dtype=complex), fp, fi, fv,
+                                    tp, ti, tv, f.astype(np.int64), t.astype(np.int64),
+                                    scale, skip.astype(np.int64),
+                                    np.ascontiguousarray(lim, dtype=float))
 
 
 def _alone(grid: Grid, buses: np.ndarray

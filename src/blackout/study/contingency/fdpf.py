@@ -29,8 +29,7 @@ from scipy.sparse import csc_matrix, csr_matrix, tril, triu
 from scipy.sparse.linalg import splu
 
 from blackout.study.contingency.fdpf_kernel import SLOTS, outages
-from blackout.study.fastdc._compiled.islands import get_num_threads
-from blackout.study.fastdc._compiled.linalg import HAVE_NUMBA
+from blackout.study.jit import get_num_threads
 
 __all__ = ["DecoupledIsland", "decoupled_island", "solve_outages"]
 
@@ -159,8 +158,6 @@ def solve_outages(isl: DecoupledIsland, branches: np.ndarray, *, tol: float,
     iters = np.zeros(k, dtype=np.int64)
     if k == 0:
         return v, conv, iters
-    if not HAVE_NUMBA:  # pragma: no cover - numba is a core dependency
-        raise RuntimeError("the fast-decoupled outage solve needs numba")
     nchunk = max(1, min(k, 2 * get_num_threads()))
     outages(isl.yp, isl.yi, isl.yv, isl.sbus, isl.v0, isl.set_p, isl.pos_p, isl.set_q,
             isl.pos_q, isl.fac_p, isl.fac_q, isl.f, isl.t, isl.blk, isl.cp, isl.cq,

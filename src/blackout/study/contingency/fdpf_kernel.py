@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from blackout.study.fastdc._compiled.islands import njit, prange
+from blackout.study.jit import njit, prange
 
 __all__ = ["SLOTS", "outages"]
 

@@ -26,9 +26,9 @@ import pandas as pd
 from blackout.flow import run_ac
 from blackout.study.contingency import bridges as bridge_path
 from blackout.study.contingency.ac_verify import verify_outages
+from blackout.study.contingency.ranking import rank_rows
 from blackout.study.fastdc._compiled import linalg as kernels
-from blackout.study.fastdc._compiled.linalg import HAVE_NUMBA
-from blackout.study.fastdc.engine import _post_outage, run_cascades
+from blackout.study.fastdc.engine import post_outage, run_cascades
 from blackout.study.fastdc.model import DCModel
 
 __all__ = ["N1Result", "screen_n1", "verify_ac", "base_q_mvar", "base_ac_pq", "base_ac_flows",
@@ -58,10 +58,7 @@ class N1Result:
                ) -> pd.DataFrame:
         """Rows sorted by ``by`` (descending; default the worst loading the outage causes,
         base-case violations that did not worsen left out), ties broken by cascade size."""
-        keys = [by, "cascade_load_lost_mw", "cascade_lines_out"]
-        keys = list(dict.fromkeys(keys))
-        out = self.table.sort_values(keys, ascending=False, kind="stable")
-        return out if top is None else out.head(top)
+        return rank_rows(self.table, by, ("cascade_load_lost_mw", "cascade_lines_out"), top)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -128,41 +125,20 @@ def _dc_block_stats(model: DCModel, plain: np.ndarray, q0_pu: np.ndarray, block:
     new = np.zeros(n, dtype=np.int64)
     worse = np.zeros(n, dtype=np.int64)
     caused = np.zeros(n)
-    if HAVE_NUMBA:
-        if n:  # outages in the order of their first non-zero row in the forward solve, so
-            rr = model.solver_rows()[1]  # that each block skips its leading zero rows
-            first = np.minimum(np.where(rr[model.f_bus[plain]] >= 0, rr[model.f_bus[plain]], n),
-                               np.where(rr[model.t_bus[plain]] >= 0, rr[model.t_bus[plain]], n))
-            order = np.argsort(first, kind="stable")
-        buf = np.empty((model.keep.size + 1, min(n, block)))
-        for lo in range(0, n, block):
-            idx = order[lo:lo + block]
-            c = plain[idx]
-            theta, row = model.unit_transfer_angles(
-                c, buf if c.size == buf.shape[1] else None)
-            (worst[idx], arg[idx], count[idx], est[idx], new[idx], worse[idx],
-             caused[idx]) = kernels.n1_block_stats(theta, row, c, model.f_bus, model.t_bus,
-                                                   model.b_pu, f0, inv, q2, dp, lim)
-        return worst, arg, count, est, new, worse, caused
-    bv = lim > 0
+    if n:  # outages in the order of their first non-zero row in the forward solve, so
+        rr = model.solver_rows()[1]  # that each block skips its leading zero rows
+        first = np.minimum(np.where(rr[model.f_bus[plain]] >= 0, rr[model.f_bus[plain]], n),
+                           np.where(rr[model.t_bus[plain]] >= 0, rr[model.t_bus[plain]], n))
+        order = np.argsort(first, kind="stable")
+    buf = np.empty((model.keep.size + 1, min(n, block)))
     for lo in range(0, n, block):
-        c = plain[lo:lo + block]
-        ht = model.ht_rows(c) if model._ht is not None else model.h_columns_computed(c).T
-        rows = np.arange(c.size)
-        post = f0[None, :] + ht * (f0[c] / (1.0 - ht[rows, c]))[:, None]
-        post[rows, c] = 0.0
-        loading = np.abs(post) * inv
-        arg[lo:lo + c.size] = np.argmax(loading, axis=1)
-        worst[lo:lo + c.size] = loading[rows, arg[lo:lo + c.size]]
-        count[lo:lo + c.size] = (loading > 1.0).sum(axis=1)
-        new[lo:lo + c.size] = ((loading > 1.0) & ~bv).sum(axis=1)
-        worse[lo:lo + c.size] = (bv & (loading > lim)).sum(axis=1)
-        caused[lo:lo + c.size] = np.where(~bv | (loading > lim), loading, 0.0).max(axis=1)
-        post += dp[None, :]
-        post[rows, c] = 0.0
-        np.square(post, out=post)
-        post += q2
-        est[lo:lo + c.size] = (np.sqrt(post) * inv).max(axis=1)
+        idx = order[lo:lo + block]
+        c = plain[idx]
+        theta, row = model.unit_transfer_angles(
+            c, buf if c.size == buf.shape[1] else None)
+        (worst[idx], arg[idx], count[idx], est[idx], new[idx], worse[idx],
+         caused[idx]) = kernels.n1_block_stats(theta, row, c, model.f_bus, model.t_bus,
+                                               model.b_pu, f0, inv, q2, dp, lim)
     return worst, arg, count, est, new, worse, caused
 
 
@@ -202,7 +178,7 @@ def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool | Non
     worst[pos], arg[pos], count[pos], est[pos], new[pos], worse[pos], caused[pos] = (
         _dc_block_stats(model, plain, q0, block, dp, lim))
     lost_split = np.zeros(n)
-    if bridges.size and HAVE_NUMBA and model.rule == "headroom":  # closed form: headroom
+    if bridges.size and model.rule == "headroom":  # closed form: headroom
         bpos = np.searchsorted(cands, bridges)
         (worst[bpos], arg[bpos], count[bpos], est[bpos], lost_split[bpos], new[bpos],
          worse[bpos], caused[bpos]) = bridge_path.bridge_outage_stats(model, bridges, q0, dp,
@@ -213,7 +189,7 @@ def screen_n1(model: DCModel, *, trip_multiple: float = 1.0, cascade: bool | Non
         bv = lim > 0
         for lo in range(0, bridges.size, block):
             c = bridges[lo:lo + block]
-            flows_pu, lost = _post_outage(model, [[int(b)] for b in c])
+            flows_pu, lost = post_outage(model, [[int(b)] for b in c])
             flows = flows_pu * model.base_mva
             loading = np.abs(flows) / rate
             p = bpos[lo:lo + c.size]

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from blackout.errors import BlackoutError
+from blackout.study.contingency.ranking import rank_rows
 from blackout.study.fastdc.engine import BatchResult, run_cascades
 from blackout.study.fastdc.model import DCModel
 
@@ -120,9 +121,7 @@ class NkResult:
 
     def ranked(self, by: str = "load_lost_mw", top: int | None = None) -> pd.DataFrame:
         """Rows sorted by ``by`` (descending), ties by lines out then load lost."""
-        keys = list(dict.fromkeys([by, "lines_out", "load_lost_mw"]))
-        out = self.table.sort_values(keys, ascending=False, kind="stable")
-        return out if top is None else out.head(top)
+        return rank_rows(self.table, by, ("lines_out", "load_lost_mw"), top)
 
     def to_frame(self) -> pd.DataFrame:
         """A copy of the table."""

@@ -18,9 +18,10 @@ with one multi-right-hand-side solve shared by all such scenarios of the round; 
 pseudo-inverse then drops exactly the new islands' null directions, which carry no
 flow outside ``M``. Nothing is ever refactorised.
 
-That is the numpy path, used without numba, for :func:`post_outage_flows` and for any
-scenario the compiled loop gives back. With numba (a core dependency) :func:`run_cascades`
-runs every cascade start to end in compiled code instead
+That is the numpy path: the reference the compiled loop is tested against
+(``run_cascades(..., compiled=False)``), used for :func:`post_outage_flows` and for any
+scenario the compiled loop gives back. :func:`run_cascades` runs every cascade start to
+end in compiled code
 (:mod:`blackout.study.fastdc._compiled.loop`: the same Woodbury update while few branches are
 out, islands split off by a search from the cut and re-balanced on the base factors
 (:mod:`blackout.study.fastdc._compiled.split`), then union-find islands, the same balancing sums and an
@@ -41,8 +42,7 @@ from scipy.sparse import csc_matrix
 from scipy.sparse.linalg import splu
 
 from blackout.study.fastdc._compiled import loop as cascade_kernel
-from blackout.study.fastdc._compiled.linalg import HAVE_NUMBA
-from blackout.study.fastdc.model import DCModel, _bbus, _slacks
+from blackout.study.fastdc.model import DCModel, bbus_matrix, island_slacks
 
 __all__ = ["BatchResult", "run_cascades", "post_outage_flows"]
 
@@ -106,18 +106,16 @@ class _Islanded:
 
 def run_cascades(model: DCModel, initiating: Sequence[Sequence[int]], *,
                  trip_multiple: float = 1.0, max_rounds: int = 1000,
-                 compiled: bool | None = None) -> BatchResult:
+                 compiled: bool = True) -> BatchResult:
     """Run one DC overload cascade per initiating outage set (branch positions).
 
     Returns a :class:`BatchResult`; every trip and every MW follows the rule in the
     module docstring, with limits ``trip_multiple * rate_a_mva`` (branches without a
-    rating never trip). ``compiled``: the compiled loop (default where numba is
-    installed) or the numpy path (False); the results are the same.
+    rating never trip). ``compiled``: the compiled loop (default) or the numpy
+    reference path (False, what the tests hold the loop to); the results are the same.
     """
     limit_pu = np.where(model.rate_mva > 0, trip_multiple * model.rate_mva / model.base_mva,
                         np.inf)
-    if compiled is None:
-        compiled = HAVE_NUMBA
     if compiled:
         return _run_compiled(model, initiating, limit_pu, max_rounds)
     return _run_numpy(model, initiating, limit_pu, max_rounds)
@@ -254,7 +252,7 @@ def _plain_flows(model: DCModel, m: np.ndarray, k: int) -> np.ndarray:
     hmm = np.take_along_axis(ht, np.broadcast_to(m[:, None, :], (m.shape[0], k, k)), axis=2)
     a = np.eye(k)[None] - hmm.transpose(0, 2, 1)  # H[m_i, m_j]
     c = np.linalg.solve(a, f0[m][..., None])[..., 0]  # (S, k)
-    flows = f0[None, :] + np.einsum("sk,skl->sl", c, ht)
+    flows: np.ndarray = f0[None, :] + np.einsum("sk,skl->sl", c, ht)
     flows[np.arange(m.shape[0])[:, None], m] = 0.0
     return flows
 
@@ -289,12 +287,12 @@ def _direct(model: DCModel, out: np.ndarray, st: _Islanded) -> np.ndarray:
     nb = model.bus_in.size
     energised = np.zeros(st.n_islands, dtype=bool)
     energised[st.labels[model.gen_bus[model.gen_on]]] = True
-    slack = _slacks(st.labels, st.n_islands, model.ref_gen_bus, model.gen_bus, model.gen_by_pmax)
+    slack = island_slacks(st.labels, st.n_islands, model.ref_gen_bus, model.gen_bus, model.gen_by_pmax)
     first = np.unique(st.labels, return_index=True)[1]
     refs = np.where(slack >= 0, slack, first)
     keep = np.setdiff1d(np.arange(nb), refs)
     f_b, t_b = model.f_bus[on], model.t_bus[on]
-    bb = _bbus(nb, f_b, t_b, model.b_pu[on])
+    bb = bbus_matrix(nb, f_b, t_b, model.b_pu[on])
     pf = np.where(on, model.pfinj_pu, 0.0)
     pbus = np.bincount(model.f_bus, weights=pf, minlength=nb) - np.bincount(
         model.t_bus, weights=pf, minlength=nb)
@@ -312,10 +310,10 @@ def _direct(model: DCModel, out: np.ndarray, st: _Islanded) -> np.ndarray:
 def post_outage_flows(model: DCModel, outages: Sequence[Sequence[int]]) -> np.ndarray:
     """DC branch flows (MW, S x nl) after each outage set, islands balanced by the model's
     rule, no cascade. Outaged branches carry 0."""
-    return _post_outage(model, outages)[0] * model.base_mva
+    return post_outage(model, outages)[0] * model.base_mva
 
 
-def _post_outage(model: DCModel, outages: Sequence[Sequence[int]]
+def post_outage(model: DCModel, outages: Sequence[Sequence[int]]
                  ) -> tuple[np.ndarray, np.ndarray]:
     """(flows pu S x nl, load lost MW per outage set by the islanding alone)."""
     out = np.empty((len(outages), model.n_branch))

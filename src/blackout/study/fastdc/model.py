@@ -29,20 +29,20 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy.sparse import coo_matrix, csc_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import splu
 
-from blackout.flow.balance import PARTICIPATION_RULES, balance_islands
+from blackout.flow.balance import PARTICIPATION_RULES, Participation, balance_islands
 from blackout.flow.dc import dc_matrices
 from blackout.flow.network import build_network
 from blackout.flow.state import FlowState
 from blackout.grid.model import Grid
 from blackout.study.fastdc._compiled import linalg as kernels
-from blackout.study.fastdc._compiled.linalg import HAVE_NUMBA, gf2_rank
+from blackout.study.fastdc._compiled.linalg import gf2_rank
 
 __all__ = ["DCModel", "balanced_grid", "gf2_rank"]
 
@@ -86,7 +86,7 @@ class DCModel:
     gen_by_pmax: np.ndarray  # in-service generators, largest pmax first (ties: lower index)
     pmin_mw: np.ndarray
     droop_pu: np.ndarray
-    rule: str  # participation rule of the island balance: headroom, pmax or droop
+    rule: Participation  # participation rule of the island balance: headroom, pmax or droop
     # base (intact, balanced) state
     gen_p0_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
     load0_bus_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -99,6 +99,10 @@ class DCModel:
     _row_of_bus: np.ndarray | None = None
     _cache_used: int = 0
     _rhs_row: np.ndarray | None = None
+    #: the compiled loop's plan of this model (:func:`blackout.study.fastdc.plan.plan_of`),
+    #: built on first use; not copied by ``dataclasses.replace`` (a re-scaled model
+    #: builds its own)
+    cascade_plan: object | None = field(default=None, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -137,11 +141,11 @@ class DCModel:
         comp = _components(nb, f[live], t[live])
         n_comp = int(comp.max()) + 1
         refs = np.full(n_comp, -1)
-        slack = _slacks(comp, n_comp, ref_gen_bus, gen_bus, gen_by_pmax)
+        slack = island_slacks(comp, n_comp, ref_gen_bus, gen_bus, gen_by_pmax)
         for k in range(n_comp):
             refs[k] = slack[k] if slack[k] >= 0 else int(np.flatnonzero(comp == k)[0])
         keep = np.setdiff1d(np.arange(nb), refs)
-        bb = _bbus(nb, f[live], t[live], b[live])
+        bb = bbus_matrix(nb, f[live], t[live], b[live])
         lu = splu(csc_matrix(bb[keep][:, keep]), permc_spec="MMD_AT_PLUS_A",
                   options={"SymmetricMode": True}, diag_pivot_thresh=0.0)
         model = cls(
@@ -156,7 +160,7 @@ class DCModel:
             keep=keep, lu=lu, xor_label=_xor_labels(nb, f, t, live, seed),
             base_islands=n_comp, ref_gen_bus=ref_gen_bus, gen_by_pmax=gen_by_pmax,
             pmin_mw=np.asarray(grid.gen["pmin_mw"], dtype=float),
-            droop_pu=np.asarray(grid.gen["droop_pu"], dtype=float), rule=rule,
+            droop_pu=np.asarray(grid.gen["droop_pu"], dtype=float), rule=cast(Participation, rule),
         )
         del labels
         gen_p0, load0, p0 = model.balance(comp)
@@ -179,7 +183,7 @@ class DCModel:
     def solve_angles(self, p_pu: np.ndarray) -> np.ndarray:
         """DC angles (rad) in the base topology for injections ``p_pu`` (nb x S)."""
         theta = np.zeros_like(p_pu)
-        if HAVE_NUMBA and p_pu.ndim == 2 and p_pu.shape[1] >= 4:
+        if p_pu.ndim == 2 and p_pu.shape[1] >= 4:
             theta[self.keep] = self._solve_many(p_pu[self.keep])
         else:
             theta[self.keep] = self.lu.solve(np.ascontiguousarray(p_pu[self.keep]))
@@ -225,6 +229,19 @@ class DCModel:
             self._row_of_bus, self._rhs_row = row, rhs_row
         return self._row_of_bus, self._rhs_row
 
+    @property
+    def h_transposed(self) -> np.ndarray | None:
+        """All of H transposed (row m = H[:, m], pu flow per pu injection) when the model
+        keeps it (``full_h``), else None."""
+        return self._ht
+
+    def lu_arrays(self) -> tuple[np.ndarray, ...]:
+        """The reduced B matrix's SuperLU factors as arrays for compiled code:
+        ``(perm_r, perm_c, L indptr, L indices, L data, U indptr, U indices, U data)``."""
+        self._ensure_factors()
+        assert self._factors is not None
+        return self._factors
+
     def _ensure_factors(self) -> None:
         if self._factors is None:
             lu = self.lu
@@ -243,14 +260,16 @@ class DCModel:
         x = np.empty((rhs.shape[0], rhs.shape[1]))
         x[perm_r] = rhs
         kernels.lu_solve_rows(lp, li, lx, upp, ui, ux, x)
-        return x[perm_c]
+        theta: np.ndarray = x[perm_c]
+        return theta
 
     def base_flows(self, p_pu: np.ndarray) -> np.ndarray:
         """Branch flows (pu, nl x S) in the base topology for balanced injections (nb x S),
         every phase shifter in place."""
         theta = self.solve_angles(p_pu - self.pbusinj_pu[:, None])
         dth = theta[self.f_bus] - theta[self.t_bus]
-        return self.b_pu[:, None] * dth + self.pfinj_pu[:, None]
+        flows: np.ndarray = self.b_pu[:, None] * dth + self.pfinj_pu[:, None]
+        return flows
 
     def h_columns_computed(self, idx: np.ndarray) -> np.ndarray:
         """H[:, idx] (nl x k): flow change per unit transfer across each branch in ``idx``."""
@@ -269,7 +288,8 @@ class DCModel:
         """Rows of H transposed: ``ht_rows(M)[j] == H[:, M[j]]`` (k x nl), cached."""
         idx = np.asarray(idx, dtype=np.int64)
         if self._ht is not None:
-            return self._ht[idx]
+            ht_rows: np.ndarray = self._ht[idx]
+            return ht_rows
         assert self._cache_slot is not None and self._cache_rows is not None
         missing = np.unique(idx[self._cache_slot[idx] < 0])
         if missing.size:
@@ -283,7 +303,8 @@ class DCModel:
             self._cache_rows[start:start + missing.size] = new
             self._cache_used = start + missing.size
             self._cache_slot[missing] = np.arange(start, start + missing.size)
-        return self._cache_rows[self._cache_slot[idx]]
+        rows: np.ndarray = self._cache_rows[self._cache_slot[idx]]
+        return rows
 
     # ------------------------------------------------------------------ islands
     def new_islands(self, out: np.ndarray) -> int:
@@ -315,7 +336,7 @@ class DCModel:
         what the rule leaves unbalanced (a surplus with every unit at pmin)."""
         n_isl = int(labels.max()) + 1
         on = self.gen_on
-        bal = balance_islands(self.rule, labels, self.gen_bus, on, self.gen_p_case_mw,  # type: ignore[arg-type]
+        bal = balance_islands(self.rule, labels, self.gen_bus, on, self.gen_p_case_mw,
                               self.pmin_mw, self.pmax_mw, self.load_bus_mw, self.gs_mw,
                               self.droop_pu)
         gen_p = bal.gen_p_mw
@@ -332,10 +353,11 @@ class DCModel:
         p_mw = p_mw - load - self.gs_mw
         p_mw[dead_bus] = 0.0
         residual = np.bincount(labels, weights=p_mw, minlength=n_isl)
-        slack = _slacks(labels, n_isl, self.ref_gen_bus, self.gen_bus, self.gen_by_pmax)
+        slack = island_slacks(labels, n_isl, self.ref_gen_bus, self.gen_bus, self.gen_by_pmax)
         ok = slack >= 0
         np.subtract.at(p_mw, slack[ok], residual[ok])
-        return p_mw / self.base_mva
+        p_pu: np.ndarray = p_mw / self.base_mva
+        return p_pu
 
     def balance_by_pmax(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The older rule of :func:`balanced_grid`: every in-service generator of an island
@@ -356,10 +378,11 @@ class DCModel:
 
 def _components(nb: int, f: np.ndarray, t: np.ndarray) -> np.ndarray:
     adj = coo_matrix((np.ones(f.size), (f, t)), shape=(nb, nb)).tocsr()
-    return connected_components(adj, directed=False)[1].astype(np.int64)
+    labels: np.ndarray = connected_components(adj, directed=False)[1].astype(np.int64)
+    return labels
 
 
-def _slacks(labels: np.ndarray, n_isl: int, ref_gen_bus: np.ndarray, gen_bus: np.ndarray,
+def island_slacks(labels: np.ndarray, n_isl: int, ref_gen_bus: np.ndarray, gen_bus: np.ndarray,
             gen_by_pmax: np.ndarray) -> np.ndarray:
     """Slack bus per island (-1 without generation): the lowest type-3 bus with an
     in-service generator, else the bus of the largest in-service generator."""
@@ -374,7 +397,7 @@ def _slacks(labels: np.ndarray, n_isl: int, ref_gen_bus: np.ndarray, gen_bus: np
     return slack
 
 
-def _bbus(nb: int, f: np.ndarray, t: np.ndarray, b: np.ndarray) -> csc_matrix:
+def bbus_matrix(nb: int, f: np.ndarray, t: np.ndarray, b: np.ndarray) -> csc_matrix:
     rows = np.concatenate([f, t, f, t])
     cols = np.concatenate([f, t, t, f])
     vals = np.concatenate([b, b, -b, -b])

@@ -16,13 +16,14 @@ from blackout.flow.balance import participation_weights
 from blackout.study.fastdc._compiled.arrays import BaseArrays, CompiledGrid
 from blackout.study.fastdc._compiled.islands import (
     WOODBURY_MAX,
-    _balance,
-    _islands,
-    _work,
-    njit,
+    balance_slot,
+    find_islands,
+    new_work,
 )
 from blackout.study.fastdc._compiled.linalg import batch_solve
 from blackout.study.fastdc._compiled.split import base_factors
+from blackout.study.fastdc.model import DCModel
+from blackout.study.jit import njit
 
 __all__ = ["CascadePlan", "plan_of"]
 
@@ -125,17 +126,17 @@ class CascadePlan:
                 self.base_grounded, self.base_dead, self.base_lx, self.base_d)
 
 
-def plan_of(model: object) -> CascadePlan:
-    """The :class:`CascadePlan` of a :class:`~blackout.study.fastdc.model.DCModel`, built on first
-    use and kept on the model."""
-    plan = model.__dict__.get("_cascade_plan")
-    if plan is None:
+def plan_of(model: DCModel) -> CascadePlan:
+    """The :class:`CascadePlan` of a :class:`~blackout.study.fastdc.model.DCModel`, built on
+    first use and kept on the model (``model.cascade_plan``)."""
+    plan = model.cascade_plan
+    if not isinstance(plan, CascadePlan):
         plan = _build_plan(model)
-        model.__dict__["_cascade_plan"] = plan
-    return plan  # type: ignore[no-any-return]
+        model.cascade_plan = plan
+    return plan
 
 
-def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
+def _build_plan(model: DCModel) -> CascadePlan:
     nb = int(model.bus_in.size)
     keep = np.asarray(model.keep, dtype=np.int64)
     pos = np.empty(nb, dtype=np.int64)
@@ -175,7 +176,7 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
     shifters = live[np.asarray(model.pfinj_pu, dtype=float)[live] != 0.0].astype(np.int64)
     gen_on = np.asarray(model.gen_on, dtype=bool)
     pmax_on = np.where(gen_on, np.maximum(np.asarray(model.pmax_mw, dtype=float), 0.0), 0.0)
-    ht = model._ht if model._ht is not None else np.zeros((0, nl))
+    ht = model.h_transposed if model.h_transposed is not None else np.zeros((0, nl))
     ends = np.concatenate([model.f_bus[live], model.t_bus[live]])
     adjb = np.concatenate([live, live])[np.argsort(ends, kind="stable")].astype(np.int64)
     adjp = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=nb))]).astype(np.int64)
@@ -214,9 +215,9 @@ def _build_plan(model) -> CascadePlan:  # type: ignore[no-untyped-def]
         ht=ht, xor=np.asarray(model.xor_label, dtype=np.uint64),
         f0=np.asarray(model.f0_pu, dtype=float), kw=WOODBURY_MAX if ht.shape[0] else 0,
     )
-    ws = _work(nb, nl, abr.size, int(np.asarray(model.gen_bus).size))
-    n_isl = _islands(ws, plan.grid())
-    served = _balance(ws, n_isl, plan.grid(), plan.base_mva)
+    ws = new_work(nb, nl, abr.size, int(np.asarray(model.gen_bus).size))
+    n_isl = find_islands(ws, plan.grid())
+    served = balance_slot(ws, n_isl, plan.grid(), plan.base_mva)
     if nb >= SPLIT_MIN_BUSES:
         base_lx, base_d = base_factors(plan.grid(), ws.flags[0].copy(), batch_solve)
     else:

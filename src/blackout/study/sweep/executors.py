@@ -154,14 +154,14 @@ def dask_client(address: str, timeout_s: float = 10.0) -> Iterator[Any]:
         raise BlackoutError("--scheduler needs the dask extra: pip install "
                             "'blackout-sim[dask]'") from None
     try:
-        client = Client(address, timeout=timeout_s)
+        client = Client(address, timeout=timeout_s)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError, ValueError) as exc:
         raise BlackoutError(f"cannot connect to the Dask scheduler at {address}: "
                             f"{exc}") from None
     try:
         yield client
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]
 
 
 def executor_workers(executor: Executor) -> int:

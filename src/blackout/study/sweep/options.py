@@ -84,7 +84,8 @@ class SweepOptions:
 
     def to_dict(self) -> dict[str, Any]:
         """The options as JSON-ready data (as stored in the manifest)."""
-        return json.loads(json.dumps(dataclasses.asdict(self)))
+        plain: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(self)))
+        return plain
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SweepOptions:

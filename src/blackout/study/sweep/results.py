@@ -199,9 +199,10 @@ class TrialRun:
         keys = ("status", "error", "load_scale", "load_lost_mw", "load_lost_percent",
                 "lines_out", "initiating", "tripped")
         rec = None if self.recorded is None else {k: self.recorded.get(k) for k in keys}
-        return json_safe({"trial": self.trial, "seed": self.seed, "engine": self.engine,
-                        "recorded": rec, "rerun": {k: self.row.get(k) for k in keys},
-                        "matches": self.matches})
+        out: dict[str, Any] = json_safe({
+            "trial": self.trial, "seed": self.seed, "engine": self.engine, "recorded": rec,
+            "rerun": {k: self.row.get(k) for k in keys}, "matches": self.matches})
+        return out
 
 
 def rerun_trial(folder: str | Path, trial: int) -> TrialRun:

@@ -95,7 +95,8 @@ class SweepResult:
         out.update(folder=str(self.path), ran=self.ran, resumed=self.resumed,
                    wall_s=self.wall_s,
                    trials_per_s=self.ran / self.wall_s if self.wall_s > 0 else None)
-        return json_safe(out)
+        safe: dict[str, Any] = json_safe(out)
+        return safe
 
 
 def run_sweep(scenario: Scenario | str | Path, *, trials: int, out: str | Path,

@@ -3,18 +3,17 @@
 The compiled functions of :mod:`blackout.study.fastdc._compiled.loop` pass the model's
 arrays (``CompiledGrid``), the base case (``BaseArrays``) and one scenario slot's state
 (``Workspace``) as named tuples of arrays (:mod:`blackout.study.fastdc._compiled.arrays`);
-this module allocates a slot (``_work``) and finds the islands of a slot (a pass over a
+this module allocates a slot (``new_work``) and finds the islands of a slot (a pass over a
 spanning forest, then union-find over the chords in service) and balances them (the rule
 of :meth:`blackout.study.fastdc.model.DCModel.balance`, the same sums in the same order).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from blackout.study.fastdc._compiled.arrays import CompiledGrid, Workspace
+from blackout.study.jit import njit
 
 __all__ = ["WOODBURY_MAX"]
 
@@ -22,22 +21,11 @@ __all__ = ["WOODBURY_MAX"]
 #: model holds all of H) up to this many branches out; beyond, the sparse path
 WOODBURY_MAX = 32
 
-try:
-    from numba import get_num_threads, njit, prange
-except ImportError:  # pragma: no cover - without numba batch.py runs its numpy path
-    prange = range  # type: ignore[assignment,misc]
-
-    def njit(*_a: Any, **_k: Any) -> Any:  # type: ignore[no-redef]
-        return lambda f: f
-
-    def get_num_threads() -> int:  # type: ignore[misc]
-        return 1
-
 
 
 
 @njit(cache=True)
-def _work(nb: int, nl: int, n_a: int, ng: int) -> Workspace:  # pragma: no cover - compiled
+def new_work(nb: int, nl: int, n_a: int, ng: int) -> Workspace:  # pragma: no cover - compiled
     """Scratch and state arrays of one scenario slot (see ``Workspace``)."""
     return Workspace(np.zeros((8, nb)), np.zeros((5, nb), dtype=np.int64),
             np.zeros((2, nb), dtype=np.bool_), np.zeros(nl, dtype=np.bool_), np.zeros(nl),
@@ -50,7 +38,7 @@ def _work(nb: int, nl: int, n_a: int, ng: int) -> Workspace:  # pragma: no cover
 
 
 @njit(cache=True)
-def _islands(ws: Workspace, grid: CompiledGrid) -> int:  # pragma: no cover - compiled
+def find_islands(ws: Workspace, grid: CompiledGrid) -> int:  # pragma: no cover - compiled
     """Label every bus with its island (0..n-1 in order of each island's lowest bus) over
     the live branches not out (``ws.out``); returns n.
 
@@ -188,7 +176,7 @@ def _share(ws: Workspace, n_isl: int, grid: CompiledGrid) -> None:  # pragma: no
 
 
 @njit(cache=True)
-def _balance(ws: Workspace, n_isl: int, grid: CompiledGrid,
+def balance_slot(ws: Workspace, n_isl: int, grid: CompiledGrid,
              base_mva: float) -> float:  # pragma: no cover - compiled
     """The island balancing rule (:meth:`DCModel.balance`: the case dispatch, each island's
     imbalance shared by participation, :func:`_share`) on the island labels: bus

@@ -44,17 +44,15 @@ from blackout.study.fastdc._compiled.arrays import (
     Workspace,
 )
 from blackout.study.fastdc._compiled.islands import (
-    _balance,
-    _islands,
-    _work,
-    get_num_threads,
-    njit,
-    prange,
+    balance_slot,
+    find_islands,
+    new_work,
 )
 from blackout.study.fastdc._compiled.linalg import batch_solve
-from blackout.study.fastdc._compiled.split import _add_splits, _cut, _note_split
-from blackout.study.fastdc._compiled.woodbury import _enter, _woodbury_round
+from blackout.study.fastdc._compiled.split import add_splits, cut_of, note_split
+from blackout.study.fastdc._compiled.woodbury import enter_woodbury, woodbury_round
 from blackout.study.fastdc.plan import CascadePlan, plan_of
+from blackout.study.jit import get_num_threads, njit, prange
 
 __all__ = ["CascadePlan", "plan_of", "run_block"]
 
@@ -118,7 +116,7 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
     nb, nl, nnz, n_a = grid.pos.size, grid.f_bus.size, grid.li.size, grid.abr.size
     step = (n_s + nchunk - 1) // nchunk
     for c in prange(nchunk):
-        slots = [_work(nb, nl, n_a, grid.gen_bus.size) for _ in range(n_slot)]
+        slots = [new_work(nb, nl, n_a, grid.gen_bus.size) for _ in range(n_slot)]
         n_lo = max(n_a, 1)
         mats = BatchArrays(np.zeros((nb, batch)), np.zeros((n_lo, batch)), np.zeros((nb, batch)),
                            np.zeros((nnz, batch)), np.zeros((nb, batch)), np.zeros((nb, batch)),
@@ -144,7 +142,7 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
                 if mode[j] == 1:  # Woodbury: the whole round here
                     ws = slots[j]
                     st = ws.state
-                    if not _woodbury_round(ws, grid, base, base_mva, limit):
+                    if not woodbury_round(ws, grid, base, base_mva, limit):
                         ok[st[0]] = False
                         st[0] = -1
                         busy -= 1
@@ -216,7 +214,7 @@ def _start(ws: Workspace, s: int, init_ptr: np.ndarray, init_idx: np.ndarray,
             continue
         out[br] = True
         if plain and live[br]:
-            nm, plain = _enter(ws, grid, base, br, nm, kw, n_base)
+            nm, plain = enter_woodbury(ws, grid, base, br, nm, kw, n_base)
     non = 0
     for br in range(nl):
         if live[br] and not out[br]:
@@ -258,16 +256,16 @@ def _advance(ws: Workspace, grid: CompiledGrid, base: BaseArrays, cfg: LoopSetti
             trips[s, nt] = br
             nt += 1
             if st[4]:
-                nm, still = _enter(ws, grid, base, br, nm, kw, st[2])
+                nm, still = enter_woodbury(ws, grid, base, br, nm, kw, st[2])
                 st[4] = still
             elif st[10] == 0:  # islands by the searches, while few trips and within budget
                 if n_new > search:
                     st[10] = 1
                 else:
-                    res, n = _cut(ws, grid, br, st[2] + st[9], left)
+                    res, n = cut_of(ws, grid, br, st[2] + st[9], left)
                     left -= n
                     if res > 0:
-                        _note_split(ws, res, base.f0)
+                        note_split(ws, res, base.f0)
                     elif res < 0:
                         st[10] = 1
         st[5], st[3] = nt, nm
@@ -307,15 +305,15 @@ def _prepare(ws: Workspace, grid: CompiledGrid,
     labels are stale (no search, or past its budget), all islands by union-find."""
     st, sf = ws.state, ws.sums
     if st[10]:
-        cur = _islands(ws, grid)
+        cur = find_islands(ws, grid)
         # outages only split islands: same count, same partition (but labels from the
         # searches were numbered otherwise: balance again under the union-find labels)
         if cur != st[2] or st[8]:
             st[2] = cur
-            sf[0] = _balance(ws, cur, grid, base_mva)
+            sf[0] = balance_slot(ws, cur, grid, base_mva)
         st[8], st[9], st[10], st[11] = 0, 0, 0, 0
     elif st[9]:
-        _add_splits(ws, grid, base_mva)
+        add_splits(ws, grid, base_mva)
 
 
 @njit(cache=True)

@@ -5,14 +5,14 @@ a cut: it splits an island in two. Instead of leaving the Woodbury path for a un
 over the whole grid and a factorisation of the round's own B, the loop
 
 1. finds the smaller side of the cut by a search from both ends of the branch, alternating
-   one bus at a time, so the work is about twice the smaller side (``_cut``), and gives
+   one bus at a time, so the work is about twice the smaller side (``cut_of``), and gives
    that side a new island number;
 2. re-balances the islands by the rule of :meth:`DCModel.balance` (the same sums in the
    same order as the union-find path, so the same injections) once per round that split
    something, unless every new side is inert (no load, generation or shunt conductance:
    it goes dark and changes no injection);
 3. solves the re-balanced injections on the *base* topology with the base factors of B
-   (``_shift_base``: flows ``F = f0 + b (dtheta_f - dtheta_t)`` for ``dp = p - p0``);
+   (``shift_base``: flows ``F = f0 + b (dtheta_f - dtheta_t)`` for ``dp = p - p0``);
 4. applies the Woodbury update of the independent outages only (those whose labels
    entered the GF(2) basis) to ``F``.
 
@@ -31,7 +31,8 @@ from __future__ import annotations
 import numpy as np
 
 from blackout.study.fastdc._compiled.arrays import BaseArrays, BatchArrays, CompiledGrid, Workspace
-from blackout.study.fastdc._compiled.islands import _balance, njit
+from blackout.study.fastdc._compiled.islands import balance_slot
+from blackout.study.jit import njit
 
 __all__ = ["base_factors"]
 
@@ -58,10 +59,10 @@ def base_factors(grid: CompiledGrid, base_grounded: np.ndarray, batch_solve: obj
 
 
 @njit(cache=True)
-def _note_split(ws: Workspace, res: int, f0: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Count a split found by :func:`_cut` (``res`` 1 or 3) in the slot's state: one more
+def note_split(ws: Workspace, res: int, f0: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Count a split found by :func:`cut_of` (``res`` 1 or 3) in the slot's state: one more
     island to add at the next round, re-balanced then unless the new side is inert (3:
-    no load, generation or shunt; it went dark in :func:`_cut` and changes no
+    no load, generation or shunt; it went dark in :func:`cut_of` and changes no
     injection). On the Woodbury path its flows then start from ``ws.flow_base``."""
     st = ws.state
     st[9] += 1
@@ -75,8 +76,8 @@ def _note_split(ws: Workspace, res: int, f0: np.ndarray) -> None:  # pragma: no 
 
 
 @njit(cache=True)
-def _add_splits(ws: Workspace, grid: CompiledGrid,
-                base_mva: float) -> bool:  # pragma: no cover - compiled
+def add_splits(ws: Workspace, grid: CompiledGrid,
+               base_mva: float) -> bool:  # pragma: no cover - compiled
     """Count the splits found since the last round (``st[9]``) into the islands and
     re-balance them (served MW into ``ws.sums[0]``) unless every new side was inert;
     True if it re-balanced (the injections changed)."""
@@ -86,14 +87,14 @@ def _add_splits(ws: Workspace, grid: CompiledGrid,
     if not st[11]:
         return False
     st[11] = 0
-    ws.sums[0] = _balance(ws, st[2], grid, base_mva)
+    ws.sums[0] = balance_slot(ws, st[2], grid, base_mva)
     return True
 
 
 @njit(cache=True, inline="always")
 def _grow(i: int, me: int, queue: np.ndarray, tail: int, grid: CompiledGrid, out: np.ndarray,
           mark: np.ndarray) -> tuple[int, bool]:  # pragma: no cover - compiled
-    """One step of side ``me`` (1 or 2) of :func:`_cut`'s search: bus ``i``'s neighbours
+    """One step of side ``me`` (1 or 2) of :func:`cut_of`'s search: bus ``i``'s neighbours
     over the branches in service, unmarked ones marked and queued; returns (queue tail,
     the other side's mark met). Inlined into the search (no call per bus)."""
     adjp, adjb, f_bus, t_bus = grid.adjp, grid.adjb, grid.f_bus, grid.t_bus
@@ -111,7 +112,7 @@ def _grow(i: int, me: int, queue: np.ndarray, tail: int, grid: CompiledGrid, out
 
 
 @njit(cache=True)
-def _cut(ws: Workspace, grid: CompiledGrid, br: int, new_id: int,
+def cut_of(ws: Workspace, grid: CompiledGrid, br: int, new_id: int,
          budget: int) -> tuple[int, int]:  # pragma: no cover - compiled
     """Did taking out branch ``br`` split its island? Searches from both of its ends over
     the branches in service, alternating one bus at a time. Returns (1, buses searched)
@@ -162,8 +163,8 @@ def _cut(ws: Workspace, grid: CompiledGrid, br: int, new_id: int,
 
 
 @njit(cache=True)
-def _shift_base(ws: Workspace, grid: CompiledGrid,
-                base: BaseArrays) -> None:  # pragma: no cover - compiled
+def shift_base(ws: Workspace, grid: CompiledGrid,
+               base: BaseArrays) -> None:  # pragma: no cover - compiled
     """Base-topology flows (pu) of the slot's injections ``ws.floats[5]`` into ``ws.flow_base``:
     ``f0`` plus the flows of ``p - p0`` solved with the base factors (grounded positions of
     the base case held at zero angle; ``p - p0`` sums to zero on each base island)."""

@@ -11,14 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from blackout.study.fastdc._compiled.arrays import BaseArrays, CompiledGrid, Workspace
-from blackout.study.fastdc._compiled.islands import njit
-from blackout.study.fastdc._compiled.split import _add_splits, _cut, _note_split, _shift_base
+from blackout.study.fastdc._compiled.split import add_splits, cut_of, note_split, shift_base
+from blackout.study.jit import njit
 
 __all__: list[str] = []
 
 
 @njit(cache=True)
-def _woodbury_round(ws: Workspace, grid: CompiledGrid, base: BaseArrays, base_mva: float,
+def woodbury_round(ws: Workspace, grid: CompiledGrid, base: BaseArrays, base_mva: float,
                     limit: np.ndarray) -> bool:  # pragma: no cover - compiled
     """One round of a slot on the Woodbury path: islands split since the last round
     re-balanced and their base-topology flows solved, the update, the overload check.
@@ -26,8 +26,8 @@ def _woodbury_round(ws: Workspace, grid: CompiledGrid, base: BaseArrays, base_mv
     st = ws.state
     f_base = base.f0
     if st[8]:  # islands split on this path: base flows of the new balance
-        if st[9] and _add_splits(ws, grid, base_mva):
-            _shift_base(ws, grid, base)
+        if st[9] and add_splits(ws, grid, base_mva):
+            shift_base(ws, grid, base)
         f_base = ws.flow_base
     if not _woodbury(ws, base, st[3], f_base):
         return False
@@ -36,7 +36,7 @@ def _woodbury_round(ws: Workspace, grid: CompiledGrid, base: BaseArrays, base_mv
 
 
 @njit(cache=True)
-def _enter(ws: Workspace, grid: CompiledGrid, base: BaseArrays, br: int, nm: int, kw: int,
+def enter_woodbury(ws: Workspace, grid: CompiledGrid, base: BaseArrays, br: int, nm: int, kw: int,
            n_isl: int) -> tuple[int, bool]:  # pragma: no cover - compiled
     """Branch ``br`` goes out while the slot is on the Woodbury path: onto the outage list
     if its label is independent, else (it closed a cut) a split island when the base
@@ -51,9 +51,9 @@ def _enter(ws: Workspace, grid: CompiledGrid, base: BaseArrays, br: int, nm: int
     if base.d.size != ws.ints[1].size:  # no base factors: the split is union-find's
         st[10] = 1
         return nm, False
-    res = _cut(ws, grid, br, n_isl + st[9], ws.ints[1].size)[0]
+    res = cut_of(ws, grid, br, n_isl + st[9], ws.ints[1].size)[0]
     if res > 0:
-        _note_split(ws, res, base.f0)
+        note_split(ws, res, base.f0)
         return nm, True
     return nm, False  # a label collision: no cut
 
