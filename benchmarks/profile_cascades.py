@@ -51,9 +51,9 @@ def _instrumented() -> types.ModuleType:
     src = inspect.getsource(cascade_kernel).replace("cache=True", "cache=False")
     src = src.replace("@njit(parallel=True, cache=False)\ndef _cascades(",
                       "@njit(cache=False)\ndef _cascades(")
-    head = "ok: np.ndarray) -> None:  # pragma: no cover - compiled\n"
+    head = "outs: Outputs) -> None:  # pragma: no cover - compiled\n"
     assert src.count(head) == 1, "the loop's signature changed: update this script"
-    src = src.replace(head, head.replace("ok: np.ndarray)", "ok: np.ndarray, prof: np.ndarray)"))
+    src = src.replace(head, head.replace("outs: Outputs)", "outs: Outputs, prof: np.ndarray)"))
     for i, call in enumerate(PHASES):
         if call not in src[src.index("def _cascades("):]:
             print(f"(phase not found in this loop, not timed: {PHASES[call]})")

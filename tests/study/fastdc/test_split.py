@@ -47,7 +47,7 @@ def _plan_swapped(model: DCModel, monkeypatch: pytest.MonkeyPatch, **changes: ob
     monkeypatch.setattr(cascade_plan, "SPLIT_MIN_BUSES", 0)
     plan = cascade_plan._build_plan(model)
     assert plan.base_d.size == plan.pos.size
-    monkeypatch.setitem(model.__dict__, "_cascade_plan", replace(plan, **changes))
+    monkeypatch.setattr(model, "cascade_plan", replace(plan, **changes))
 
 
 def test_split_path_equals_union_find_path_and_numpy(mild2869: DCModel,
@@ -87,7 +87,7 @@ def test_label_collisions_fall_back(case118: DCModel, monkeypatch: pytest.Monkey
 
 def test_cut_labels_the_smaller_side(case118: DCModel) -> None:
     from blackout.study.fastdc._compiled.islands import new_work
-    from blackout.study.fastdc._compiled.loop import _start
+    from blackout.study.fastdc._compiled.loop import _start, loop_settings
     from blackout.study.fastdc._compiled.split import cut_of
     from blackout.study.fastdc.plan import plan_of
 
@@ -97,7 +97,7 @@ def test_cut_labels_the_smaller_side(case118: DCModel) -> None:
     ws = new_work(nb, nl, plan.abr.size, plan.gen_bus.size)
     for br in live[plan.xor[live] == 0][:10]:
         _start(ws, 0, np.array([0, 0]), np.zeros(0, dtype=np.int64), plan.grid(), plan.base(),
-               plan.kw, plan.base_islands, plan.base_served_mw)
+               loop_settings(plan, 1000))
         ws[3][br] = True
         res = cut_of(ws, plan.grid(), int(br), 7, nb)[0]
         on = live[live != br]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from blackout.flow.balance import participation_weights
+from blackout.study.fastdc._compiled.arrays import BaseArrays, CompiledGrid
 from blackout.study.fastdc._compiled.islands import (
     WOODBURY_MAX,
     balance_slot,
@@ -108,9 +109,9 @@ class CascadePlan:
     base_lx: np.ndarray = field(default_factory=lambda: np.zeros(0))
     base_d: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
-    def grid(self) -> tuple[np.ndarray, ...]:
-        """The arrays the compiled functions take, in ``Grid`` order."""
-        return (self.pos, self.colp, self.coli, self.colbr, self.lp, self.ref_buses,
+    def grid(self) -> CompiledGrid:
+        """The arrays the compiled functions take."""
+        return CompiledGrid(self.pos, self.colp, self.coli, self.colbr, self.lp, self.ref_buses,
                 self.gen_order, self.pmax_on, self.gs_mw, self.load_mw, self.bus_in,
                 self.live, self.f_bus, self.t_bus, self.b_pu, self.pf_pu, self.gen_bus,
                 self.gen_on, self.li, self.rowp, self.rowc, self.rowo,
@@ -119,9 +120,9 @@ class CascadePlan:
                 self.forest_p, self.forest_e, self.chords, self.gen_pc, self.gen_lo,
                 self.gen_hi, self.w_up, self.w_dn)
 
-    def base(self) -> tuple[np.ndarray, ...]:
-        """The Woodbury and base-case arrays, in ``Base`` order."""
-        return (self.ht, self.xor, self.f0, self.base_label, self.base_p,
+    def base(self) -> BaseArrays:
+        """The Woodbury and base-case arrays."""
+        return BaseArrays(self.ht, self.xor, self.f0, self.base_label, self.base_p,
                 self.base_grounded, self.base_dead, self.base_lx, self.base_d)
 
 
@@ -218,11 +219,11 @@ def _build_plan(model: DCModel) -> CascadePlan:
     n_isl = find_islands(ws, plan.grid())
     served = balance_slot(ws, n_isl, plan.grid(), plan.base_mva)
     if nb >= SPLIT_MIN_BUSES:
-        base_lx, base_d = base_factors(plan.grid(), ws[2][0].copy(), batch_solve)
+        base_lx, base_d = base_factors(plan.grid(), ws.flags[0].copy(), batch_solve)
     else:
         base_lx, base_d = np.zeros(0), np.zeros(0)
-    return replace(plan, base_label=ws[1][1].copy(), base_p=ws[0][5].copy(),
-                   base_grounded=ws[2][0].copy(), base_dead=ws[2][1].copy(),
+    return replace(plan, base_label=ws.ints[1].copy(), base_p=ws.floats[5].copy(),
+                   base_grounded=ws.flags[0].copy(), base_dead=ws.flags[1].copy(),
                    base_islands=n_isl, base_served_mw=served, base_lx=base_lx, base_d=base_d)
 
 

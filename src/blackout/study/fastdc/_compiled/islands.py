@@ -1,64 +1,33 @@
 """Scenario state of the compiled cascade loop, and its island step.
 
-The compiled functions of :mod:`blackout.study.fastdc._compiled.loop` pass the model's arrays
-(``Grid``), the base case (``Base``) and one scenario slot's state (``Work``) as tuples of
-arrays; this module defines them, allocates a slot (``new_work``) and finds and balances the
-islands of a slot (a pass over a spanning forest, then union-find over the chords in
-service) and balances them (the rule of :meth:`blackout.study.fastdc.model.DCModel.balance`,
-the same sums in the same order).
+The compiled functions of :mod:`blackout.study.fastdc._compiled.loop` pass the model's
+arrays (``CompiledGrid``), the base case (``BaseArrays``) and one scenario slot's state
+(``Workspace``) as named tuples of arrays (:mod:`blackout.study.fastdc._compiled.arrays`);
+this module allocates a slot (``new_work``) and finds the islands of a slot (a pass over a
+spanning forest, then union-find over the chords in service) and balances them (the rule
+of :meth:`blackout.study.fastdc.model.DCModel.balance`, the same sums in the same order).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from blackout.study.fastdc._compiled.arrays import CompiledGrid, Workspace
 from blackout.study.jit import njit
 
-__all__ = ["WOODBURY_MAX", "Grid", "Work", "Base"]
+__all__ = ["WOODBURY_MAX"]
 
 #: outage sets that keep the base islands are Woodbury updates of the base flows (when the
 #: model holds all of H) up to this many branches out; beyond, the sparse path
 WOODBURY_MAX = 32
 
 
-#: the model's arrays (CascadePlan.grid): 0 pos, 1 colp, 2 coli, 3 colbr, 4 lp,
-#: 5 ref_buses, 6 gen_order, 7 pmax_on, 8 gs_mw, 9 load_mw, 10 bus_in, 11 live, 12 f_bus,
-#: 13 t_bus, 14 b_pu, 15 pf_pu, 16 gen_bus, 17 gen_on, 18 li, 19 rowp, 20 rowc, 21 rowo,
-#: 22 acolp, 23 arow, 24 abr, 25 entry, 26 aval0, 27 diag0, 28 shifters, 29 adjp,
-#: 30 adjb (live branches at each bus: ``adjb[adjp[i]:adjp[i+1]]``), 31 inert (no load,
-#: in-service generation or shunt conductance at the bus), 32-34 forest_v, forest_p,
-#: forest_e (a spanning forest of the live branches), 35 chords (the live branches off it),
-#: 36-40 per generator: case dispatch inside its limits, pmin, pmax (at least pmin),
-#: participation weight to go up and to go down (MW; 0 for units out of service)
-Grid = tuple[np.ndarray, ...]
-#: one scenario slot: 0 floats (8, nb): cap, need, served, disp, resid per island and p
-#: (bus injections, pu); 1 ints (5, nb): union-find, label (island per bus), subtree top,
-#: generators and slack per island; 2 bools (2, nb): grounded (by position), dead (per
-#: island); 3 out, 4 flow (pu), 5 new trips (per branch); 6-8 Woodbury outage list,
-#: matrix, vector; 9 GF(2) basis; 10 branches in service (ascending); 11 ints: scenario
-#: (-1: free), round, islands, outages in the Woodbury list, Woodbury still valid, trips,
-#: new trips, branches in service, islands split by a search (labels not in union-find
-#: order; on the Woodbury path its flows then start from ws[15]), splits not yet
-#: balanced, labels stale (union-find at the next round), a split not yet balanced is not
-#: inert; 12 floats: served MW, total load MW; 13 B's
-#: strictly lower entries (0 for branches out), pu; floats rows 6-7: B's diagonal by
-#: position and a right-hand-side scratch; 14 ints (3, nb): the split search's marks
-#: (0 outside a search) and its two queues; 15 base-topology flows of the current
-#: injections (pu, once an island split inside the Woodbury path); 16 floats (ng): each
-#: generator's output in the balance (MW); 17 floats (6, nb): per island the imbalance to
-#: share and the load plus shunt conductance to meet (MW), then the balance's scratch
-Work = tuple[np.ndarray, ...]
-
-
-#: ht, xor, f0, base_label, base_p, base_grounded, base_dead, base_lx, base_d
-#: (CascadePlan.base)
-Base = tuple[np.ndarray, ...]
 
 
 @njit(cache=True)
-def new_work(nb: int, nl: int, n_a: int, ng: int) -> Work:  # pragma: no cover - compiled
-    """Scratch and state arrays of one scenario slot (see ``Work``)."""
-    return (np.zeros((8, nb)), np.zeros((5, nb), dtype=np.int64),
+def new_work(nb: int, nl: int, n_a: int, ng: int) -> Workspace:  # pragma: no cover - compiled
+    """Scratch and state arrays of one scenario slot (see ``Workspace``)."""
+    return Workspace(np.zeros((8, nb)), np.zeros((5, nb), dtype=np.int64),
             np.zeros((2, nb), dtype=np.bool_), np.zeros(nl, dtype=np.bool_), np.zeros(nl),
             np.zeros(nl, dtype=np.int64), np.zeros(WOODBURY_MAX, dtype=np.int64),
             np.zeros((WOODBURY_MAX, WOODBURY_MAX)), np.zeros(WOODBURY_MAX),
@@ -69,9 +38,9 @@ def new_work(nb: int, nl: int, n_a: int, ng: int) -> Work:  # pragma: no cover -
 
 
 @njit(cache=True)
-def find_islands(ws: Work, grid: Grid) -> int:  # pragma: no cover - compiled
+def find_islands(ws: Workspace, grid: CompiledGrid) -> int:  # pragma: no cover - compiled
     """Label every bus with its island (0..n-1 in order of each island's lowest bus) over
-    the live branches not out (``ws[3]``); returns n.
+    the live branches not out (``ws.out``); returns n.
 
     The plan's spanning forest of the live branches, less the branches out, falls into
     subtrees: one pass in its breadth-first order gives each bus its subtree's top, a
@@ -80,9 +49,10 @@ def find_islands(ws: Work, grid: Grid) -> int:  # pragma: no cover - compiled
     parent index at most its child's: each root is its island's lowest bus and one
     ascending pass labels the buses (a bus's parent, lower, is labelled already). The
     forest holds nb - (base islands) of the branches, so union-find sees only the rest."""
-    f_bus, t_bus, fv, fp, fe, chords = grid[12], grid[13], grid[32], grid[33], grid[34], \
-        grid[35]
-    iw, out = ws[1], ws[3]
+    f_bus, t_bus, fv, fp, fe = grid.f_bus, grid.t_bus, grid.forest_v, grid.forest_p, \
+        grid.forest_e
+    chords = grid.chords
+    iw, out = ws.ints, ws.out
     up, label, top = iw[0], iw[1], iw[2]
     nb = up.size
     for i in range(nb):
@@ -126,20 +96,20 @@ _TOL_REL = 1e-6
 
 
 @njit(cache=True)
-def _share(ws: Work, n_isl: int, grid: Grid) -> None:  # pragma: no cover - compiled
+def _share(ws: Workspace, n_isl: int, grid: CompiledGrid) -> None:  # pragma: no cover - compiled
     """Every energised island's units from the case dispatch by the participation rule:
     :func:`blackout.flow.balance.dispatch_island` (``share_imbalance``'s passes, capping
     at each unit's limit, for all islands at once; a test checks it against that
     function). Reads ``need`` (the island's load plus shunt conductance, MW) from
-    ``ws[17][1]`` and the units per island from ``ws[1][3]``; leaves each unit's output in
-    ``ws[16]`` and each island's residual (MW, what no unit could take) in ``ws[0][4]``."""
-    gen_bus, gen_on, pc, lo, hi, w_up, w_dn = grid[16], grid[17], grid[36], grid[37], \
-        grid[38], grid[39], grid[40]
-    label, cnt = ws[1][1], ws[1][3]
-    rem = ws[0][4]
-    delta, need, moved, capped, done, tot = ws[17][0], ws[17][1], ws[17][2], ws[17][3], \
-        ws[17][4], ws[17][5]
-    p = ws[16]
+    ``ws.share[1]`` and the units per island from ``ws.ints[3]``; leaves each unit's output in
+    ``ws.gen_p`` and each island's residual (MW, what no unit could take) in ``ws.floats[4]``."""
+    gen_bus, gen_on, pc, lo, hi, w_up, w_dn = grid.gen_bus, grid.gen_on, grid.gen_pc, grid.gen_lo, \
+        grid.gen_hi, grid.w_up, grid.w_dn
+    label, cnt = ws.ints[1], ws.ints[3]
+    rem = ws.floats[4]
+    delta, need, moved, capped, done, tot = ws.share[0], ws.share[1], ws.share[2], ws.share[3], \
+        ws.share[4], ws.share[5]
+    p = ws.gen_p
     for k in range(n_isl):
         delta[k] = need[k]
     for g in range(gen_bus.size):
@@ -206,19 +176,21 @@ def _share(ws: Work, n_isl: int, grid: Grid) -> None:  # pragma: no cover - comp
 
 
 @njit(cache=True)
-def balance_slot(ws: Work, n_isl: int, grid: Grid,
+def balance_slot(ws: Workspace, n_isl: int, grid: CompiledGrid,
              base_mva: float) -> float:  # pragma: no cover - compiled
     """The island balancing rule (:meth:`DCModel.balance`: the case dispatch, each island's
-    imbalance shared by participation, :func:`_share`) on the island labels: bus injections (pu), dark islands, grounded positions (dark
-    buses and each energised island's slack); returns the served load, MW."""
-    pos, ref_buses, gen_order = grid[0], grid[5], grid[6]
-    gs_mw, load_mw, bus_in, gen_bus, gen_on = grid[8], grid[9], grid[10], grid[16], grid[17]
-    fw, iw, bw = ws[0], ws[1], ws[2]
+    imbalance shared by participation, :func:`_share`) on the island labels: bus
+    injections (pu), dark islands, grounded positions (dark buses and each energised
+    island's slack); returns the served load, MW."""
+    pos, ref_buses, gen_order = grid.pos, grid.ref_buses, grid.gen_order
+    gs_mw, load_mw, bus_in = grid.gs_mw, grid.load_mw, grid.bus_in
+    gen_bus, gen_on = grid.gen_bus, grid.gen_on
+    fw, iw, bw = ws.floats, ws.ints, ws.flags
     need, served, resid, p = fw[1], fw[2], fw[4], fw[5]
     label, cnt, slack = iw[1], iw[3], iw[4]
     grounded, dead = bw[0], bw[1]
-    demand = ws[17][1]
-    gp = ws[16]
+    demand = ws.share[1]
+    gp = ws.gen_p
     nb = label.size
     for k in range(n_isl):
         cnt[k] = 0

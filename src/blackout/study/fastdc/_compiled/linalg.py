@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from blackout.study.fastdc._compiled.islands import Grid
+from blackout.study.fastdc._compiled.arrays import BatchArrays, CompiledGrid
 from blackout.study.jit import CHUNKS, njit, prange
 
 __all__ = ["ac_loading_stats", "accumulate", "batch_solve", "gf2_rank", "lu_solve_rows",
@@ -244,15 +244,15 @@ def ac_loading_stats(v: np.ndarray, yf_ptr: np.ndarray, yf_idx: np.ndarray,
 
 
 @njit(cache=True, fastmath=False)
-def batch_solve(grid: Grid, m: int, mats: tuple[np.ndarray, ...]
+def batch_solve(grid: CompiledGrid, m: int, mats: BatchArrays
                 ) -> None:  # pragma: no cover - compiled
     """x <- B^-1 x for the first ``m`` columns of the batch: left-looking LDL^T on the
     base pattern of L (entries the current topology lacks stay exact zeros), no
-    pivoting; ``mats[7][g]`` nonzero where column ``g`` met a zero pivot."""
-    lp, li, rowp, rowc, rowo, acolp, arow = grid[4], grid[18], grid[19], grid[20], grid[21], \
-        grid[22], grid[23]
-    ad, ao, x, lx, d, w, t, bad = mats[0], mats[1], mats[2], mats[3], mats[4], mats[5], \
-        mats[6], mats[7]
+    pivoting; ``mats.zero_pivot[g]`` nonzero where column ``g`` met a zero pivot."""
+    lp, li, rowp, rowc, rowo, acolp, arow = grid.lp, grid.li, grid.rowp, grid.rowc, grid.rowo, \
+        grid.acolp, grid.arow
+    ad, ao, x, lx, d, w, t, bad = mats.diag, mats.lower, mats.x, mats.lx, mats.d, mats.scratch, \
+        mats.piv_scratch, mats.zero_pivot
     n = ad.shape[0]
     for g in range(m):
         bad[g] = 0.0

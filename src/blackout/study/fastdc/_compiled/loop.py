@@ -35,10 +35,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from blackout.study.fastdc._compiled.arrays import (
+    BaseArrays,
+    BatchArrays,
+    CompiledGrid,
+    LoopSettings,
+    Outputs,
+    Workspace,
+)
 from blackout.study.fastdc._compiled.islands import (
-    Base,
-    Grid,
-    Work,
     balance_slot,
     find_islands,
     new_work,
@@ -84,36 +89,39 @@ def run_block(plan: CascadePlan, init_ptr: np.ndarray, init_idx: np.ndarray,
     islands = np.zeros(s, dtype=np.int64)
     ok = np.ones(s, dtype=np.bool_)
     nchunk = max(1, min(s, 4 * get_num_threads()))
-    _cascades(nchunk, init_ptr, init_idx, limit_pu, int(max_rounds), plan.grid(),
-              plan.base(), plan.base_mva, plan.kw,
-              SEARCH_TRIPS if plan.base_d.size else 0, plan.base_islands, plan.base_served_mw,
-              BATCH, max(SLOTS, BATCH), trips, n_trips, rounds, lost, islands, ok)
+    _cascades(nchunk, init_ptr, init_idx, limit_pu, plan.grid(), plan.base(),
+              loop_settings(plan, max_rounds), Outputs(trips, n_trips, rounds, lost, islands, ok))
     return trips, n_trips, rounds, lost, islands, ok
+
+
+def loop_settings(plan: CascadePlan, max_rounds: int) -> LoopSettings:
+    """The loop's scalars for ``plan``: this module's ``BATCH``, ``SLOTS`` and
+    ``SEARCH_TRIPS`` (no searches when the plan has no base factors)."""
+    return LoopSettings(max_rounds=int(max_rounds), base_mva=float(plan.base_mva), kw=plan.kw,
+                        search=SEARCH_TRIPS if plan.base_d.size else 0,
+                        n_base=plan.base_islands, served_base=float(plan.base_served_mw),
+                        batch=BATCH, n_slot=max(SLOTS, BATCH))
 
 
 @njit(parallel=True, cache=True)
 def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np.ndarray,
-              max_rounds: int, grid: Grid, base: Base, base_mva: float, kw: int,
-              search: int, n_base: int, served_base: float, batch: int, n_slot: int,
-              trips: np.ndarray, n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray,
-              islands: np.ndarray, ok: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Every scenario's cascade; each thread keeps ``n_slot`` scenarios in flight: a pass
-    runs one Woodbury round of each scenario on that path, and one sparse round of up to
-    ``batch`` of the others together (one factorisation loop, the scenarios innermost)
-    once ``batch`` of them wait or nothing else is left to run."""
+              grid: CompiledGrid, base: BaseArrays, cfg: LoopSettings,
+              outs: Outputs) -> None:  # pragma: no cover - compiled
+    """Every scenario's cascade; each thread keeps ``cfg.n_slot`` scenarios in flight: a
+    pass runs one Woodbury round of each scenario on that path, and one sparse round of up
+    to ``cfg.batch`` of the others together (one factorisation loop, the scenarios
+    innermost) once ``cfg.batch`` of them wait or nothing else is left to run."""
+    batch, n_slot, base_mva, ok = cfg.batch, cfg.n_slot, cfg.base_mva, outs.ok
     n_s = init_ptr.size - 1
-    nb, nl, nnz, n_a = grid[0].size, grid[12].size, grid[18].size, grid[24].size
+    nb, nl, nnz, n_a = grid.pos.size, grid.f_bus.size, grid.li.size, grid.abr.size
     step = (n_s + nchunk - 1) // nchunk
     for c in prange(nchunk):
-        slots = [new_work(nb, nl, n_a, grid[16].size) for _ in range(n_slot)]
-        # the batch, scenarios innermost: 0 B's diagonal, 1 its strictly lower entries, 2
-        # right-hand side and solution, 3 L, 4 D, 5 and 6 scratch, 7 zero-pivot flags;
-        # by scenario: 8 right-hand side (staged) and solution (transposed), 9 diagonal
-        # and 10 lower entries (staged)
-        mats = (np.zeros((nb, batch)), np.zeros((max(n_a, 1), batch)), np.zeros((nb, batch)),
-                np.zeros((nnz, batch)), np.zeros((nb, batch)), np.zeros((nb, batch)),
-                np.zeros(batch), np.zeros(batch), np.zeros((batch, nb)),
-                np.zeros((batch, nb)), np.zeros((batch, max(n_a, 1))))
+        slots = [new_work(nb, nl, n_a, grid.gen_bus.size) for _ in range(n_slot)]
+        n_lo = max(n_a, 1)
+        mats = BatchArrays(np.zeros((nb, batch)), np.zeros((n_lo, batch)), np.zeros((nb, batch)),
+                           np.zeros((nnz, batch)), np.zeros((nb, batch)), np.zeros((nb, batch)),
+                           np.zeros(batch), np.zeros(batch), np.zeros((batch, nb)),
+                           np.zeros((batch, nb)), np.zeros((batch, n_lo)))
         gmap = np.zeros(batch, dtype=np.int64)
         # each slot's path: -1 free, 1 Woodbury, 0 sparse (kept here: taking a slot's tuple
         # out of the list touches every one of its arrays)
@@ -124,8 +132,8 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
             for j in range(n_slot):  # fill the free slots
                 if mode[j] < 0 and nxt < end:
                     ws = slots[j]
-                    _start(ws, nxt, init_ptr, init_idx, grid, base, kw, n_base, served_base)
-                    mode[j] = ws[11][4]
+                    _start(ws, nxt, init_ptr, init_idx, grid, base, cfg)
+                    mode[j] = ws.state[4]
                     nxt += 1
                     busy += 1
             if busy == 0:
@@ -133,13 +141,12 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
             for j in range(n_slot):
                 if mode[j] == 1:  # Woodbury: the whole round here
                     ws = slots[j]
-                    st = ws[11]
+                    st = ws.state
                     if not woodbury_round(ws, grid, base, base_mva, limit):
                         ok[st[0]] = False
                         st[0] = -1
                         busy -= 1
-                    elif _advance(ws, grid, base, kw, search, max_rounds, trips, n_trips, rounds,
-                                  lost, islands):
+                    elif _advance(ws, grid, base, cfg, outs):
                         busy -= 1
                     mode[j] = -1 if st[0] < 0 else st[4]
             n_wait, n_wood = 0, 0
@@ -158,33 +165,33 @@ def _cascades(nchunk: int, init_ptr: np.ndarray, init_idx: np.ndarray, limit: np
             if n_g:
                 _interleave(mats, n_g)
                 batch_solve(grid, n_g, mats)
-                _transpose(mats[2], mats[8], n_g)
+                _transpose(mats.x, mats.x_t, n_g)
             for g in range(n_g):
                 ws = slots[gmap[g]]
-                st = ws[11]
-                if mats[7][g] != 0.0:  # zero pivot
+                st = ws.state
+                if mats.zero_pivot[g] != 0.0:  # zero pivot
                     ok[st[0]] = False
                     st[0] = -1
                     busy -= 1
                     mode[gmap[g]] = -1
                     continue
                 _flows(ws, grid, g, mats, limit)
-                if _advance(ws, grid, base, kw, search, max_rounds, trips, n_trips, rounds,
-                            lost, islands):
+                if _advance(ws, grid, base, cfg, outs):
                     busy -= 1
                 if st[0] < 0:
                     mode[gmap[g]] = -1
 
 
 @njit(cache=True)
-def _start(ws: Work, s: int, init_ptr: np.ndarray, init_idx: np.ndarray, grid: Grid,
-           base: Base, kw: int, n_base: int,
-           served_base: float) -> None:  # pragma: no cover - compiled
+def _start(ws: Workspace, s: int, init_ptr: np.ndarray, init_idx: np.ndarray,
+           grid: CompiledGrid, base: BaseArrays,
+           cfg: LoopSettings) -> None:  # pragma: no cover - compiled
     """Slot ``ws`` takes scenario ``s``: its initiating outages on the base case."""
-    load_mw, live = grid[9], grid[11]
-    b_label, b_p, b_grounded, b_dead = base[3], base[4], base[5], base[6]
-    fw, iw, bw, out, basis, onl, st, sf = ws[0], ws[1], ws[2], ws[3], ws[9], ws[10], \
-        ws[11], ws[12]
+    kw, n_base, served_base = cfg.kw, cfg.n_base, cfg.served_base
+    load_mw, live = grid.load_mw, grid.live
+    b_label, b_p, b_grounded, b_dead = base.label, base.p, base.grounded, base.dead
+    fw, iw, bw, out, basis, onl, st, sf = ws.floats, ws.ints, ws.flags, ws.out, ws.basis, ws.on, \
+        ws.state, ws.sums
     label, p_bus = iw[1], fw[5]
     grounded, dead = bw[0], bw[1]
     nl, nb = out.size, label.size
@@ -213,11 +220,11 @@ def _start(ws: Work, s: int, init_ptr: np.ndarray, init_idx: np.ndarray, grid: G
         if live[br] and not out[br]:
             onl[non] = br
             non += 1
-    diag, aval = fw[6], ws[13]
+    diag, aval = fw[6], ws.lower
     for k in range(nb):
-        diag[k] = grid[27][k]
-    for e in range(grid[26].size):
-        aval[e] = grid[26][e]
+        diag[k] = grid.diag0[k]
+    for e in range(grid.aval0.size):
+        aval[e] = grid.aval0[e]
     for q in range(init_ptr[s], init_ptr[s + 1]):
         _drop(ws, grid, init_idx[q])
     total = 0.0
@@ -230,16 +237,18 @@ def _start(ws: Work, s: int, init_ptr: np.ndarray, init_idx: np.ndarray, grid: G
 
 
 @njit(cache=True)
-def _advance(ws: Work, grid: Grid, base: Base, kw: int, search: int, max_rounds: int,
-             trips: np.ndarray, n_trips: np.ndarray, rounds: np.ndarray, lost: np.ndarray,
-             islands: np.ndarray) -> bool:  # pragma: no cover - compiled
-    """Trip this round's overloads (``ws[5][:st[6]]``), or end the scenario (True) when
+def _advance(ws: Workspace, grid: CompiledGrid, base: BaseArrays, cfg: LoopSettings,
+             outs: Outputs) -> bool:  # pragma: no cover - compiled
+    """Trip this round's overloads (``ws.new[:st[6]]``), or end the scenario (True) when
     there are none or the rounds ran out, writing its outputs."""
-    out, new, onl, st, sf = ws[3], ws[5], ws[10], ws[11], ws[12]
+    kw, search, max_rounds = cfg.kw, cfg.search, cfg.max_rounds
+    trips, n_trips, rounds, lost, islands = outs.trips, outs.n_trips, outs.rounds, \
+        outs.lost, outs.islands
+    out, new, onl, st, sf = ws.out, ws.new, ws.on, ws.state, ws.sums
     s, n_new = st[0], st[6]
     if n_new > 0:
         nt, nm = st[5], st[3]
-        left = grid[0].size // 2
+        left = grid.pos.size // 2
         for j in range(n_new):
             br = new[j]
             out[br] = True
@@ -256,7 +265,7 @@ def _advance(ws: Work, grid: Grid, base: Base, kw: int, search: int, max_rounds:
                     res, n = cut_of(ws, grid, br, st[2] + st[9], left)
                     left -= n
                     if res > 0:
-                        note_split(ws, res, base[2])
+                        note_split(ws, res, base.f0)
                     elif res < 0:
                         st[10] = 1
         st[5], st[3] = nt, nm
@@ -277,23 +286,24 @@ def _advance(ws: Work, grid: Grid, base: Base, kw: int, search: int, max_rounds:
 
 
 @njit(cache=True)
-def _drop(ws: Work, grid: Grid, br: int) -> None:  # pragma: no cover - compiled
+def _drop(ws: Workspace, grid: CompiledGrid, br: int) -> None:  # pragma: no cover - compiled
     """Take branch ``br`` out of the slot's B (diagonal and lower entry), once."""
-    e = grid[25][br]
-    aval = ws[13]
+    e = grid.entry[br]
+    aval = ws.lower
     if e >= 0 and aval[e] != 0.0:
-        a, b = grid[0][grid[12][br]], grid[0][grid[13][br]]
-        diag = ws[0][6]
-        diag[a] -= grid[14][br]
-        diag[b] -= grid[14][br]
+        a, b = grid.pos[grid.f_bus[br]], grid.pos[grid.t_bus[br]]
+        diag = ws.floats[6]
+        diag[a] -= grid.b_pu[br]
+        diag[b] -= grid.b_pu[br]
         aval[e] = 0.0
 
 
 @njit(cache=True)
-def _prepare(ws: Work, grid: Grid, base_mva: float) -> None:  # pragma: no cover - compiled
+def _prepare(ws: Workspace, grid: CompiledGrid,
+             base_mva: float) -> None:  # pragma: no cover - compiled
     """Re-balance the islands if they changed: the splits the searches found or, when the
     labels are stale (no search, or past its budget), all islands by union-find."""
-    st, sf = ws[11], ws[12]
+    st, sf = ws.state, ws.sums
     if st[10]:
         cur = find_islands(ws, grid)
         # outages only split islands: same count, same partition (but labels from the
@@ -307,16 +317,16 @@ def _prepare(ws: Work, grid: Grid, base_mva: float) -> None:  # pragma: no cover
 
 
 @njit(cache=True)
-def _assemble(ws: Work, grid: Grid, g: int, mats: tuple[np.ndarray, ...]
+def _assemble(ws: Workspace, grid: CompiledGrid, g: int, mats: BatchArrays
               ) -> None:  # pragma: no cover - compiled
-    """Row ``g`` of the batch's staging arrays (``mats[9]``, ``mats[10]``, ``mats[8]``, one
+    """Row ``g`` of the batch's staging arrays (``mats.diag_t``, ``mats.lower_t``, ``mats.x_t``, one
     scenario contiguous): the current B (diagonal, strictly lower entries; each grounded
     position a unit row) and right-hand side (injections less phase shifts)."""
-    pos, f_bus, t_bus, pf_pu = grid[0], grid[12], grid[13], grid[15]
-    acolp, arow, shifters = grid[22], grid[23], grid[28]
-    ad, ao, x = mats[9][g], mats[10][g], mats[8][g]
-    p_bus, diag = ws[0][5], ws[0][6]
-    grounded, out, aval = ws[2][0], ws[3], ws[13]
+    pos, f_bus, t_bus, pf_pu = grid.pos, grid.f_bus, grid.t_bus, grid.pf_pu
+    acolp, arow, shifters = grid.acolp, grid.arow, grid.shifters
+    ad, ao, x = mats.diag_t[g], mats.lower_t[g], mats.x_t[g]
+    p_bus, diag = ws.floats[5], ws.floats[6]
+    grounded, out, aval = ws.flags[0], ws.out, ws.lower
     n = pos.size
     for i in range(n):
         x[pos[i]] = p_bus[i]
@@ -341,10 +351,10 @@ def _assemble(ws: Work, grid: Grid, g: int, mats: tuple[np.ndarray, ...]
 
 
 @njit(cache=True)
-def _interleave(mats: tuple[np.ndarray, ...], m: int) -> None:  # pragma: no cover - compiled
+def _interleave(mats: BatchArrays, m: int) -> None:  # pragma: no cover - compiled
     """The staged rows of the first ``m`` scenarios into the batch's arrays, scenarios
     innermost (written a whole row of the batch at a time, not one scenario's column)."""
-    ad, ao, x, sad, sao, sx = mats[0], mats[1], mats[2], mats[9], mats[10], mats[8]
+    ad, ao, x, sad, sao, sx = mats.diag, mats.lower, mats.x, mats.diag_t, mats.lower_t, mats.x_t
     for k in range(ad.shape[0]):
         for g in range(m):
             ad[k, g] = sad[g, k]
@@ -355,15 +365,15 @@ def _interleave(mats: tuple[np.ndarray, ...], m: int) -> None:  # pragma: no cov
 
 
 @njit(cache=True)
-def _flows(ws: Work, grid: Grid, g: int, mats: tuple[np.ndarray, ...],
+def _flows(ws: Workspace, grid: CompiledGrid, g: int, mats: BatchArrays,
            limit: np.ndarray) -> None:  # pragma: no cover - compiled
-    """This round's overloads, ascending, into ``ws[5][:st[6]]``: the branches in service,
-    not in a dark island, whose flow (pu) from the angles of batch column ``g`` (``mats[8]
+    """This round's overloads, ascending, into ``ws.new[:st[6]]``: the branches in service,
+    not in a dark island, whose flow (pu) from the angles of batch column ``g`` (``mats.x_t
     [g]``, the solved batch transposed) has ``|flow| > limit``."""
-    pos, f_bus, t_bus, b_pu, pf_pu = grid[0], grid[12], grid[13], grid[14], grid[15]
-    xs = mats[8][g]
-    label, dead = ws[1][1], ws[2][1]
-    new, onl, st = ws[5], ws[10], ws[11]
+    pos, f_bus, t_bus, b_pu, pf_pu = grid.pos, grid.f_bus, grid.t_bus, grid.b_pu, grid.pf_pu
+    xs = mats.x_t[g]
+    label, dead = ws.ints[1], ws.flags[1]
+    new, onl, st = ws.new, ws.on, ws.state
     n_new = 0
     for q in range(st[7]):
         br = onl[q]

@@ -30,71 +30,74 @@ from __future__ import annotations
 
 import numpy as np
 
-from blackout.study.fastdc._compiled.islands import Base, Grid, Work, balance_slot
+from blackout.study.fastdc._compiled.arrays import BaseArrays, BatchArrays, CompiledGrid, Workspace
+from blackout.study.fastdc._compiled.islands import balance_slot
 from blackout.study.jit import njit
 
 __all__ = ["base_factors"]
 
 
-def base_factors(grid: Grid, base_grounded: np.ndarray, batch_solve: object
+def base_factors(grid: CompiledGrid, base_grounded: np.ndarray, batch_solve: object
                  ) -> tuple[np.ndarray, np.ndarray]:
     """(L values on the base pattern, D) of the LDL^T of the base B with the base case's
     grounded positions as unit rows, by the loop's own factorisation (``batch_solve``, one
     column); two empty arrays when it meets a zero pivot (splits then leave the Woodbury
     path, as before)."""
-    diag0, aval0, acolp, arow, lp = grid[27], grid[26], grid[22], grid[23], grid[4]
+    diag0, aval0, acolp, arow, lp = grid.diag0, grid.aval0, grid.acolp, grid.arow, grid.lp
     nb = diag0.size
     ad = np.where(base_grounded, 1.0, diag0)[:, None].copy()
     col_of = np.repeat(np.arange(nb), np.diff(acolp))
     ao = np.zeros((max(arow.size, 1), 1))
     ao[:arow.size, 0] = np.where(base_grounded[col_of] | base_grounded[arow], 0.0, aval0)
-    mats = (ad, ao, np.zeros((nb, 1)), np.zeros((max(int(lp[-1]), 1), 1)), np.zeros((nb, 1)),
-            np.zeros((nb, 1)), np.zeros(1), np.zeros(1))
+    mats = BatchArrays(ad, ao, np.zeros((nb, 1)), np.zeros((max(int(lp[-1]), 1), 1)),
+                       np.zeros((nb, 1)), np.zeros((nb, 1)), np.zeros(1), np.zeros(1),
+                       np.zeros((1, nb)), np.zeros((1, nb)), np.zeros((1, ao.shape[0])))
     batch_solve(grid, 1, mats)  # type: ignore[operator]
-    if mats[7][0] != 0.0:
+    if mats.zero_pivot[0] != 0.0:
         return np.zeros(0), np.zeros(0)
-    return mats[3][:, 0].copy(), mats[4][:, 0].copy()
+    return mats.lx[:, 0].copy(), mats.d[:, 0].copy()
 
 
 @njit(cache=True)
-def note_split(ws: Work, res: int, f0: np.ndarray) -> None:  # pragma: no cover - compiled
+def note_split(ws: Workspace, res: int, f0: np.ndarray) -> None:  # pragma: no cover - compiled
     """Count a split found by :func:`cut_of` (``res`` 1 or 3) in the slot's state: one more
     island to add at the next round, re-balanced then unless the new side is inert (3:
     no load, generation or shunt; it went dark in :func:`cut_of` and changes no
-    injection). On the Woodbury path its flows then start from ``ws[15]``."""
-    st = ws[11]
+    injection). On the Woodbury path its flows then start from ``ws.flow_base``."""
+    st = ws.state
     st[9] += 1
     if res == 1:
         st[11] = 1
     if not st[8]:
-        flow0 = ws[15]
+        flow0 = ws.flow_base
         for br in range(flow0.size):
             flow0[br] = f0[br]
         st[8] = 1
 
 
 @njit(cache=True)
-def add_splits(ws: Work, grid: Grid, base_mva: float) -> bool:  # pragma: no cover - compiled
+def add_splits(ws: Workspace, grid: CompiledGrid,
+               base_mva: float) -> bool:  # pragma: no cover - compiled
     """Count the splits found since the last round (``st[9]``) into the islands and
-    re-balance them (served MW into ``ws[12][0]``) unless every new side was inert;
+    re-balance them (served MW into ``ws.sums[0]``) unless every new side was inert;
     True if it re-balanced (the injections changed)."""
-    st = ws[11]
+    st = ws.state
     st[2] += st[9]
     st[9] = 0
     if not st[11]:
         return False
     st[11] = 0
-    ws[12][0] = balance_slot(ws, st[2], grid, base_mva)
+    ws.sums[0] = balance_slot(ws, st[2], grid, base_mva)
     return True
 
 
 @njit(cache=True, inline="always")
-def _grow(i: int, me: int, queue: np.ndarray, tail: int, adjp: np.ndarray, adjb: np.ndarray,
-          f_bus: np.ndarray, t_bus: np.ndarray, out: np.ndarray,
+def _grow(i: int, me: int, queue: np.ndarray, tail: int, grid: CompiledGrid, out: np.ndarray,
           mark: np.ndarray) -> tuple[int, bool]:  # pragma: no cover - compiled
     """One step of side ``me`` (1 or 2) of :func:`cut_of`'s search: bus ``i``'s neighbours
     over the branches in service, unmarked ones marked and queued; returns (queue tail,
     the other side's mark met). Inlined into the search (no call per bus)."""
+    adjp, adjb, f_bus, t_bus = grid.adjp, grid.adjb, grid.f_bus, grid.t_bus
     for e in range(adjp[i], adjp[i + 1]):
         x = adjb[e]
         if not out[x]:
@@ -109,7 +112,7 @@ def _grow(i: int, me: int, queue: np.ndarray, tail: int, adjp: np.ndarray, adjb:
 
 
 @njit(cache=True)
-def cut_of(ws: Work, grid: Grid, br: int, new_id: int,
+def cut_of(ws: Workspace, grid: CompiledGrid, br: int, new_id: int,
          budget: int) -> tuple[int, int]:  # pragma: no cover - compiled
     """Did taking out branch ``br`` split its island? Searches from both of its ends over
     the branches in service, alternating one bus at a time. Returns (1, buses searched)
@@ -117,9 +120,9 @@ def cut_of(ws: Work, grid: Grid, br: int, new_id: int,
     (3, n) the same when that side is inert (no load, generation or shunt: it is dark
     at once, its buses grounded); (0, n) when the two searches met: no split; (-1, n)
     past ``budget`` buses. Only a split changes the slot's state."""
-    adjp, adjb, f_bus, t_bus = grid[29], grid[30], grid[12], grid[13]
-    out, label = ws[3], ws[1][1]
-    mark, qa, qb = ws[14][0], ws[14][1], ws[14][2]
+    f_bus, t_bus = grid.f_bus, grid.t_bus
+    out, label = ws.out, ws.ints[1]
+    mark, qa, qb = ws.marks[0], ws.marks[1], ws.marks[2]
     a, b = f_bus[br], t_bus[br]
     if a == b:
         return 0, 0
@@ -133,23 +136,23 @@ def cut_of(ws: Work, grid: Grid, br: int, new_id: int,
         elif ha + hb > budget:
             res = -1
         else:
-            ta, met = _grow(qa[ha], 1, qa, ta, adjp, adjb, f_bus, t_bus, out, mark)
+            ta, met = _grow(qa[ha], 1, qa, ta, grid, out, mark)
             ha += 1
             if not met:
-                tb, met = _grow(qb[hb], 2, qb, tb, adjp, adjb, f_bus, t_bus, out, mark)
+                tb, met = _grow(qb[hb], 2, qb, tb, grid, out, mark)
                 hb += 1
             if met:
                 res = 0
     if res == 1:
         side, n_side = (qa, ta) if ha == ta else (qb, tb)
-        inert, pos, grounded = grid[31], grid[0], ws[2][0]
+        inert, pos, grounded = grid.inert, grid.pos, ws.flags[0]
         quiet = True
         for q in range(n_side):
             label[side[q]] = new_id
             quiet &= inert[side[q]]
         if quiet:
             res = 3
-            ws[2][1][new_id] = True
+            ws.flags[1][new_id] = True
             for q in range(n_side):
                 grounded[pos[side[q]]] = True
     for q in range(ta):
@@ -160,13 +163,14 @@ def cut_of(ws: Work, grid: Grid, br: int, new_id: int,
 
 
 @njit(cache=True)
-def shift_base(ws: Work, grid: Grid, base: Base) -> None:  # pragma: no cover - compiled
-    """Base-topology flows (pu) of the slot's injections ``ws[0][5]`` into ``ws[15]``:
+def shift_base(ws: Workspace, grid: CompiledGrid,
+               base: BaseArrays) -> None:  # pragma: no cover - compiled
+    """Base-topology flows (pu) of the slot's injections ``ws.floats[5]`` into ``ws.flow_base``:
     ``f0`` plus the flows of ``p - p0`` solved with the base factors (grounded positions of
     the base case held at zero angle; ``p - p0`` sums to zero on each base island)."""
-    pos, lp, li, f_bus, t_bus, b_pu = grid[0], grid[4], grid[18], grid[12], grid[13], grid[14]
-    f0, b_p, b_grounded, lx, d = base[2], base[4], base[5], base[7], base[8]
-    p, xs, flow0 = ws[0][5], ws[0][7], ws[15]
+    pos, lp, li, f_bus, t_bus, b_pu = grid.pos, grid.lp, grid.li, grid.f_bus, grid.t_bus, grid.b_pu
+    f0, b_p, b_grounded, lx, d = base.f0, base.p, base.grounded, base.lx, base.d
+    p, xs, flow0 = ws.floats[5], ws.floats[7], ws.flow_base
     n = pos.size
     for i in range(n):
         xs[pos[i]] = p[i] - b_p[i]

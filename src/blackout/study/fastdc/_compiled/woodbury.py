@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from blackout.study.fastdc._compiled.islands import Base, Grid, Work
+from blackout.study.fastdc._compiled.arrays import BaseArrays, CompiledGrid, Workspace
 from blackout.study.fastdc._compiled.split import add_splits, cut_of, note_split, shift_base
 from blackout.study.jit import njit
 
@@ -18,17 +18,17 @@ __all__: list[str] = []
 
 
 @njit(cache=True)
-def woodbury_round(ws: Work, grid: Grid, base: Base, base_mva: float,
+def woodbury_round(ws: Workspace, grid: CompiledGrid, base: BaseArrays, base_mva: float,
                     limit: np.ndarray) -> bool:  # pragma: no cover - compiled
     """One round of a slot on the Woodbury path: islands split since the last round
     re-balanced and their base-topology flows solved, the update, the overload check.
     False on a singular Woodbury system."""
-    st = ws[11]
-    f_base = base[2]
+    st = ws.state
+    f_base = base.f0
     if st[8]:  # islands split on this path: base flows of the new balance
         if st[9] and add_splits(ws, grid, base_mva):
             shift_base(ws, grid, base)
-        f_base = ws[15]
+        f_base = ws.flow_base
     if not _woodbury(ws, base, st[3], f_base):
         return False
     _check(ws, grid, limit, st[8] != 0)
@@ -36,35 +36,35 @@ def woodbury_round(ws: Work, grid: Grid, base: Base, base_mva: float,
 
 
 @njit(cache=True)
-def enter_woodbury(ws: Work, grid: Grid, base: Base, br: int, nm: int, kw: int,
+def enter_woodbury(ws: Workspace, grid: CompiledGrid, base: BaseArrays, br: int, nm: int, kw: int,
            n_isl: int) -> tuple[int, bool]:  # pragma: no cover - compiled
     """Branch ``br`` goes out while the slot is on the Woodbury path: onto the outage list
     if its label is independent, else (it closed a cut) a split island when the base
     factors allow (:mod:`blackout.study.fastdc._compiled.split`); returns (list length, still on
     the path)."""
-    mlist, basis, st = ws[6], ws[9], ws[11]
-    if _gf2_insert(basis, base[1][br]):
+    mlist, basis, st = ws.wb_out, ws.basis, ws.state
+    if _gf2_insert(basis, base.xor[br]):
         if nm == kw:
             return nm, False
         mlist[nm] = br
         return nm + 1, True
-    if base[8].size != ws[1][1].size:  # no base factors: the split is union-find's
+    if base.d.size != ws.ints[1].size:  # no base factors: the split is union-find's
         st[10] = 1
         return nm, False
-    res = cut_of(ws, grid, br, n_isl + st[9], ws[1][1].size)[0]
+    res = cut_of(ws, grid, br, n_isl + st[9], ws.ints[1].size)[0]
     if res > 0:
-        note_split(ws, res, base[2])
+        note_split(ws, res, base.f0)
         return nm, True
     return nm, False  # a label collision: no cut
 
 
 @njit(cache=True)
-def _check(ws: Work, grid: Grid, limit: np.ndarray,
+def _check(ws: Workspace, grid: CompiledGrid, limit: np.ndarray,
            energised_only: bool) -> None:  # pragma: no cover - compiled
-    """This round's overloads, ascending, into ``ws[5][:st[6]]``: every branch in service
+    """This round's overloads, ascending, into ``ws.new[:st[6]]``: every branch in service
     with ``|flow| > limit`` (``energised_only``: not in a dark island)."""
-    f_bus = grid[12]
-    label, dead, flow, new, onl, st = ws[1][1], ws[2][1], ws[4], ws[5], ws[10], ws[11]
+    f_bus = grid.f_bus
+    label, dead, flow, new, onl, st = ws.ints[1], ws.flags[1], ws.flow, ws.new, ws.on, ws.state
     n_new = 0
     for q in range(st[7]):
         br = onl[q]
@@ -75,13 +75,13 @@ def _check(ws: Work, grid: Grid, limit: np.ndarray,
 
 
 @njit(cache=True)
-def _woodbury(ws: Work, base: Base, k: int,
+def _woodbury(ws: Workspace, base: BaseArrays, k: int,
               f0: np.ndarray) -> bool:  # pragma: no cover - compiled
-    """Flows (pu) with the ``k`` branches ``ws[6][:k]`` out, the base islands kept:
+    """Flows (pu) with the ``k`` branches ``ws.wb_out[:k]`` out, the base islands kept:
     ``f0 + H[:, M] (I - H[M, M])^-1 f0[M]`` (Gaussian elimination, partial pivoting) for
     base-topology flows ``f0``. False on a singular system."""
-    ht = base[0]
-    flow, m, a, c = ws[4], ws[6], ws[7], ws[8]
+    ht = base.ht
+    flow, m, a, c = ws.flow, ws.wb_out, ws.wb_mat, ws.wb_vec
     for i in range(k):
         for j in range(k):
             a[i, j] = (1.0 if i == j else 0.0) - ht[m[j], m[i]]
