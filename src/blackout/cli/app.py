@@ -123,7 +123,7 @@ def write_traceback(text: str) -> Path | None:
 
 
 def one_line(text: str) -> str:
-    """``text`` on one line: every line break (``\\n``, ``\\r``, U+2028, ...) becomes a space."""
+    r"""``text`` on one line: every line break (``\n``, ``\r``, U+2028, ...) becomes a space."""
     return " ".join(text.splitlines())
 
 

@@ -31,6 +31,7 @@ class IslandResult:
     reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (for JSON)."""
         return dict(self.__dict__)
 
 

@@ -42,6 +42,7 @@ class Attribute:
 
     @property
     def required(self) -> bool:
+        """True when the field has no default and a case must give it."""
         return self.default is _REQUIRED
 
 

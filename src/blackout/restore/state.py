@@ -149,6 +149,7 @@ class RestorationState:
         return np.bincount(self.load_bus, weights=served, minlength=self.grid.bus.n)
 
     def bus_location(self, b: int) -> tuple[float, float]:
+        """(latitude, longitude) of bus ``b``, degrees."""
         return float(self.grid.bus["lat"][b]), float(self.grid.bus["lon"][b])
 
     def capacity(self, k: np.ndarray) -> np.ndarray:

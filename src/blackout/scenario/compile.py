@@ -52,7 +52,7 @@ def compile_scenario(scenario: Scenario | str | Path) -> CompiledScenario:
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     grid = load_case_of(sc)
     sc, uncertain = resolve_scenario(sc, grid)  # values in use of the uncertain inputs
-    res = Resolver(grid, source=sc.source, base=(), line_of=sc._line_of)
+    res = Resolver(grid, source=sc.source, base=(), line_of=sc.line_of)
     factor = float(np.prod([vegetation_factor(t) for t in sc.threats
                             if isinstance(t, NeglectSpec)]))
     effects: list[ThreatEffects] = []
@@ -84,17 +84,17 @@ def load_case_of(sc: Scenario) -> Grid:
     from blackout.cases import load_case
 
     case = sc.case
-    if sc._base_dir is not None and Path(case).suffix and not Path(case).is_absolute():
-        candidate = sc._base_dir / case
+    if sc.base_dir is not None and Path(case).suffix and not Path(case).is_absolute():
+        candidate = sc.base_dir / case
         if candidate.exists():
             case = str(candidate)
     try:
         return load_case(case)
     except UnknownCaseError as exc:
-        raise scenario_error(sc.source, ("case",), str(exc), sc._line_of) from None
+        raise scenario_error(sc.source, ("case",), str(exc), sc.line_of) from None
     except BlackoutError as exc:
         raise scenario_error(sc.source, ("case",), f"cannot load the case: {exc}",
-                             sc._line_of) from None
+                             sc.line_of) from None
 
 
 def apply_snapshot(grid: Grid, snap: Snapshot, res: Resolver, caps: dict[int, float]) -> Grid:
@@ -172,7 +172,7 @@ def _clock(sc: Scenario) -> str:
     except ValueError:
         raise scenario_error(sc.source, ("start_time",), f"not an ISO 8601 time: "
                              f"{sc.start_time!r} (e.g. 2019-03-07T16:50:00-04:00)",
-                             sc._line_of) from None
+                             sc.line_of) from None
 
 
 
@@ -190,10 +190,10 @@ def resolve_scenario(sc: Scenario, grid: Grid) -> tuple[Scenario, Resolved]:
     data, res, problems = resolve(sc.model_dump(mode="json"), priors, demand)
     if problems:
         name, msg = problems[0]
-        raise scenario_error(sc.source, ("uncertain", name), msg, sc._line_of)
+        raise scenario_error(sc.source, ("uncertain", name), msg, sc.line_of)
     data["uncertain"] = {}
     try:
-        out = validate_scenario(data, sc.source, sc._line_of, sc._base_dir)
+        out = validate_scenario(data, sc.source, sc.line_of, sc.base_dir)
     except ScenarioError as exc:
         names = ", ".join(f"{n} = {v:g}" for n, v in res.values.items())
         raise ScenarioError(f"{exc} (with the uncertain inputs' values in use: {names})"

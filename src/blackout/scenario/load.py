@@ -144,8 +144,7 @@ def validate_scenario(data: Any, source: str, line_of: Callable[[Loc], int | Non
             msg = f"unknown field {loc[-1]!r}"
         more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
         raise scenario_error(source, loc, msg + more, line_of) from None
-    sc._source, sc._line_of, sc._base_dir = source, line_of, base_dir
-    return sc
+    return sc.with_origin(source, line_of, base_dir)
 
 
 def _clean_loc(data: Any, loc: Loc) -> Loc:

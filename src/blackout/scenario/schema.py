@@ -131,6 +131,22 @@ class Scenario(Spec):
         """The file this scenario came from (or ``<scenario>``)."""
         return self._source
 
+    @property
+    def line_of(self) -> Callable[[Loc], int | None] | None:
+        """Maps a field's location to its line in :attr:`source` (None: no line numbers)."""
+        return self._line_of
+
+    @property
+    def base_dir(self) -> Path | None:
+        """The folder relative case paths are read from (the scenario file's folder)."""
+        return self._base_dir
+
+    def with_origin(self, source: str, line_of: Callable[[Loc], int | None] | None,
+                    base_dir: Path | None) -> Scenario:
+        """Record where this scenario was read from (for errors naming file and line)."""
+        self._source, self._line_of, self._base_dir = source, line_of, base_dir
+        return self
+
 
 #: The names before the cascade engine's Operator and Protection were told apart.
 Operator = OperatorSpec

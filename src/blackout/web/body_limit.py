@@ -39,6 +39,7 @@ class BodyLimitMiddleware:
         self.max_bytes = int(max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry: pass non-HTTP scopes through, count an HTTP body's bytes."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -53,7 +53,7 @@ def grid_from_pandapower(net: Any, *, name: str = "pandapower", path: str | None
     except Exception as exc:
         raise CaseFormatError(f"pandapower could not convert the net ({exc})",
                               path=path) from None
-    lookup = net._pd2ppc_lookups
+    lookup = net._pd2ppc_lookups  # noqa: SLF001 (pandapower keeps its ppc lookups only there)
     bus_lookup = np.asarray(lookup["bus"])
     nb = ppc["bus"].shape[0]
     names = [""] * nb

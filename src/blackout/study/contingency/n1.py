@@ -61,9 +61,11 @@ class N1Result:
         return rank_rows(self.table, by, ("cascade_load_lost_mw", "cascade_lines_out"), top)
 
     def to_frame(self) -> pd.DataFrame:
+        """The result as a table, one row per outage or cascade."""
         return self.table.copy()
 
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
+        """The ranked rows (the first ``top``, or all) and the base case, for JSON."""
         rows = self.ranked(top=top).replace({np.nan: None})
         return {**self.meta, "contingencies": rows.to_dict(orient="records")}
 

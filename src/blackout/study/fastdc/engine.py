@@ -79,6 +79,7 @@ class BatchResult:
                          for a, b in zip(self.initiating, self.tripped, strict=True)])
 
     def to_frame(self) -> pd.DataFrame:
+        """The result as a table, one row per outage or cascade."""
         return pd.DataFrame({
             "initiating": [a.tolist() for a in self.initiating],
             "tripped": [a.tolist() for a in self.tripped],
@@ -89,6 +90,7 @@ class BatchResult:
         })
 
     def to_dict(self) -> dict[str, Any]:
+        """The table as lists per column (for JSON)."""
         return {k: (v.tolist() if isinstance(v, np.ndarray) else v)
                 for k, v in self.to_frame().to_dict(orient="list").items()}
 

@@ -178,6 +178,7 @@ class DCModel:
     # ------------------------------------------------------------------ linear algebra
     @property
     def n_branch(self) -> int:
+        """Number of branches in the model."""
         return int(self.f_bus.size)
 
     def solve_angles(self, p_pu: np.ndarray) -> np.ndarray:
@@ -316,8 +317,8 @@ class DCModel:
         """This model with every load x ``factor``: the same factorisation and
         sensitivities, the base state re-balanced (one solve)."""
         m = dataclasses.replace(self, load_bus_mw=self.load_bus_mw * factor)
-        if m._cache_slot is not None and m._cache_rows is not None:  # cached H columns:
-            m._cache_slot, m._cache_rows = m._cache_slot.copy(), m._cache_rows.copy()  # own
+        if m._cache_slot is not None and m._cache_rows is not None:  # noqa: SLF001 (own class)
+            m._cache_slot, m._cache_rows = m._cache_slot.copy(), m._cache_rows.copy()  # noqa: SLF001
         labels = m.island_labels(np.zeros(m.n_branch, dtype=bool))
         m.gen_p0_mw, m.load0_bus_mw, m.p0_pu = m.balance(labels)
         m.f0_pu = m.base_flows(m.p0_pu[:, None])[:, 0]

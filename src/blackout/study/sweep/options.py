@@ -123,7 +123,7 @@ def trial_seed(root_seed: int, trial: int) -> int:
 def scenario_data(sc: Scenario) -> dict[str, Any]:
     """The scenario as data, its case resolved to an absolute path when it is a file."""
     data = sc.model_dump(mode="json")
-    base = sc._base_dir
+    base = sc.base_dir
     case = Path(sc.case)
     if base is not None and case.suffix and not case.is_absolute() and (base / case).exists():
         data["case"] = str((base / case).resolve())

@@ -154,6 +154,9 @@ def with_ratings(compiled: CompiledScenario, ratings: dict[str, Any] | None
 
 @dataclass(frozen=True)
 class TrialDraw:
+    """What one sweep trial drew: its seed, load scale, initiating outages and the
+    values of the scenario's uncertain inputs."""
+
     trial: int
     seed: int
     load_scale: float
@@ -226,6 +229,8 @@ def simple_inputs(ctx: TrialContext, d: TrialDraw) -> tuple[Any, list[Event], An
 
 
 def timeline_row(timeline: Any, events: list[Event]) -> dict[str, Any]:
+    """A trial's result row from a detailed run's timeline (``events``: its initiating
+    trips, left out of the branches the cascade tripped)."""
     init = sorted({e.element for e in events if e.kind == "branch" and e.action == "trip"})
     seen = set(init)
     tripped: list[int] = []
@@ -242,6 +247,7 @@ def timeline_row(timeline: Any, events: list[Event]) -> dict[str, Any]:
 
 
 def trial_row(d: TrialDraw, **values: Any) -> dict[str, Any]:
+    """An empty result row for draw ``d`` (every column of the schema), then ``values``."""
     row: dict[str, Any] = {name: None for name in ROW_SCHEMA.names}
     row.update(trial=d.trial, seed=d.seed, load_scale=d.load_scale, status="ok",
                initiating=list(d.outages), tripped=[])
@@ -280,6 +286,8 @@ def error_row(d: TrialDraw, exc: BaseException, wall_s: float) -> dict[str, Any]
 
 
 def detailed_trial(ctx: TrialContext, d: TrialDraw) -> dict[str, Any]:
+    """Run draw ``d`` with the detailed engine inside the trial time limit; a failure is
+    recorded in the row (status, error, seed), never raised."""
     t0 = time.perf_counter()
     try:
         with time_limit(ctx.spec.options.trial_time_limit_s):  # compiling counts too

@@ -108,7 +108,6 @@ def accumulate(post: float, zeroed: bool, j: int, lb: int, il: float, il2: float
                ql: float, dl: float, lim: float, worst: np.ndarray, arg: np.ndarray,
                count: np.ndarray, est: np.ndarray, new: np.ndarray,
                worse: np.ndarray, caused: np.ndarray) -> None:  # pragma: no cover
-
     """Fold branch ``lb``'s post-outage flow ``post`` (pu) into outage ``j``'s
     statistics: worst loading ``|post| * il`` and its branch, the count above 1, and
     the worst squared MVA estimate ``((post + dl)^2 + ql) * il2`` (``post`` alone
