@@ -47,7 +47,7 @@ def _plan_swapped(model: DCModel, monkeypatch: pytest.MonkeyPatch, **changes: ob
     monkeypatch.setattr(cascade_plan, "SPLIT_MIN_BUSES", 0)
     plan = cascade_plan._build_plan(model)
     assert plan.base_d.size == plan.pos.size
-    monkeypatch.setitem(model.__dict__, "_cascade_plan", replace(plan, **changes))
+    monkeypatch.setattr(model, "cascade_plan", replace(plan, **changes))
 
 
 def test_split_path_equals_union_find_path_and_numpy(mild2869: DCModel,
