@@ -137,6 +137,8 @@ def test_resume_after_sigkill_reuses_every_stored_trial(
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
     kept = {int(p.stem.split("-")[1]) for p in store.glob("chunk-*.parquet")}
     stored = len(kept)
     assert 3 <= stored < 16  # killed mid-run

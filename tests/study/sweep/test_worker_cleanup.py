@@ -77,3 +77,5 @@ def test_sigkill_of_a_sweep_leaves_no_process_and_closes_its_output(tmp_path: Pa
         for pid in _group(proc.pid):
             os.kill(pid, signal.SIGKILL)
         proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
