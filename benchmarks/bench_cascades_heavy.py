@@ -56,7 +56,7 @@ def _case_path(case: str) -> str | None:
 def _model(case: str, k: float):  # type: ignore[no-untyped-def]
     """The benchmark's DCModel: balanced case, ratings k x base DC flow, floor 31.7 MVA."""
     from blackout import load_case
-    from blackout.grid.ratings import derive_ratings
+    from blackout.flow.ratings import derive_ratings
     from blackout.study.fastdc.model import DCModel, balanced_grid
 
     grid = derive_ratings(balanced_grid(load_case(case)), k=k, floor_mva=31.7,

@@ -42,7 +42,7 @@ def _grid(case: str):  # type: ignore[no-untyped-def]
     """The case as ``blackout n1`` reads it by default: its own dispatch and ratings, the
     unrated branches rated 1.5 x max(|base DC flow|, 50 MVA)."""
     from blackout import load_case
-    from blackout.grid.ratings import derive_ratings
+    from blackout.flow.ratings import derive_ratings
 
     return derive_ratings(load_case(str(DATA / f"{case}.m")), k=1.5, floor_mva=50.0)
 

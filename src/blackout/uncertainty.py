@@ -57,12 +57,16 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from blackout.threats.base import Spec
+
+if TYPE_CHECKING:
+    from blackout.grid.model import Grid
+
 
 __all__ = ["NAMED_INPUTS", "Prior", "Resolved", "central_values", "parse_path", "pin",
            "resolve", "sample", "THERMAL_KINDS"]
@@ -235,7 +239,7 @@ class Resolved:
     inertia_scale: float | None = None
     settings: dict[str, Any] = field(default_factory=dict)
 
-    def apply_grid(self, grid: Any) -> Any:
+    def apply_grid(self, grid: Grid) -> Grid:
         """``grid`` with the thermal dispatch and inertia changes applied (a new Grid)."""
         gen = grid.gen
         cols: dict[str, Any] = {}
@@ -269,7 +273,7 @@ def ufls_stages(stages: tuple[Any, ...], *, shed_scale: float | None = None,
                                      threshold_hz=st.threshold_hz + shift) for st in stages)
 
 
-def thermal_dispatch(grid: Any, target_mw: float) -> np.ndarray:
+def thermal_dispatch(grid: Grid, target_mw: float) -> np.ndarray:
     """Dispatch with the thermal units' total output moved to ``target_mw`` (within their
     limits) and the other in-service units taking the difference by headroom, MW."""
     from blackout.flow.balance import redispatch

@@ -106,6 +106,8 @@ def test_sigkill_then_resume_gives_the_uninterrupted_trials(tmp_path: Path) -> N
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
+    if proc.stderr is not None:
+        proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
     written = ResultStore(killed).completed()
     assert 0 < len(written) < 24  # killed mid-run

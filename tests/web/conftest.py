@@ -73,6 +73,9 @@ def server_process() -> Iterator[subprocess.Popen[bytes]]:
             if proc.poll() is not None or time.time() > deadline:
                 err = proc.stderr.read().decode() if proc.stderr else ""
                 proc.kill()
+                proc.wait()
+                if proc.stderr is not None:
+                    proc.stderr.close()
                 pytest.fail(f"blackout serve did not start: {err[-2000:]}")
             time.sleep(0.3)
     proc.url = url  # type: ignore[attr-defined]
@@ -82,3 +85,6 @@ def server_process() -> Iterator[subprocess.Popen[bytes]]:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait()
+    if proc.stderr is not None:  # warnings are errors: no pipe left for the GC to find
+        proc.stderr.close()

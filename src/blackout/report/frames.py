@@ -23,13 +23,17 @@ an approximation of the engine's AC state for colouring the map, not a result.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from blackout.grid.model import Grid
 from blackout.impact.metrics import DARK_FRACTION
 from blackout.jsonsafe import json_safe
+
+if TYPE_CHECKING:
+    from blackout.cascade.timeline import Timeline
+
 
 __all__ = ["view_data", "json_safe", "pre_event_loading_percent", "clock_label",
            "OPTIONAL_SECTIONS", "MAX_FRAMES", "MAX_RESTORATION_FRAMES"]
@@ -166,7 +170,7 @@ def view_data(result: Any, grid: Grid | None = None, *,
     return out
 
 
-def _timeline_events(tl: Any) -> list[dict[str, Any]]:
+def _timeline_events(tl: Timeline) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for i, e in enumerate(tl.events):
         rows.append({

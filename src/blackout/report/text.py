@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from blackout.report.frames import clock_label
+
+if TYPE_CHECKING:
+    from blackout.cascade.timeline import Timeline
+
 
 __all__ = ["render_run_text", "ACTION_WORDS", "MECHANISM_WORDS", "GROUP_WINDOW_S"]
 
@@ -46,7 +50,7 @@ def _words(mechanism: str) -> str:
     return mechanism.replace("_", " ")
 
 
-def _group_key(tl: Any, i: int) -> tuple[Any, ...] | None:
+def _group_key(tl: Timeline, i: int) -> tuple[Any, ...] | None:
     e = tl.events[i]
     d = e.detail
     if e.kind == "branch":  # same reason word for word, any parent
@@ -57,7 +61,7 @@ def _group_key(tl: Any, i: int) -> tuple[Any, ...] | None:
             d.get("threshold_hz"), e.caused_by)
 
 
-def _groups(tl: Any) -> list[list[int]]:
+def _groups(tl: Timeline) -> list[list[int]]:
     """Event indices folded into groups: same kind, action, cause, stage or setting and
     parent, within :data:`GROUP_WINDOW_S` of the group's first event."""
     groups: list[list[int]] = []
@@ -80,19 +84,19 @@ def _groups(tl: Any) -> list[list[int]]:
     return sorted(out, key=lambda g: g[0])
 
 
-def _name(tl: Any, i: int) -> str:
+def _name(tl: Timeline, i: int) -> str:
     e = tl.events[i]
     if e.element < 0 and e.kind != "island":
         return "every region" if e.action == "block_ufls" else "all"
     return str(tl.element_name(e))
 
 
-def _why(tl: Any, i: int) -> str:
+def _why(tl: Timeline, i: int) -> str:
     e = tl.events[i]
     return str(e.detail.get("why") or e.cause)
 
 
-def _line(tl: Any, group: list[int], clock: str, tags: dict[int, str]) -> str:
+def _line(tl: Timeline, group: list[int], clock: str, tags: dict[int, str]) -> str:
     first = tl.events[group[0]]
     verb = ACTION_WORDS.get(first.action, first.action.replace("_", " "))
     why = _why(tl, group[0])
@@ -123,8 +127,8 @@ def _line(tl: Any, group: list[int], clock: str, tags: dict[int, str]) -> str:
         text += f" [{tag}]"
     parents = {tl.events[i].caused_by for i in group} - set(group)
     roots = {tl.chain(i)[-1] for i in group if tl.events[i].caused_by is not None}
-    if len(parents) == 1 and None not in parents:
-        parent_i = int(next(iter(parents)))
+    parent_i = next(iter(parents)) if len(parents) == 1 else None
+    if parent_i is not None:
         parent = tl.events[parent_i]
         text += f", after {tl.element_name(parent)} {parent.action}"
         root = next(iter(roots)) if len(roots) == 1 else None
@@ -137,7 +141,7 @@ def _line(tl: Any, group: list[int], clock: str, tags: dict[int, str]) -> str:
     return text
 
 
-def _tags(tl: Any) -> dict[int, str]:
+def _tags(tl: Timeline) -> dict[int, str]:
     """Initiating events that started a chain, tagged A, B, ... in time order."""
     roots = sorted({tl.chain(i)[-1] for i, e in enumerate(tl.events) if e.caused_by is not None})
     return {r: _tag(k) for k, r in enumerate(roots)}
@@ -152,7 +156,7 @@ def _tag(k: int) -> str:
     return letters
 
 
-def _clock(tl: Any, time_s: float, shared: bool) -> str:
+def _clock(tl: Timeline, time_s: float, shared: bool) -> str:
     label = clock_label(tl.start_clock, time_s, tenths=shared)
     return label if tl.start_clock else f"t+{time_s:.2f} s" if shared else f"t+{time_s:.1f} s"
 
@@ -168,7 +172,7 @@ def _counted(messages: list[str]) -> list[tuple[str, int]]:
     return [(first[k], counts[k]) for k in first]
 
 
-def _summary(tl: Any) -> list[str]:
+def _summary(tl: Timeline) -> list[str]:
     s = tl.summary()
     lines = [""]
     for w, n in _counted(list(tl.warnings)):
@@ -203,7 +207,7 @@ def _restoration_lines(text: str, restoration: dict[str, Any] | None,
     return out
 
 
-def render_run_text(tl: Any, *, title: str | None = None, restoration_text: str = "",
+def render_run_text(tl: Timeline, *, title: str | None = None, restoration_text: str = "",
                     restoration: dict[str, Any] | None = None,
                     critical: dict[str, Any] | None = None) -> str:
     """The run as terminal text.

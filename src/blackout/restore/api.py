@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,10 +16,14 @@ from blackout.restore.result import RestorationResult
 from blackout.restore.spec import RestorationSpec
 from blackout.restore.start import StartState, start_state
 
+if TYPE_CHECKING:
+    from blackout.cascade.timeline import Timeline
+
+
 __all__ = ["restore"]
 
 
-def restore(grid: Grid, timeline: Any, *, params: RestoreParams | Mapping[str, Any] | None = None,
+def restore(grid: Grid, timeline: Timeline, *, params: RestoreParams | Mapping[str, Any] | None = None,
             interference: Iterable[str | Interference | Mapping[str, Any]] | None = None,
             scenario: Mapping[str, Any] | None = None,
             spec: RestorationSpec | Mapping[str, Any] | None = None) -> RestorationResult:
@@ -106,7 +110,7 @@ def lost_at_start_mw(grid: Grid, start: StartState) -> float:
     return float(np.sum(np.where(on, p * (1.0 - start.load_fraction), 0.0)))
 
 
-def _cascade_samples(timeline: Any) -> tuple[list[float], list[np.ndarray]]:
+def _cascade_samples(timeline: Timeline) -> tuple[list[float], list[np.ndarray]]:
     times = [float(t) / 3600.0 for t in getattr(timeline, "sample_time_s", [])]
     samples = [np.asarray(s, dtype=float) for s in getattr(timeline, "served_bus_mw", [])]
     return times, samples

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from blackout.cascade.state import CascadeState
 from blackout.grid.model import Grid
+
+if TYPE_CHECKING:
+    from blackout.cascade.timeline import Timeline
+
 
 __all__ = ["StartState", "start_state", "FAULT_WORDS"]
 
@@ -47,7 +51,7 @@ class StartState:
     locked_until_h: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def start_state(grid: Grid, timeline: Any) -> StartState:
+def start_state(grid: Grid, timeline: Timeline) -> StartState:
     """Rebuild the cascade's end state from ``timeline`` (a cascade Timeline).
 
     Loads count as connected only on buses that the timeline's last sample shows

@@ -27,7 +27,7 @@ import gzip
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -40,6 +40,10 @@ from blackout.web.assets import maplibre_asset
 from blackout.web.body_limit import BodyLimitMiddleware
 from blackout.web.jobs import BusyError, JobStore
 from blackout.web.models import MAX_BODY_BYTES, ErrorBody, RunRequest, ScenarioRunRequest
+
+if TYPE_CHECKING:
+    from blackout.grid.model import Grid
+
 
 __all__ = ["create_app", "STATIC_DIR", "MAX_MAP_BUSES"]
 
@@ -117,7 +121,7 @@ def _run_trips(req: RunRequest) -> tuple[dict[str, Any], Any]:
     return view_data(tl), tl
 
 
-def _element(grid: Any, kind: str, name: str | None, id_: int | None) -> int:
+def _element(grid: Grid, kind: str, name: str | None, id_: int | None) -> int:
     if name is not None:
         return int(grid.find(kind, name))
     table = getattr(grid, kind)
@@ -250,14 +254,15 @@ def create_app(*, workers: int = 1) -> FastAPI:
         job = jobs.get(job_id)
         if job is None:
             raise HTTPException(404, f"unknown run '{job_id}'")
-        if job.status != "done":
+        timeline = job.timeline
+        if job.status != "done" or timeline is None:
             raise HTTPException(409, f"run '{job_id}' is {job.status}; no report yet")
 
         def render() -> str:
-            grid = job.timeline.grid
+            grid = timeline.grid
             view = dict(job.view or {})
             view["branch_loading_percent"] = pre_event_loading_percent(grid)
-            view.setdefault("assumptions", {"mode": job.timeline.mode})
+            view.setdefault("assumptions", {"mode": timeline.mode})
             return render_report(view, grid)
 
         try:

@@ -17,9 +17,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from blackout.errors import BlackoutError
+
+if TYPE_CHECKING:
+    from blackout.cascade.timeline import Timeline
+
 
 __all__ = ["Job", "JobStore", "BusyError"]
 
@@ -40,7 +44,7 @@ class Job:
     finished_s: float | None = None
     error: str | None = None
     view: dict[str, Any] | None = None
-    timeline: Any = None
+    timeline: Timeline | None = None
     report_gz: bytes | None = None  # the rendered HTML report, gzip-compressed
     report_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
