@@ -64,7 +64,10 @@ VALUES = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8),
     st.sampled_from(["G1", "north", "C", "5 min", "-3 s", "wildfire", "cyber", "trip_units",
                      "1e400", "nan", "fire", "G9", "[]"]),
-    st.lists(st.floats(-200, 200), max_size=3), st.just({}), st.just([[0, 0], [1, 1]]),
+    st.lists(st.floats(-200, 200), max_size=3),
+    # fresh objects per draw (st.just would hand out one shared dict that a later
+    # "extra" mutation changes, so hypothesis's replay would draw differently)
+    st.builds(dict), st.builds(lambda: [[0, 0], [1, 1]]),
 )
 
 
