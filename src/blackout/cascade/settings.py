@@ -162,7 +162,7 @@ class CascadeSettings:
 
     @classmethod
     def simple_dc(cls, trip_multiple: float = 1.0) -> CascadeSettings:
-        """The reduced DC rule shared with the batch engine (``study/batch.py``).
+        """The reduced DC rule shared with the batch engine (``study/fastdc/engine.py``).
 
         No frequency dynamics and no relay timers. Loop: find islands; in each island, no
         in-service generator means its load is lost, else the in-service generators are
