@@ -191,6 +191,23 @@ def test_ufls_design_inputs_reach_the_engine() -> None:
         compile_scenario(too_much)
 
 
+def test_unit_trip_spreads_reach_the_engine() -> None:
+    from blackout.scenario import engine_settings
+
+    priors = {**CASE39["uncertain"],
+              "hz": {"input": "unit_trip_spread_hz", "dist": "uniform", "low": 0.0,
+                     "high": 0.4, "central": 0.0, "source": "assumption: test"},
+              "pu": {"input": "unit_trip_spread_pu", "dist": "uniform", "low": 0.0,
+                     "high": 0.04, "central": 0.0, "source": "assumption: test"}}
+    sc = load_scenario({**CASE39, "uncertain": priors})
+    central = engine_settings(compile_scenario(sc).settings)
+    assert (central.unit_trip_spread_hz, central.unit_trip_spread_pu) == (0.0, 0.0)
+    pinned = sc.model_copy(update={"uncertain": pin(sc.uncertain, {"hz": 0.3, "pu": 0.02})})
+    settings = engine_settings(compile_scenario(pinned).settings)
+    assert settings.unit_trip_spread_hz == pytest.approx(0.3)
+    assert settings.unit_trip_spread_pu == pytest.approx(0.02)
+
+
 def test_restoration_only_inputs_do_not_drive_cascade_outcomes() -> None:
     from blackout.study.sweep.stats import restoration_only_inputs
 

@@ -36,6 +36,8 @@ Named inputs (things that are not a number in the scenario file):
 - ``inertia_scale`` : every unit's inertia constant H x this.
 - ``unit_trip_spread_hz`` : standard deviation of the seeded scatter of each unit's
   frequency-trip thresholds (the engine's ``unit_trip_spread_hz``), Hz.
+- ``unit_trip_spread_pu`` : the same for each unit's under-voltage trip thresholds (the
+  engine's ``unit_trip_spread_pu``), pu of nominal voltage.
 - ``ufls_shed_scale`` : UFLS design: each stage's shed fraction x this (the engine's
   default stages; the anti-stall stages unchanged).
 - ``ufls_first_stage_hz`` : UFLS design: every stage threshold shifted so that the first
@@ -77,6 +79,7 @@ NAMED_INPUTS = {
     "thermal_output_mw": "output of the in-service thermal units at t = 0, MW",
     "inertia_scale": "every unit's inertia constant H x this",
     "unit_trip_spread_hz": "scatter (standard deviation) of unit frequency-trip settings, Hz",
+    "unit_trip_spread_pu": "scatter (standard deviation) of unit under-voltage trip settings, pu",
     "ufls_shed_scale": "each UFLS stage's shed fraction x this",
     "ufls_first_stage_hz": "UFLS thresholds shifted so the first stage is here, Hz (60 Hz scale)",
 }
@@ -90,7 +93,7 @@ class Prior(Spec):
     """One uncertain input: what it sets, its distribution, its source."""
 
     input: Literal["demand_mw", "thermal_output_mw", "inertia_scale",
-                   "unit_trip_spread_hz", "ufls_shed_scale",
+                   "unit_trip_spread_hz", "unit_trip_spread_pu", "ufls_shed_scale",
                    "ufls_first_stage_hz"] | None = Field(default=None, description=(
                        "a named input (see blackout.uncertainty)"))
     path: str | None = Field(default=None, description=(
@@ -317,7 +320,8 @@ def resolve(data: dict[str, Any], priors: Mapping[str, Prior], base_demand_mw: f
             res.thermal_output_mw = v
         elif prior.input == "inertia_scale":
             res.inertia_scale = v
-        elif prior.input in ("unit_trip_spread_hz", "ufls_shed_scale", "ufls_first_stage_hz"):
+        elif prior.input in ("unit_trip_spread_hz", "unit_trip_spread_pu", "ufls_shed_scale",
+                             "ufls_first_stage_hz"):
             if prior.input == "ufls_shed_scale":  # of the engine's default stages
                 from blackout.physics.ufls import ERCOT_2026_STAGES
 
