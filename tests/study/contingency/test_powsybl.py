@@ -20,9 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.io
 
-from blackout.grid.io.ppc import grid_to_ppc
+from blackout.grid.io.powsybl import to_powsybl
 from blackout.grid.model import Grid
 from blackout.study.contingency.n1 import screen_n1
 from blackout.study.fastdc.model import DCModel
@@ -46,23 +45,8 @@ def _powsybl_network(grid: Grid, model: DCModel, folder: Path):  # type: ignore[
     """(pypowsybl network of ``grid`` at the model's base dispatch, branch id per position)."""
     gen = {k: np.array(v) for k, v in grid.gen.items()}
     gen["p_mw"] = np.where(model.gen_on, model.gen_p0_mw, gen["p_mw"])
-    ppc = grid_to_ppc(grid.replace(gen=gen))
-    branch = np.array(ppc["branch"], dtype=float)
-    branch[:, 5:8] = 0.0  # limits are set below, as active power
-    path = folder / "case.mat"
-    scipy.io.savemat(path, {"mpc": {"version": "2", "baseMVA": float(ppc["baseMVA"]),
-                                    "bus": ppc["bus"], "gen": ppc["gen"], "branch": branch}})
-    net = pw.network.load(str(path))
+    net, bid = to_powsybl(grid.replace(gen=gen), folder)  # limits set below, as active power
     ids = set(net.get_lines().index) | set(net.get_2_windings_transformers().index)
-    num = np.asarray(grid.bus["number"])
-    seen: dict[tuple[int, int], int] = {}
-    bid = []
-    for a, b in zip(num[grid.branch["from_bus"]].tolist(), num[grid.branch["to_bus"]].tolist(),
-                    strict=True):  # the MATPOWER importer's ids: parallel ones get #0, #1...
-        k = seen.get((a, b), 0)
-        seen[(a, b)] = k + 1
-        stem = next(p for p in (f"LINE-{a}-{b}", f"TWT-{a}-{b}") if p in ids)
-        bid.append(stem if k == 0 else f"{stem}#{k - 1}")
     assert set(bid) == ids and all(re.fullmatch(r"(LINE|TWT)-\d+-\d+(#\d+)?", i) for i in bid)
     rb = [b for b in np.flatnonzero(model.live).tolist() if model.rate_mva[b] > 0]
     m2 = 2 * len(rb)
